@@ -1,0 +1,1 @@
+"""bqml_tools: BigQuery-native sampling, splitting and evaluation."""

@@ -1,0 +1,234 @@
+"""``bqml-tools``: split and sample in the warehouse, the same on DuckDB and BigQuery.
+
+Library errors become one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+import click
+
+from . import splitting
+from .errors import BqmlToolsError
+from .fingerprint import farm_fingerprint
+from .output import FORMATS, format_frame
+from .templates import DIALECTS
+
+
+def _key_types(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        column, sep, kind = pair.partition("=")
+        if not sep or not column or not kind:
+            raise click.BadParameter(f"{pair!r}: write COLUMN=TYPE, e.g. created_at=TIMESTAMP",
+                                     param_hint="--key-type")
+        out[column] = kind
+    return out
+
+
+def _buckets(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BqmlToolsError(f"--buckets {value!r} is not a whole number") from None
+
+
+def _duckdb_engine(database: str) -> Any:
+    from .engines import DuckDBEngine
+
+    return DuckDBEngine(database=database)
+
+
+split_options = [
+    click.option("--key", "keys", multiple=True, required=True, metavar="COLUMN",
+                 help="Column(s) to hash; repeat for a composite key. Rows sharing a key stay together."),
+    click.option("--fractions", default="train=0.8,valid=0.1,test=0.1", show_default=True,
+                 help="name=fraction pairs, in bucket order; fractions sum to 1 (0.8, 4/5, 80%)."),
+    click.option("--salt", default=None, help="Text mixed into the key, for independent experiments."),
+    click.option("--sample", default=None, metavar="RATE",
+                 help="Keep only this share of keys (1/70, 0.01) and split inside that sample."),
+    click.option("--buckets", default=None, metavar="N",
+                 help="Bucket count (default: the smallest that makes every boundary whole)."),
+]
+
+
+def _apply(options: list[Any]) -> Any:
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="bqml-tools")
+def cli() -> None:
+    """Sample, split and evaluate inside BigQuery, and get the same answer on DuckDB.
+
+    \b
+    Examples:
+      bqml-tools demo
+      bqml-tools split my-project.ml.events --key user_id --dialect bigquery
+      bqml-tools split events.parquet --key user_id --sample 1/70 --output sample.parquet
+      bqml-tools fingerprint 1footrue
+    """
+
+
+@cli.command()
+@click.argument("source")
+@_apply(split_options)
+@click.option("--null-keys", default="error", show_default=True, metavar="POLICY",
+              help="What to do with NULL keys: error (count and refuse), drop, or split:NAME.")
+@click.option("--stratify", default=None, metavar="LABEL",
+              help="Make every value of this label column follow the fractions on its own.")
+@click.option("--split", "only_split", default=None, metavar="NAME",
+              help="Only the rows of this split, without the split column.")
+@click.option("--split-column", default="split", show_default=True, help="Name of the added column.")
+@click.option("--key-type", "key_types", multiple=True, metavar="COLUMN=TYPE",
+              help="Key column type when printing SQL without reading the source (e.g. ts=TIMESTAMP).")
+@click.option("--dialect", type=click.Choice(DIALECTS), default=None,
+              help="Print the SQL for this dialect instead of running it.")
+@click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
+              help="Engine that runs the split.")
+@click.option("--database", default=":memory:", show_default=True, help="DuckDB database file.")
+@click.option("--output", default=None, metavar="PATH",
+              help="Write the split rows (the printed query's rows) to a .parquet or .csv file.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Format of the split report.")
+def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
+          buckets: str | None, null_keys: str, stratify: str | None, only_split: str | None,
+          split_column: str, key_types: tuple[str, ...], dialect: str | None, engine: str,
+          database: str, output: str | None, fmt: str) -> None:
+    """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
+
+    With --dialect it prints one self-contained statement that returns every sampled row with a
+    split column: paste it into the BigQuery console as is. Otherwise it runs on DuckDB, prints
+    the split report, and writes the rows with --output.
+
+    \b
+    Examples:
+      bqml-tools split my-project.ml.events --key user_id --dialect bigquery
+      bqml-tools split my-project.ml.events --key user_id --sample 1/70 --split train --dialect bigquery
+      bqml-tools split events.parquet --key user_id --key day --salt exp-7 --output split.parquet
+      bqml-tools split events.csv --key user_id --stratify label --format json
+    """
+    spec = splitting.SplitSpec(
+        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=_buckets(buckets),
+        null_keys=null_keys, stratify=stratify, split_column=split_column,
+        key_types=_key_types(key_types),
+    )
+    if dialect is not None:
+        # Read the source's schema when DuckDB can see it, so key types are checked.
+        reader = _duckdb_engine(database) if _readable(source, database) else None
+        query = splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split)
+        click.echo(query.sql, nl=False)
+        return
+    runner = _duckdb_engine(database)
+    report = splitting.split_report(runner, source, spec)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output is not None:
+        query = splitting.split_query(source, spec, runner.dialect, engine=runner,
+                                      only_split=only_split, inline=False)
+        runner.export(query, output)
+        click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
+                   f" to {output}", err=True)
+    click.echo(format_frame(report.table, fmt))
+    if report.strata is not None and fmt == "table":
+        click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
+
+
+def _readable(source: str, database: str) -> bool:
+    """Whether DuckDB can see ``source`` (a file, or a table in the database), to check its schema."""
+    import os
+
+    if source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
+        return os.path.exists(source)
+    return database != ":memory:"
+
+
+@cli.command()
+@click.argument("values", nargs=-1, required=True)
+@click.option("--hex", "from_hex", is_flag=True, help="VALUES are hex-encoded BYTES, not text.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
+    """Print BigQuery's FARM_FINGERPRINT of each VALUE (signed INT64).
+
+    \b
+    Examples:
+      bqml-tools fingerprint 1footrue        # -1541654101129638711, as on BigQuery
+      bqml-tools fingerprint --hex 00ff
+    """
+    import pandas as pd
+
+    rows = []
+    for value in values:
+        if from_hex:
+            try:
+                data: str | bytes = bytes.fromhex(value)
+            except ValueError:
+                raise BqmlToolsError(f"{value!r} is not hex: write bytes as pairs of hex digits, e.g. 00ff") from None
+        else:
+            data = value
+        rows.append({"value": value, "farm_fingerprint": farm_fingerprint(data)})
+    click.echo(format_frame(pd.DataFrame(rows), fmt))
+
+
+@cli.command("which-split")
+@click.argument("values", nargs=-1, required=True)
+@_apply(split_options)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, salt: str | None,
+                sample: str | None, buckets: str | None, fmt: str) -> None:
+    """Which split each key VALUE falls in, without reading any table.
+
+    A VALUE is the key as text (42, 2024-01-31, true). For a composite key (--key given more
+    than once) separate the parts of one VALUE with commas.
+
+    \b
+    Examples:
+      bqml-tools which-split 42 43 --key user_id
+      bqml-tools which-split 42,2024-01-31 --key user_id --key day --sample 1/70
+    """
+    spec = splitting.SplitSpec(key=keys, fractions=fractions, salt=salt, sample=sample,
+                               buckets=_buckets(buckets))
+    parsed = [v if len(keys) == 1 else v.split(",") for v in values]
+    click.echo(format_frame(splitting.assign(parsed, spec), fmt))
+
+
+@cli.command()
+@click.option("--rows", default=200_000, show_default=True, help="Rows in the generated table.")
+def demo(rows: int) -> None:
+    """Make a small events table in DuckDB, print the BigQuery split SQL, run it locally.
+
+    \b
+    Example:
+      bqml-tools demo
+    """
+    from .demo import run_demo
+
+    run_demo(rows, echo=click.echo)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: clean one-line errors, exit status 2."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="bqml-tools",
+                 standalone_mode=False)
+    except BqmlToolsError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        hint = error.ctx.command_path + " --help" if getattr(error, "ctx", None) else "bqml-tools --help"
+        click.echo(f"Error: {error.format_message()} (see {hint})", err=True)
+        sys.exit(error.exit_code)
+
+
+if __name__ == "__main__":
+    main()

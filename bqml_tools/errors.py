@@ -1,0 +1,34 @@
+"""The toolkit's exceptions: every message names the bad value and the fix."""
+from __future__ import annotations
+
+
+class BqmlToolsError(ValueError):
+    """Base class. The CLI prints ``str(error)`` on one line and exits with status 2."""
+
+
+class InvalidIdentifier(BqmlToolsError):
+    """A column or table name that is not a plain identifier (quotes, backticks, semicolons...)."""
+
+
+class InvalidSplitSpec(BqmlToolsError):
+    """Fractions, sample rate or bucket count that cannot describe a split."""
+
+
+class UnknownColumn(BqmlToolsError):
+    """A column named by the user that the source does not have."""
+
+
+class UnsupportedKeyType(BqmlToolsError):
+    """A key column whose type has no canonical string shared by BigQuery and DuckDB."""
+
+
+class NullKeys(BqmlToolsError):
+    """NULL keys (or labels) found while the policy says to refuse them."""
+
+
+class TemplateError(BqmlToolsError):
+    """A template could not be rendered; the message names the template and the parameter."""
+
+
+class QueryError(BqmlToolsError):
+    """The engine refused or failed a query; the message carries the engine's own words."""

@@ -1,0 +1,327 @@
+"""Repeatable FARM_FINGERPRINT sampling and splitting, identical on DuckDB and BigQuery."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from . import identifiers
+from .engines import Engine
+from .errors import InvalidSplitSpec, NullKeys, UnknownColumn
+from .fingerprint import farm_fingerprint
+from .keys import KeyColumn, key_string, kind_of, salt_component
+from .plan import _SPLIT_NAME, BucketPlan, plan_buckets
+from .templates import Query, render
+
+FINE = 10_000  # fine positions per bucket in a stratified split
+LUMPY_KEYS_PER_BUCKET = 5
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """What to split and how. ``key`` names one or more columns hashed together.
+
+    ``null_keys``: ``"error"`` (default: refuse, reporting how many), ``"drop"``, or
+    ``"split:NAME"`` to send rows with a NULL key to split NAME.
+    ``key_types``: column -> type, used when no engine can be asked (printing SQL only).
+    """
+
+    key: Sequence[str]
+    fractions: str | Mapping[str, Any] = "train=0.8,valid=0.1,test=0.1"
+    salt: str | None = None
+    sample: str | float | Fraction | None = None
+    buckets: int | None = None
+    null_keys: str = "error"
+    stratify: str | None = None
+    split_column: str = "split"
+    key_types: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.key, str):
+            object.__setattr__(self, "key", (self.key,))
+        object.__setattr__(self, "key", tuple(self.key))
+        if not self.key:
+            raise InvalidSplitSpec("no key column: pass --key COLUMN (repeat it for a composite key)")
+        if len(set(self.key)) != len(self.key):
+            raise InvalidSplitSpec(f"key columns repeat: {', '.join(self.key)}")
+        for column in self.key:
+            identifiers.column(column, "key column")
+        if self.stratify is not None:
+            identifiers.column(self.stratify, "stratify column")
+        identifiers.column(self.split_column, "split column")
+        salt_component(self.salt)
+        self.null_policy()
+
+    @property
+    def plan(self) -> BucketPlan:
+        return plan_buckets(dict(self.fractions) if isinstance(self.fractions, Mapping) else self.fractions,
+                            self.sample, self.buckets)
+
+    def null_policy(self) -> tuple[str, str | None]:
+        """('error' | 'drop' | 'split', split name or None)."""
+        text = self.null_keys
+        if text in ("error", "drop"):
+            return text, None
+        if isinstance(text, str) and text.startswith("split:") and _SPLIT_NAME.fullmatch(text[6:]):
+            return "split", text[6:]
+        raise InvalidSplitSpec(
+            f"null keys policy {text!r} is not one of: error, drop, split:NAME (NAME a split name like holdout)"
+        )
+
+
+def _header(source: identifiers.Source, spec: SplitSpec, plan: BucketPlan, key: list[KeyColumn],
+            only_split: str | None, checked: bool) -> list[str]:
+    shares = ", ".join(f"{n} {float(f) * 100:g}%" for n, f in zip(plan.names, plan.fractions))
+    sample = "" if plan.sample == 1 else f" of a {plan.sample} sample (buckets 0-{plan.sample_upper - 1})"
+    what = f"rows of split {only_split}" if only_split else f"{shares}{sample}"
+    key_text = ", ".join(f"{c.name} ({c.kind})" if c.kind else c.name for c in key)
+    lines = [
+        f"bqml_tools split of {source}: {what}",
+        f"key: {key_text}{'; salted' if spec.salt is not None else ''}"
+        + (f"; stratified by {spec.stratify}" if spec.stratify else ""),
+        f"bucket = ABS(MOD(FARM_FINGERPRINT(key string), {plan.buckets})): {plan.describe()}",
+    ]
+    policy, null_split = spec.null_policy()
+    lines.append({"error": "NULL keys: the query fails (ERROR) rather than drop or misplace them",
+                  "drop": "NULL keys: dropped (--null-keys drop)",
+                  "split": f"NULL keys: all go to split {null_split}"}[policy])
+    if not checked:
+        lines.append("key types not checked (no engine): CAST(key AS STRING) is canonical for "
+                     "STRING, INT64, BOOL and DATE keys")
+    return lines
+
+
+def _key_columns(spec: SplitSpec, schema: Mapping[str, str] | None, schema_dialect: str,
+                 dialect: str, columns: Sequence[str]) -> list[KeyColumn]:
+    out = []
+    for name in columns:
+        if schema is not None:
+            if name not in schema:
+                raise UnknownColumn(
+                    f"column {name!r} is not in the source; it has: {', '.join(schema) or '(no columns)'}"
+                )
+            out.append(KeyColumn(name, kind_of(schema[name], schema_dialect, name)))
+        elif name in spec.key_types:
+            out.append(KeyColumn(name, kind_of(spec.key_types[name], dialect, name)))
+        else:
+            out.append(KeyColumn(name, None))
+    return out
+
+
+def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
+    """Column -> engine type of ``source``, from a dry run (reads no data)."""
+    query = render("select_all.sql", engine.dialect, src=source)
+    return engine.dry_run(query).schema
+
+
+def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
+             schema: Mapping[str, str] | None, only_split: str | None,
+             schema_dialect: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Template name and context. ``schema_dialect``: the engine the schema came from."""
+    schema_dialect = schema_dialect or dialect
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    plan = spec.plan
+    policy, null_split = spec.null_policy()
+    if only_split is not None and only_split not in plan.names and only_split != null_split:
+        raise InvalidSplitSpec(
+            f"split {only_split!r} is not one of the splits: {', '.join(plan.names)}"
+            + (f", {null_split}" if null_split else "")
+        )
+    if schema is not None and spec.split_column in schema and only_split is None:
+        raise InvalidSplitSpec(
+            f"the source already has a column named {spec.split_column!r}: pass --split-column "
+            "with another name"
+        )
+    key = _key_columns(spec, schema, schema_dialect, dialect, spec.key)
+    context: dict[str, Any] = dict(
+        src=src, key=key, salt_component=salt_component(spec.salt), plan=plan, null_keys=policy,
+        null_split=null_split, split_column=spec.split_column, only_split=only_split,
+        header_lines=_header(src, spec, plan, key, only_split, schema is not None or
+                             all(c in spec.key_types for c in spec.key)),
+    )
+    if spec.stratify is None:
+        return "split", context
+    (stratum,) = _key_columns(spec, schema, schema_dialect, dialect, [spec.stratify])
+    cumulative, total = [], Fraction(0)
+    for fraction in plan.fractions:
+        total += fraction
+        cumulative.append(total)
+    denominator = math.lcm(*(c.denominator for c in cumulative))
+    if denominator > 10**6:
+        raise InvalidSplitSpec("stratified splits need fractions with a common denominator up to 1,000,000")
+    context.update(stratum=stratum, fine=FINE, denominator=denominator,
+                   cumulative=[int(c * denominator) for c in cumulative])
+    return "stratified_split", context
+
+
+def split_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
+                engine: Engine | None = None, only_split: str | None = None,
+                inline: bool = True) -> Query:
+    """The split statement for ``dialect``: all columns plus the split column.
+
+    With an engine, the source's schema is checked first (columns exist, key types have a
+    canonical string). ``inline=True`` gives a self-contained statement to paste into a console.
+    """
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    schema = source_schema(engine, src) if engine is not None else None
+    name, context = _context(src, spec, dialect, schema, only_split,
+                             engine.dialect if engine is not None else None)
+    return render(f"split/{name}.sql", dialect, inline=inline, **context)
+
+
+def profile_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
+                  schema: Mapping[str, str] | None = None, inline: bool = True) -> Query:
+    name, context = _context(source, spec, dialect, schema, None)
+    template = "split/split_profile.sql" if name == "split" else "split/stratified_profile.sql"
+    return render(template, dialect, inline=inline, **context)
+
+
+@dataclass
+class SplitReport:
+    """Per split: rows, realised vs asked fraction, distinct keys; plus warnings."""
+
+    table: pd.DataFrame
+    warnings: list[str]
+    null_key_rows: int
+    unsampled_rows: int
+    strata: pd.DataFrame | None = None  # stratified: rows per (split, stratum)
+
+
+def _profile(engine: Engine, source: identifiers.Source, spec: SplitSpec,
+             schema: Mapping[str, str]) -> pd.DataFrame:
+    profile = engine.run(profile_query(source, spec, engine.dialect, schema=schema, inline=False))
+    for column in ("n_rows", "n_keys", "max_key_rows"):
+        profile[column] = profile[column].fillna(0).astype("int64")
+    return profile
+
+
+def _check_nulls(profile: pd.DataFrame, spec: SplitSpec) -> tuple[int, int]:
+    null_keys = int(profile.loc[profile["part"] == "null_key", "n_rows"].sum())
+    null_labels = int(profile.loc[profile["part"] == "null_label", "n_rows"].sum())
+    key = ", ".join(spec.key)
+    if null_keys and spec.null_policy()[0] == "error":
+        raise NullKeys(
+            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with --null-keys drop to drop them "
+            "or --null-keys split:NAME to send them to split NAME"
+        )
+    if null_labels:
+        raise NullKeys(
+            f"{null_labels:,} row(s) have a NULL label in {spec.stratify}: a stratified split needs "
+            "a label on every row; filter or fill them first"
+        )
+    return null_keys, null_labels
+
+
+def _report(profile: pd.DataFrame, spec: SplitSpec) -> SplitReport:
+    plan = spec.plan
+    policy, null_split = spec.null_policy()
+    null_rows, _ = _check_nulls(profile, spec)
+    sampled = profile[profile["part"] == "sampled"]
+    total_rows = int(profile["n_rows"].sum())
+    total_keys = int(profile.loc[profile["part"] != "null_key", "n_keys"].sum())
+    rows = sampled.groupby("split")["n_rows"].sum()
+    keys = sampled.groupby("split")["n_keys"].sum()
+    names = list(plan.names)
+    asked = dict(zip(plan.names, plan.fractions))
+    if policy == "split" and null_split not in names:
+        names.append(null_split)
+    out_rows = {n: int(rows.get(n, 0)) for n in names}
+    out_keys = {n: int(keys.get(n, 0)) for n in names}
+    if policy == "split":
+        out_rows[null_split] += null_rows
+    kept = sum(out_rows.values())
+    table = pd.DataFrame({
+        "split": names,
+        "rows": [out_rows[n] for n in names],
+        "fraction": [out_rows[n] / kept if kept else float("nan") for n in names],
+        "asked": [float(asked[n]) if n in asked else float("nan") for n in names],
+        "distinct_keys": [out_keys[n] for n in names],
+        "buckets": [f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in plan.ranges().values()]
+                   + ([] if len(names) == len(plan.names) else ["NULL key"]),
+    })
+    warnings = []
+    if total_rows == 0:
+        warnings.append("the source has no rows: every split is empty")
+    if total_keys and total_keys / plan.buckets < LUMPY_KEYS_PER_BUCKET:
+        warnings.append(
+            f"the key has {total_keys:,} distinct value(s) for {plan.buckets:,} buckets "
+            f"({total_keys / plan.buckets:.2g} per bucket): splits will be lumpy; key on a column "
+            "with more distinct values or use fewer buckets"
+        )
+    smallest = min(plan.fractions) * plan.sample
+    top = int(profile.loc[profile["part"] != "null_key", "max_key_rows"].max() or 0)
+    if total_rows and top / total_rows > smallest / 2:
+        warnings.append(
+            f"one key value holds {top:,} rows ({top / total_rows:.1%} of the table), more than half "
+            f"the smallest split's share ({float(smallest):.1%}): that value alone can skew a split"
+        )
+    for name, fraction in asked.items():
+        n = out_rows[name]
+        expected = kept * float(fraction) if policy != "split" else None
+        if expected and kept >= 100:
+            sd = math.sqrt(kept * float(fraction) * (1 - float(fraction)))
+            if abs(n - expected) > 4 * sd + 1 and spec.stratify is None:
+                warnings.append(
+                    f"split {name} has {n:,} rows where {expected:,.0f} were expected: keys are "
+                    "unevenly sized (see the largest-key warning) or too few"
+                )
+    strata = None
+    if spec.stratify is not None:
+        strata = (sampled.groupby(["stratum", "split"])["n_rows"].sum().unstack(fill_value=0)
+                  .reindex(columns=list(plan.names), fill_value=0))
+        strata.columns.name = None
+        strata = strata.reset_index()
+        strata.insert(1, "rows", strata[list(plan.names)].sum(axis=1))
+    return SplitReport(table=table, warnings=warnings, null_key_rows=null_rows,
+                       unsampled_rows=int(profile.loc[profile["part"] == "unsampled", "n_rows"].sum()),
+                       strata=strata)
+
+
+def split_report(engine: Engine, source: str | identifiers.Source, spec: SplitSpec) -> SplitReport:
+    """Run the profile query (one scan) and summarise: raises NullKeys under the 'error' policy."""
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    schema = source_schema(engine, src)
+    _context(src, spec, engine.dialect, schema, None)  # validates columns and types first
+    return _report(_profile(engine, src, spec, schema), spec)
+
+
+def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
+          only_split: str | None = None) -> pd.DataFrame:
+    """The split rows as a DataFrame (all columns plus the split column, or one split's rows).
+
+    NULL keys are counted first: under the 'error' policy nothing is returned and NullKeys
+    says how many rows have one.
+    """
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    split_report(engine, src, spec)
+    return engine.run(split_query(src, spec, engine.dialect, engine=engine, only_split=only_split,
+                                  inline=False))
+
+
+def assign(values: Sequence[str | Sequence[str]], spec: SplitSpec) -> pd.DataFrame:
+    """Which split each key value falls in, computed in Python (no engine, no table).
+
+    A value is the key's canonical string (for STRING, INT64, BOOL and DATE columns, the text
+    itself: ``'42'``, ``'2024-01-31'``, ``'true'``), or a sequence of them for a composite key.
+    Stratified splits depend on the data and cannot be answered without it.
+    """
+    if spec.stratify is not None:
+        raise InvalidSplitSpec("a stratified split depends on the data: run the split and look the key up")
+    plan = spec.plan
+    rows = []
+    for value in values:
+        parts = [value] if isinstance(value, str) else list(value)
+        if len(parts) != len(spec.key):
+            raise InvalidSplitSpec(
+                f"key value {value!r} has {len(parts)} part(s) but the key has {len(spec.key)} column(s)"
+            )
+        text = key_string(parts, spec.salt)
+        fingerprint = farm_fingerprint(text)
+        bucket = abs(fingerprint) % plan.buckets  # == ABS(MOD(h, N)) for truncated MOD
+        rows.append({"key": value if isinstance(value, str) else ",".join(parts),
+                     "fingerprint": fingerprint, "bucket": bucket,
+                     "split": plan.split_of_bucket(bucket) or "(not sampled)"})
+    return pd.DataFrame(rows, columns=["key", "fingerprint", "bucket", "split"])

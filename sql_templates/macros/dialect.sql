@@ -1,0 +1,68 @@
+{#-
+  dialect.sql: every difference between BigQuery and DuckDB lives here, nowhere else.
+
+  Query templates call `sql.<name>(...)`; the renderer picks `<dialect>__<name>` when it exists
+  and `default__<name>` otherwise (the dbt adapter.dispatch convention). Each variant is a
+  one-liner with a comment saying why it differs. Context: `inline` (True when values are
+  written as escaped literals, False when they are bound as query parameters) and `binder`
+  (collects bound parameters).
+-#}
+
+{# Identifiers are validated in Python (bqml_tools/identifiers.py) before they get here. #}
+{% macro default__quote(name) %}"{{ name }}"{% endmacro %}
+{# BigQuery quotes identifiers with backticks; double quotes make a string there. #}
+{% macro bigquery__quote(name) %}`{{ name }}`{% endmacro %}
+
+{# One backtick pair around the whole path, as the BigQuery console writes it (ids may contain hyphens). #}
+{% macro bigquery__relation(src) %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endmacro %}
+{# DuckDB reads files through table functions; table parts are quoted one by one. #}
+{% macro duckdb__relation(src) %}{% if src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+
+{# BigQuery's builtin; on DuckDB a UDF registered by bqml_tools.connect_duckdb (bit-identical). #}
+{% macro bigquery__fingerprint(expr) %}FARM_FINGERPRINT({{ expr }}){% endmacro %}
+{% macro duckdb__fingerprint(expr) %}farm_fingerprint({{ expr }}){% endmacro %}
+
+{# SELECT * minus some columns: BigQuery says EXCEPT, DuckDB says EXCLUDE. #}
+{% macro bigquery__star_except(columns, qualifier=none) %}{{ qualifier ~ '.' if qualifier }}* EXCEPT ({{ columns | join(', ') }}){% endmacro %}
+{% macro duckdb__star_except(columns, qualifier=none) %}{{ qualifier ~ '.' if qualifier }}* EXCLUDE ({{ columns | join(', ') }}){% endmacro %}
+
+{# String literals: BigQuery escapes with backslashes, DuckDB doubles the quote (backslash is literal). #}
+{% macro bigquery__string_literal(text) %}'{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'{% endmacro %}
+{% macro duckdb__string_literal(text) %}'{{ text | replace("'", "''") }}'{% endmacro %}
+
+{# Named query parameters: @name on BigQuery; $name on DuckDB, cast because DuckDB cannot always infer a parameter's type. #}
+{% macro bigquery__placeholder(name, value) %}@{{ name }}{% endmacro %}
+{% macro duckdb__placeholder(name, value) %}CAST(${{ name }} AS {{ 'VARCHAR' if value is string else 'DOUBLE' if value is float else 'BIGINT' }}){% endmacro %}
+
+{# A value: an escaped literal when printing, a bound parameter when running. Same for both dialects. #}
+{% macro default__value(name, value) -%}
+{%- if inline -%}{{ dispatch('literal')(value) }}{%- else -%}{{ binder.bind(name, value) }}{{ dispatch('placeholder')(name, value) }}{%- endif -%}
+{%- endmacro %}
+{% macro default__literal(value) %}{% if value is string %}{{ dispatch('string_literal')(value) }}{% else %}{{ number_literal(value) }}{% endif %}{% endmacro %}
+
+{# A query-time failure with a message: both engines have ERROR(); in COALESCE it only fires for NULLs. #}
+{% macro default__error(message) %}ERROR({{ dispatch('string_literal')(message) }}){% endmacro %}
+
+{# The canonical key string of a column, byte-identical on both engines (see README, "Keys").
+   STRING, INT64, BOOL and DATE cast the same way on both engines. #}
+{% macro default__key_string(expr, kind) %}{% if kind == 'TIMESTAMP' %}{{ dispatch('timestamp_string')(expr) }}{% elif kind == 'DATETIME' %}{{ dispatch('datetime_string')(expr) }}{% elif kind == 'BYTES' %}{{ dispatch('hex_string')(expr) }}{% elif kind == 'NUMERIC' %}{{ dispatch('numeric_string')(expr) }}{% else %}CAST({{ expr }} AS STRING){% endif %}{% endmacro %}
+{# Timestamps as ISO 8601 in UTC with microseconds: DuckDB converts to UTC explicitly (its cast uses the session time zone). #}
+{% macro bigquery__timestamp_string(expr) %}FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6S', {{ expr }}, 'UTC'){% endmacro %}
+{% macro duckdb__timestamp_string(expr) %}strftime({{ expr }} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'){% endmacro %}
+{# Datetimes (DuckDB TIMESTAMP without time zone) in the same ISO 8601 shape. #}
+{% macro bigquery__datetime_string(expr) %}FORMAT_DATETIME('%Y-%m-%dT%H:%M:%E6S', {{ expr }}){% endmacro %}
+{% macro duckdb__datetime_string(expr) %}strftime({{ expr }}, '%Y-%m-%dT%H:%M:%S.%f'){% endmacro %}
+{# Bytes as lowercase hex: DuckDB's hex() is uppercase. #}
+{% macro bigquery__hex_string(expr) %}TO_HEX({{ expr }}){% endmacro %}
+{% macro duckdb__hex_string(expr) %}lower(hex({{ expr }})){% endmacro %}
+{# NUMERIC without trailing zeros: BigQuery's cast already is minimal, DuckDB pads DECIMAL to its scale. #}
+{% macro bigquery__numeric_string(expr) %}CAST({{ expr }} AS STRING){% endmacro %}
+{% macro duckdb__numeric_string(expr) %}regexp_replace(regexp_replace(CAST({{ expr }} AS VARCHAR), '(\.[0-9]*?)0+$', '\1'), '\.$', ''){% endmacro %}
+
+{# Division that yields NULL on a zero denominator: BigQuery has SAFE_DIVIDE, DuckDB uses NULLIF. #}
+{% macro bigquery__safe_divide(numerator, denominator) %}SAFE_DIVIDE({{ numerator }}, {{ denominator }}){% endmacro %}
+{% macro duckdb__safe_divide(numerator, denominator) %}({{ numerator }}) / NULLIF({{ denominator }}, 0){% endmacro %}
+
+{# Integer division rounding toward zero: BigQuery's DIV; DuckDB's // (also truncating). #}
+{% macro bigquery__int_divide(numerator, denominator) %}DIV({{ numerator }}, {{ denominator }}){% endmacro %}
+{% macro duckdb__int_divide(numerator, denominator) %}({{ numerator }} // {{ denominator }}){% endmacro %}
