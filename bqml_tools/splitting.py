@@ -179,6 +179,17 @@ def profile_query(source: str | identifiers.Source, spec: SplitSpec, dialect: st
     return render(template, dialect, inline=inline, **context)
 
 
+def assignments_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
+                      engine: Engine | None = None, inline: bool = True) -> Query:
+    """Each row's key columns, key string, fingerprint, bucket and split: for auditing a split."""
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    if spec.stratify is not None:
+        raise InvalidSplitSpec("assignments of a stratified split depend on the data: run the split itself")
+    schema = source_schema(engine, src) if engine is not None else None
+    _, context = _context(src, spec, dialect, schema, None, engine.dialect if engine else None)
+    return render("split/assignments.sql", dialect, inline=inline, **context)
+
+
 @dataclass
 class SplitReport:
     """Per split: rows, realised vs asked fraction, distinct keys; plus warnings."""
@@ -252,7 +263,8 @@ def _report(profile: pd.DataFrame, spec: SplitSpec) -> SplitReport:
             "with more distinct values or use fewer buckets"
         )
     smallest = min(plan.fractions) * plan.sample
-    top = int(profile.loc[profile["part"] != "null_key", "max_key_rows"].max() or 0)
+    top = profile.loc[profile["part"] != "null_key", "max_key_rows"].max()
+    top = 0 if pd.isna(top) else int(top)
     if total_rows and top / total_rows > smallest / 2:
         warnings.append(
             f"one key value holds {top:,} rows ({top / total_rows:.1%} of the table), more than half "
