@@ -1,0 +1,28 @@
+-- bqml_tools split of ml.events: train 80%, valid 10%, test 10%
+-- key: user_id
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: dropped (--null-keys drop)
+-- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
+
+WITH keyed AS (
+  SELECT
+    "user_id",
+    CAST("user_id" AS STRING) AS key_string
+  FROM "ml"."events"
+),
+hashed AS (
+  SELECT *, farm_fingerprint(key_string) AS fingerprint
+  FROM keyed
+)
+SELECT
+  *,
+  ABS(MOD(fingerprint, 10)) AS bucket,
+  CASE
+    WHEN ABS(MOD(fingerprint, 10)) < 10
+    THEN CASE
+    WHEN ABS(MOD(fingerprint, 10)) < 8 THEN 'train'
+    WHEN ABS(MOD(fingerprint, 10)) < 9 THEN 'valid'
+    ELSE 'test'
+  END
+  END AS "split"
+FROM hashed

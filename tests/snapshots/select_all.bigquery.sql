@@ -1,0 +1,1 @@
+SELECT * FROM `my-project.ml.events`

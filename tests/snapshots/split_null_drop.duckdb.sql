@@ -1,0 +1,21 @@
+-- bqml_tools split of ml.events: train 80%, valid 10%, test 10%
+-- key: user_id
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: dropped (--null-keys drop)
+-- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
+
+WITH bucketed AS (
+  SELECT
+    *,
+    ABS(MOD(farm_fingerprint(CAST("user_id" AS STRING)), 10)) AS _bqml_bucket
+  FROM "ml"."events"
+)
+SELECT
+  * EXCLUDE (_bqml_bucket),
+  CASE
+    WHEN _bqml_bucket < 8 THEN 'train'
+    WHEN _bqml_bucket < 9 THEN 'valid'
+    ELSE 'test'
+  END AS "split"
+FROM bucketed
+WHERE _bqml_bucket IS NOT NULL

@@ -1,0 +1,16 @@
+-- bqml_tools split of my-project.ml.events: rows of split train
+-- key: user_id
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: dropped (--null-keys drop)
+-- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
+
+WITH bucketed AS (
+  SELECT
+    *,
+    ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 10)) AS _bqml_bucket
+  FROM `my-project.ml.events`
+)
+SELECT
+  * EXCEPT (_bqml_bucket)
+FROM bucketed
+WHERE _bqml_bucket < 8

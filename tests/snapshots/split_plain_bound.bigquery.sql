@@ -1,0 +1,22 @@
+-- bqml_tools split of my-project.ml.events: train 80%, valid 10%, test 10%
+-- key: user_id (INT64), day (DATE), ts (TIMESTAMP), raw (BYTES), amount (NUMERIC), naive (DATETIME); salted
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: the query fails (ERROR) rather than drop or misplace them
+
+WITH bucketed AS (
+  SELECT
+    *,
+    COALESCE(
+      ABS(MOD(FARM_FINGERPRINT(@salt || CAST(LENGTH(CAST(`user_id` AS STRING)) AS STRING) || ':' || CAST(`user_id` AS STRING) || CAST(LENGTH(CAST(`day` AS STRING)) AS STRING) || ':' || CAST(`day` AS STRING) || CAST(LENGTH(FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6S', `ts`, 'UTC')) AS STRING) || ':' || FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6S', `ts`, 'UTC') || CAST(LENGTH(TO_HEX(`raw`)) AS STRING) || ':' || TO_HEX(`raw`) || CAST(LENGTH(CAST(`amount` AS STRING)) AS STRING) || ':' || CAST(`amount` AS STRING) || CAST(LENGTH(FORMAT_DATETIME('%Y-%m-%dT%H:%M:%E6S', `naive`)) AS STRING) || ':' || FORMAT_DATETIME('%Y-%m-%dT%H:%M:%E6S', `naive`)), 10)),
+      ERROR('bqml_tools: NULL key in user_id, day, ts, raw, amount, naive; rerun with --null-keys drop or --null-keys split:NAME')
+    ) AS _bqml_bucket
+  FROM `my-project.ml.events`
+)
+SELECT
+  * EXCEPT (_bqml_bucket),
+  CASE
+    WHEN _bqml_bucket < 8 THEN @split_0
+    WHEN _bqml_bucket < 9 THEN @split_1
+    ELSE @split_2
+  END AS `split`
+FROM bucketed
