@@ -201,16 +201,18 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
 
 @cli.command()
 @click.option("--rows", default=200_000, show_default=True, help="Rows in the generated table.")
-def demo(rows: int) -> None:
+@click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")
+def demo(rows: int, save: str | None) -> None:
     """Make a small events table in DuckDB, print the BigQuery split SQL, run it locally.
 
     \b
-    Example:
+    Examples:
       bqml-tools demo
+      bqml-tools demo --rows 50000 --save events.parquet
     """
     from .demo import run_demo
 
-    run_demo(rows, echo=click.echo)
+    run_demo(rows, echo=click.echo, save=save)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

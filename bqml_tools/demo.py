@@ -5,7 +5,9 @@ from typing import Callable
 
 from . import splitting
 from .engines import DuckDBEngine
+from .identifiers import source
 from .output import format_frame
+from .templates import render
 
 DEMO_TABLE = "ml.events"
 BIGQUERY_TABLE = "my-project.ml.events"
@@ -30,9 +32,11 @@ def make_events(engine: DuckDBEngine, rows: int, seed: float = 0.42) -> None:
     )
 
 
-def run_demo(rows: int = 200_000, echo: Callable[[str], None] = print) -> None:
+def run_demo(rows: int = 200_000, echo: Callable[[str], None] = print, save: str | None = None) -> None:
     engine = DuckDBEngine()
     make_events(engine, rows)
+    if save is not None:
+        engine.export(render("select_all.sql", "duckdb", src=source(DEMO_TABLE)), save)
     spec = splitting.SplitSpec(key=["user_id"], fractions="train=0.8,valid=0.1,test=0.1",
                                sample="1/10", key_types={"user_id": "INT64"})
     echo(f"# {rows:,} events of {rows // 10:,} users in DuckDB table {DEMO_TABLE}.")

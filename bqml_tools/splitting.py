@@ -76,7 +76,7 @@ def _header(source: identifiers.Source, spec: SplitSpec, plan: BucketPlan, key: 
             only_split: str | None, checked: bool) -> list[str]:
     shares = ", ".join(f"{n} {float(f) * 100:g}%" for n, f in zip(plan.names, plan.fractions))
     sample = "" if plan.sample == 1 else f" of a {plan.sample} sample (buckets 0-{plan.sample_upper - 1})"
-    what = f"rows of split {only_split}" if only_split else f"{shares}{sample}"
+    what = f"only split {only_split} of {shares}{sample}" if only_split else f"{shares}{sample}"
     key_text = ", ".join(f"{c.name} ({c.kind})" if c.kind else c.name for c in key)
     lines = [
         f"bqml_tools split of {source}: {what}",
@@ -270,15 +270,15 @@ def _report(profile: pd.DataFrame, spec: SplitSpec) -> SplitReport:
             f"one key value holds {top:,} rows ({top / total_rows:.1%} of the table), more than half "
             f"the smallest split's share ({float(smallest):.1%}): that value alone can skew a split"
         )
-    for name, fraction in asked.items():
-        n = out_rows[name]
-        expected = kept * float(fraction) if policy != "split" else None
-        if expected and kept >= 100:
-            sd = math.sqrt(kept * float(fraction) * (1 - float(fraction)))
-            if abs(n - expected) > 4 * sd + 1 and spec.stratify is None:
+    sampled_keys = int(sampled["n_keys"].sum())
+    if spec.stratify is None and sampled_keys >= 100:
+        for name, fraction in asked.items():
+            expected = sampled_keys * float(fraction)
+            sd = math.sqrt(expected * (1 - float(fraction)))
+            if abs(out_keys[name] - expected) > 4 * sd + 1:
                 warnings.append(
-                    f"split {name} has {n:,} rows where {expected:,.0f} were expected: keys are "
-                    "unevenly sized (see the largest-key warning) or too few"
+                    f"split {name} has {out_keys[name]:,} keys where about {expected:,.0f} were "
+                    "expected: more than 4 standard deviations off; check the key column"
                 )
     strata = None
     if spec.stratify is not None:

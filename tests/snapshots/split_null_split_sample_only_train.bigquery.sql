@@ -1,4 +1,4 @@
--- bqml_tools split of my-project.ml.events: rows of split train
+-- bqml_tools split of my-project.ml.events: only split train of train 80%, valid 10%, test 10% of a 1/2 sample (buckets 0-9)
 -- key: user_id
 -- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 20)): train = buckets 0-7, valid = bucket 8, test = bucket 9
 -- NULL keys: all go to split holdout
