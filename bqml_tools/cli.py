@@ -199,6 +199,158 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
     click.echo(format_frame(splitting.assign(parsed, spec), fmt))
 
 
+def _number(value: str | None, what: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise BqmlToolsError(f"{what} {value!r} is not a number") from None
+
+
+eval_options = [
+    click.option("--label", required=True, metavar="COLUMN", help="The true label (or target) column."),
+    click.option("--prediction", default=None, metavar="COLUMN",
+                 help="Predicted value (regression) or class (multiclass)."),
+    click.option("--score", default=None, metavar="COLUMN", help="Predicted probability of the positive class (binary)."),
+    click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one row per group."),
+    click.option("--threshold", default="0.5", show_default=True, help="Binary: positive when score >= threshold."),
+    click.option("--positive", default=None, metavar="VALUE", help="Binary: the label value that means positive."),
+    click.option("--probs", default=None, metavar="COLUMN",
+                 help="Multiclass: ARRAY<STRUCT<label, prob>> column (ML.PREDICT's predicted_<label>_probs)."),
+    click.option("--top-k", default=3, show_default=True, help="Multiclass: k of top_k_accuracy (needs --probs)."),
+    click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
+                 help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
+    click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
+                 help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery)."),
+    click.option("--bins-per-logit", default=10_000, show_default=True, help="Resolution of binned AUC and curves."),
+    click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default="null", show_default=True,
+                 help="A zero denominator gives NULL, or scikit-learn's 0."),
+    click.option("--label-type", default=None, metavar="TYPE",
+                 help="Label type when printing SQL without reading the source (e.g. BOOL)."),
+]
+
+run_options = [
+    click.option("--dialect", type=click.Choice(DIALECTS), default=None,
+                 help="Print the SQL for this dialect instead of running it."),
+    click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
+                 help="Engine that runs the query."),
+    click.option("--database", default=":memory:", show_default=True, help="DuckDB database file."),
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+]
+
+
+def _eval_spec(task: str, label: str, prediction: str | None, score: str | None, by: tuple[str, ...],
+               threshold: str, positive: str | None, probs: str | None, top_k: int, invalid: str,
+               auc: str | None, bins_per_logit: int, zero_division: str, label_type: str | None) -> Any:
+    from .evaluation import EvalSpec
+
+    return EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
+                    threshold=_number(threshold, "--threshold"), positive=positive, probs=probs,
+                    top_k=top_k, invalid=invalid, auc=auc, bins_per_logit=bins_per_logit,
+                    zero_division=zero_division, label_type=label_type)
+
+
+def _emit(frame: Any, fmt: str) -> None:
+    for warning in frame.attrs.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(format_frame(frame, fmt))
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--task", type=click.Choice(["regression", "binary", "multiclass"]), required=True)
+@_apply(eval_options)
+@click.option("--view", type=click.Choice(["metrics", "classes", "confusion"]), default="metrics",
+              show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
+@_apply(run_options)
+def evaluate(source: str, task: str, view: str, dialect: str | None, engine: str, database: str,
+             fmt: str, **options: Any) -> None:
+    """Metrics of a predictions table computed in SQL, in one scan, per group.
+
+    \b
+    Examples:
+      bqml-tools evaluate preds.parquet --task binary --label label --score p --by split
+      bqml-tools evaluate my-project.ml.preds --task regression --label y --prediction y_hat --dialect bigquery
+      bqml-tools evaluate preds.csv --task multiclass --label y --prediction y_hat --view confusion
+    """
+    from . import evaluation
+
+    spec = _eval_spec(task, **options)
+    if dialect is not None:
+        reader = _duckdb_engine(database) if _readable(source, database) else None
+        click.echo(evaluation.evaluate_query(source, spec, dialect, engine=reader, view=view).sql, nl=False)
+        return
+    _emit(evaluation.evaluate(_duckdb_engine(database), source, spec, view=view), fmt)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("kind", type=click.Choice(["roc", "pr", "thresholds", "calibration"]))
+@_apply(eval_options)
+@click.option("--steps", default=100, show_default=True, help="thresholds: 0, 1/steps, ..., 1.")
+@click.option("--bins", default=10, show_default=True, help="calibration: equal-width bins on [0, 1].")
+@_apply(run_options)
+def curve(source: str, kind: str, steps: int, bins: int, dialect: str | None, engine: str, database: str,
+          fmt: str, **options: Any) -> None:
+    """ROC or PR curve, threshold sweep, or calibration table of a binary classifier, per group.
+
+    \b
+    Examples:
+      bqml-tools curve preds.parquet roc --label label --score p
+      bqml-tools curve preds.parquet calibration --label label --score p --bins 20 --format json
+      bqml-tools curve my-project.ml.preds thresholds --label label --score p --dialect bigquery
+    """
+    from . import evaluation
+
+    spec = _eval_spec("binary", **options)
+    if dialect is not None:
+        reader = _duckdb_engine(database) if _readable(source, database) else None
+        click.echo(evaluation.curve_query(source, spec, kind, dialect, engine=reader, steps=steps,
+                                          bins=bins).sql, nl=False)
+        return
+    _emit(evaluation.curve(_duckdb_engine(database), source, spec, kind, steps=steps, bins=bins), fmt)
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--task", type=click.Choice(["regression", "binary", "multiclass"]), required=True)
+@_apply(eval_options)
+@click.option("--split-column", default="split", show_default=True, help="Column naming each row's split.")
+@click.option("--train", default="train", show_default=True, help="The training split's name.")
+@click.option("--valid", default="valid", show_default=True, help="The split to compare it with.")
+@click.option("--underfit-skill", default=0.1, show_default=True,
+              help="Under-fitting when train error removes less than this share of the baseline's.")
+@click.option("--overfit-gap", default=0.1, show_default=True,
+              help="Over-fitting when valid error exceeds train error by more than this share of the baseline's.")
+@click.option("--database", default=":memory:", show_default=True, help="DuckDB database file.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def diagnose(source: str, task: str, split_column: str, train: str, valid: str, underfit_skill: float,
+             overfit_gap: float, database: str, fmt: str, **options: Any) -> None:
+    """Under-fitting, over-fitting or good fit: train vs validation error and a constant baseline.
+
+    \b
+    Examples:
+      bqml-tools diagnose preds.parquet --task regression --label y --prediction y_hat
+      bqml-tools diagnose preds.parquet --task binary --label label --score p --valid test
+    """
+    from . import evaluation
+
+    spec = _eval_spec(task, **options)
+    frame = evaluation.diagnose(_duckdb_engine(database), source, spec, split_column=split_column,
+                                train=train, valid=valid,
+                                thresholds=evaluation.Thresholds(underfit_skill, overfit_gap))
+    _emit(frame, fmt) if fmt != "table" else _emit_verdict(frame)
+
+
+def _emit_verdict(frame: Any) -> None:
+    for warning in frame.attrs.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+    row = frame.iloc[0]
+    click.echo(format_frame(frame.drop(columns=["reason"]), "table"))
+    click.echo(f"\n{row['verdict']}: {row['reason']}")
+
+
 @cli.command()
 @click.option("--rows", default=200_000, show_default=True, help="Rows in the generated table.")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")

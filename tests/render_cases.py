@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, profile_query
+from bqml_tools.evaluation import EvalSpec, curve_query, evaluate_query
 from bqml_tools.templates import DIALECTS, render
 from bqml_tools.identifiers import source
 
@@ -21,6 +22,17 @@ SPECS = {
 }
 
 
+EVALS = {
+    "regression": EvalSpec(task="regression", label="y", prediction="y_hat"),
+    "regression_by": EvalSpec(task="regression", label="y", prediction="y_hat", by=["split", "region"], invalid="exclude"),
+    "binary": EvalSpec(task="binary", label="label", score="p"),
+    "binary_by_binned": EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned", positive="yes",
+                                 threshold=0.35, zero_division="sklearn"),
+    "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
+    "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
+}
+
+
 def cases() -> dict[str, object]:
     """name -> Query, for every dialect."""
     out = {}
@@ -34,4 +46,13 @@ def cases() -> dict[str, object]:
                 out[f"assignments_{name}.{dialect}"] = assignments_query(table, spec, dialect)
         out[f"split_plain_bound.{dialect}"] = split_query(table, SPECS["salted_composite"], dialect, inline=False)
         out[f"select_all.{dialect}"] = render("select_all.sql", dialect, src=source(table))
+        preds = "my-project.ml.predictions" if dialect == "bigquery" else "ml.predictions"
+        for name, spec in EVALS.items():
+            out[f"evaluate_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
+            if spec.task == "multiclass":
+                for view in ("classes", "confusion"):
+                    out[f"evaluate_{name}_{view}.{dialect}"] = evaluate_query(preds, spec, dialect, view=view)
+            if spec.task == "binary":
+                for kind in ("roc", "pr", "thresholds", "calibration"):
+                    out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, spec, kind, dialect)
     return out

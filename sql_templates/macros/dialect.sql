@@ -66,3 +66,27 @@
 {# Integer division rounding toward zero: BigQuery's DIV; DuckDB's // (also truncating). #}
 {% macro bigquery__int_divide(numerator, denominator) %}DIV({{ numerator }}, {{ denominator }}){% endmacro %}
 {% macro duckdb__int_divide(numerator, denominator) %}({{ numerator }} // {{ denominator }}){% endmacro %}
+
+{# Double-precision cast: BigQuery names the type FLOAT64, DuckDB DOUBLE. #}
+{% macro bigquery__float64(expr) %}CAST({{ expr }} AS FLOAT64){% endmacro %}
+{% macro duckdb__float64(expr) %}CAST({{ expr }} AS DOUBLE){% endmacro %}
+
+{# Median: BigQuery has no exact median aggregate that scales (PERCENTILE_CONT is a window), so it is
+   approximate there (APPROX_QUANTILES); DuckDB's MEDIAN is exact (interpolated, like numpy.median). #}
+{% macro bigquery__median(expr) %}APPROX_QUANTILES({{ expr }}, 2)[OFFSET(1)]{% endmacro %}
+{% macro duckdb__median(expr) %}MEDIAN({{ expr }}){% endmacro %}
+
+{# The probability a ML.PREDICT-style ARRAY<STRUCT<label, prob>> gives to `label`:
+   BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
+{% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_p.prob) FROM UNNEST({{ probs }}) AS _p WHERE _p.label = {{ label }}){% endmacro %}
+{% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _p: _p.label = {{ label }})[1].prob{% endmacro %}
+{# How many entries of the array have a probability strictly above `prob`. #}
+{% macro bigquery__count_above(probs, prob) %}(SELECT COUNTIF(_p.prob > {{ prob }}) FROM UNNEST({{ probs }}) AS _p){% endmacro %}
+{% macro duckdb__count_above(probs, prob) %}len(list_filter({{ probs }}, lambda _p: _p.prob > {{ prob }})){% endmacro %}
+
+{# A table of integers lo..hi: BigQuery unnests GENERATE_ARRAY, DuckDB has generate_series. #}
+{% macro bigquery__int_series(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
+{% macro duckdb__int_series(lo, hi, alias, column) %}generate_series({{ lo }}, {{ hi }}) AS {{ alias }}({{ column }}){% endmacro %}
+
+{# ERROR() with a row count in the message; BigQuery's IF needs both branches typed, ERROR adapts. #}
+{% macro default__error_with_count(count, message) %}ERROR('bqml_tools: ' || CAST({{ count }} AS STRING) || {{ dispatch('string_literal')(message) }}){% endmacro %}

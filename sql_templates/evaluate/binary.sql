@@ -1,0 +1,67 @@
+{#-
+  name: binary
+  Binary-classification metrics per group from one scan of `src` (see _binary.sql).
+  params:
+    src, by, label, score, label_mode, positive, threshold, mode ('exact' | 'binned'),
+    bins_per_logit, clip, zero_division, guard, header_lines
+  `predicted positive` means score >= threshold. roc_auc counts ties as half (as scikit-learn);
+  with mode 'binned' pairs inside one bin are counted as ties and roc_auc_error_bound
+  (half the within-bin positive-negative pairs over all pairs) bounds the error.
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{% import 'evaluate/_binary.sql' as b with context %}
+{{ c.header(header_lines) }}
+WITH
+{{ b.ctes() }},
+totals AS (
+  SELECT
+    {{ c.groups() }}CAST(SUM(n) AS INT64) AS n,
+    CAST(SUM(pos) AS INT64) AS positives,
+    CAST(SUM(tp) AS INT64) AS tp,
+    CAST(SUM(fp) AS INT64) AS fp,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(squared_error) AS squared_error,
+    SUM({{ sql.float64('n - pos') }} * ({{ sql.float64('pos_at_or_above - pos') }} + pos / 2)) AS concordant,
+    SUM(IF(score_min < score_max, {{ sql.float64("pos") }} * {{ sql.float64("n - pos") }}, 0)) AS tied_pairs,
+    SUM(IF(pos > 0, pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above), 0)) AS precision_sum,
+    CAST(SUM(invalid_labels) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) AS INT64) AS invalid_score_rows
+  FROM cumulative
+  {{ c.group_by() }}
+),
+counts AS (
+  SELECT
+    *,
+    n - positives - fp AS tn,
+    positives - tp AS fn,
+    {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs
+  FROM totals
+)
+SELECT
+  {{ c.groups() }}n AS {{ sql.quote('rows') }},
+  positives,
+  tp,
+  fp,
+  tn,
+  fn,
+  {{ c.ratio('tp + tn', 'n') }} AS accuracy,
+  {{ c.ratio('tp', 'tp + fp') }} AS {{ sql.quote('precision') }},
+  {{ c.ratio('tp', 'positives') }} AS recall,
+  {{ c.ratio('tn', 'tn + fp') }} AS specificity,
+  {{ c.ratio('2 * tp', '2 * tp + fp + fn') }} AS f1,
+  ({{ c.ratio('tp', 'positives') }} + {{ c.ratio('tn', 'tn + fp') }}) / 2 AS balanced_accuracy,
+  -{{ c.ratio('log_likelihood', 'n') }} AS log_loss,
+  {{ c.ratio('squared_error', 'n') }} AS brier,
+  {{ sql.safe_divide('concordant', 'pairs') }} AS roc_auc,
+  {% if mode == 'exact' %}IF(pairs > 0, 0.0, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
+  {{ sql.safe_divide('precision_sum', 'positives') }} AS average_precision,
+  {{ c.ratio('positives', 'n') }} AS base_rate,
+  -{{ sql.safe_divide('positives * LN(' ~ b.clipped(sql.safe_divide('positives', 'n')) ~ ') + (n - positives) * LN(1 - ' ~ b.clipped(sql.safe_divide('positives', 'n')) ~ ')', 'n') }} AS baseline_log_loss,
+  invalid_label_rows,
+  invalid_score_rows
+FROM counts
+{{ c.invalid_guard([
+  ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
+  ('invalid_score_rows', ' row(s) have a NULL score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
+]) }}
+{{ c.order_by() }}

@@ -1,0 +1,34 @@
+{#-
+  name: curve
+  ROC or precision-recall curve per group: one point per distinct score ('exact') or per bin
+  ('binned'), from the same single scan and small window as binary.sql. With bins, each point
+  is still an exact point of the curve: its threshold is the lowest score in the bin, and every
+  score in a higher bin is above it.
+  params: as binary.sql, plus kind ('roc' | 'pr')
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{% import 'evaluate/_binary.sql' as b with context %}
+{{ c.header(header_lines) }}
+WITH
+{{ b.ctes() }},
+points AS (
+  SELECT
+    *,
+    SUM(pos) OVER ({{ c.partition() }}) AS positives,
+    SUM(n - pos) OVER ({{ c.partition() }}) AS negatives
+  FROM cumulative
+  WHERE bin IS NOT NULL
+)
+SELECT
+  {{ c.groups() }}score_min AS threshold,
+{% if kind == 'roc' %}
+  {{ sql.safe_divide('neg_at_or_above', 'negatives') }} AS fpr,
+  {{ sql.safe_divide('pos_at_or_above', 'positives') }} AS tpr,
+{% else %}
+  {{ sql.safe_divide('pos_at_or_above', 'pos_at_or_above + neg_at_or_above') }} AS {{ sql.quote('precision') }},
+  {{ sql.safe_divide('pos_at_or_above', 'positives') }} AS recall,
+{% endif %}
+  CAST(pos_at_or_above AS INT64) AS tp,
+  CAST(neg_at_or_above AS INT64) AS fp
+FROM points
+ORDER BY {{ c.groups() }}threshold DESC

@@ -1,0 +1,59 @@
+{#-
+  name: multiclass
+  Multiclass metrics per group from one scan of `src` (see _multiclass.sql). Macro averages
+  leave out classes whose metric is undefined (NULL), like scikit-learn's zero_division=nan;
+  weighted averages weight by support over the classes that are defined.
+  params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
+          header_lines
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{% import 'evaluate/_multiclass.sql' as m with context %}
+{{ c.header(header_lines) }}
+WITH
+{{ m.ctes() }},
+per_class AS (
+  SELECT
+    *,
+{{ m.class_metrics() }}
+  FROM classes
+),
+averaged AS (
+  SELECT
+    {{ c.groups() }}COALESCE(SUM(support), 0) AS n,
+    SUM(tp) AS tp,
+    SUM(predicted) AS predicted,
+    MAX(support) AS largest_class,
+    AVG({{ sql.quote('precision') }}) AS macro_precision,
+    AVG(recall) AS macro_recall,
+    AVG(f1) AS macro_f1,
+    {{ sql.safe_divide('SUM(support * ' ~ sql.quote('precision') ~ ')', 'SUM(IF(' ~ sql.quote('precision') ~ ' IS NULL, 0, support))') }} AS weighted_precision,
+    {{ sql.safe_divide('SUM(support * recall)', 'SUM(IF(recall IS NULL, 0, support))') }} AS weighted_recall,
+    {{ sql.safe_divide('SUM(support * f1)', 'SUM(IF(f1 IS NULL, 0, support))') }} AS weighted_f1,
+    SUM(invalid_n) AS invalid_rows{% if probs %},
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(top_k_hits) AS top_k_hits{% endif %}
+
+  FROM per_class
+  {{ c.group_by() }}
+)
+SELECT
+  {{ c.groups() }}CAST(n AS INT64) AS {{ sql.quote('rows') }},
+  {{ c.ratio('tp', 'n') }} AS accuracy,
+  macro_precision,
+  macro_recall,
+  macro_f1,
+  weighted_precision,
+  weighted_recall,
+  weighted_f1,
+  {{ c.ratio('tp', 'predicted') }} AS micro_precision,
+  {{ c.ratio('tp', 'n') }} AS micro_recall,
+  {{ c.ratio('2 * tp', 'n + predicted') }} AS micro_f1,
+{% if probs %}
+  -{{ sql.safe_divide('log_likelihood', 'n') }} AS log_loss,
+  {{ sql.safe_divide('top_k_hits', 'n') }} AS top_k_accuracy,
+{% endif %}
+  {{ sql.safe_divide('largest_class', 'n') }} AS baseline_accuracy,
+  CAST(invalid_rows AS INT64) AS invalid_rows
+FROM averaged
+{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]) }}
+{{ c.order_by() }}

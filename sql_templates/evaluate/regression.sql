@@ -1,0 +1,55 @@
+{#-
+  name: regression
+  Regression metrics per group, in one scan of `src`.
+  params:
+    src            identifiers.Source
+    label          label column          prediction   prediction column
+    by             group columns (may be empty)
+    guard          ERROR() when rows are invalid (printed statements, 'error' policy)
+    zero_division  'null' | 'sklearn'
+    header_lines   comment lines
+  Rows with a NULL label or prediction are excluded and counted in `invalid_rows`.
+  r2 and explained_variance use VAR_POP (numerically stable) rather than sum-of-squares
+  differences; median_absolute_error is approximate on BigQuery (APPROX_QUANTILES).
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{{ c.header(header_lines) }}
+WITH scored AS (
+  SELECT
+    {{ c.groups() }}{{ sql.float64('CASE WHEN ' ~ sql.quote(prediction) ~ ' IS NOT NULL THEN ' ~ sql.quote(label) ~ ' END') }} AS y,
+    {{ sql.float64('CASE WHEN ' ~ sql.quote(label) ~ ' IS NOT NULL THEN ' ~ sql.quote(prediction) ~ ' END') }} AS p
+  FROM {{ sql.relation(src) }}
+),
+sums AS (
+  SELECT
+    {{ c.groups() }}CAST(COUNT(y) AS INT64) AS n,
+    CAST(COUNT(*) - COUNT(y) AS INT64) AS invalid_rows,
+    AVG(ABS(p - y)) AS mae,
+    AVG((p - y) * (p - y)) AS mse,
+    VAR_POP(y) AS var_y,
+    VAR_POP(y - p) AS var_residual,
+    CAST(COUNTIF(y < 0 OR p < 0) AS INT64) AS negative_rows,
+    AVG(POW(LN(1 + GREATEST(y, 0)) - LN(1 + GREATEST(p, 0)), 2)) AS msle,
+    {{ sql.median('ABS(p - y)') }} AS median_absolute_error,
+    AVG(y) AS mean_label,
+    AVG(p) AS mean_prediction
+  FROM scored
+  {{ c.group_by() }}
+)
+SELECT
+  {{ c.groups() }}n AS {{ sql.quote('rows') }},
+  mae,
+  mse,
+  SQRT(mse) AS rmse,
+  {{ c.one_minus_ratio('mse', 'var_y') }} AS r2,
+  {{ c.one_minus_ratio('var_residual', 'var_y') }} AS explained_variance,
+  IF(negative_rows > 0, NULL, msle) AS mean_squared_log_error,
+  median_absolute_error,
+  mean_label,
+  mean_prediction,
+  SQRT(var_y) AS baseline_rmse,
+  negative_rows,
+  invalid_rows
+FROM sums
+{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]) }}
+{{ c.order_by() }}

@@ -1,0 +1,57 @@
+{#-
+  name: thresholds
+  Precision, recall and F1 at thresholds 0, 1/steps, ..., 1 per group, in one scan: rows are
+  counted per threshold step (score >= k/steps), then each threshold sums the steps at or above
+  it (a join of two small tables; no window).
+  params: as binary.sql, plus steps
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{% import 'evaluate/_binary.sql' as b with context %}
+{{ c.header(header_lines) }}
+{% set step = 'FLOOR(s * ' ~ (steps | int) ~ ')' %}
+WITH
+scored AS (
+  SELECT
+    {{ c.groups() }}CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN IF({{ b.label_positive() }}, 1, 0) END AS y,
+    CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s
+  FROM {{ sql.relation(src) }}
+),
+stepped AS (
+  -- the largest k with s >= k / steps, computed exactly as the comparison the user reads
+  SELECT
+    {{ c.groups() }}CASE
+      WHEN s >= ({{ step }} + 1) / {{ steps | int }} THEN {{ step }} + 1
+      WHEN s < {{ step }} / {{ steps | int }} THEN {{ step }} - 1
+      ELSE {{ step }}
+    END AS k,
+    COUNT(*) AS n,
+    COUNTIF(y = 1) AS pos
+  FROM scored
+  WHERE y IS NOT NULL
+  {{ c.group_by(['k']) }}
+),
+steps AS (
+  SELECT k FROM {{ sql.int_series(0, steps | int, 'series', 'k') }}
+),
+swept AS (
+  SELECT
+    {{ c.groups('b.') }}t.k,
+    CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
+    CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
+    CAST(SUM(b.pos) AS INT64) AS positives,
+    CAST(SUM(b.n - b.pos) AS INT64) AS negatives
+  FROM stepped AS b
+  CROSS JOIN steps AS t
+  GROUP BY {{ c.groups('b.') }}t.k
+)
+SELECT
+  {{ c.groups() }}k / {{ steps | int }} AS threshold,
+  tp,
+  fp,
+  negatives - fp AS tn,
+  positives - tp AS fn,
+  {{ c.ratio('tp', 'tp + fp') }} AS {{ sql.quote('precision') }},
+  {{ c.ratio('tp', 'positives') }} AS recall,
+  {{ c.ratio('2 * tp', '2 * tp + fp + positives - tp') }} AS f1
+FROM swept
+ORDER BY {{ c.groups() }}threshold

@@ -1,0 +1,86 @@
+-- bqml_tools evaluate of ml.predictions: task binary, label label, score p (positive when >= 0.5)
+-- AUC: exact (ties count half)
+
+WITH
+scored AS (
+  SELECT
+    CASE WHEN "label" IN (0, 1) AND "p" >= 0 AND "p" <= 1 THEN IF("label" = 1, 1, 0) END AS y,
+    CASE WHEN "label" IN (0, 1) AND "p" >= 0 AND "p" <= 1 THEN CAST("p" AS DOUBLE) END AS s,
+    IF("label" IN (0, 1), 0, 1) AS invalid_label,
+    IF("p" >= 0 AND "p" <= 1, 0, 1) AS invalid_score
+  FROM "ml"."predictions"
+),
+binned AS (
+  SELECT
+    s AS bin,
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    MIN(s) AS score_min,
+    MAX(s) AS score_max,
+    COUNTIF(y = 1 AND s >= 0.5) AS tp,
+    COUNTIF(y = 0 AND s >= 0.5) AS fp,
+    SUM(IF(y = 1, LN(LEAST(GREATEST(s, 1e-15), 0.999999999999999)), LN(1 - LEAST(GREATEST(s, 1e-15), 0.999999999999999)))) AS log_likelihood,
+    SUM((s - y) * (s - y)) AS squared_error,
+    SUM(s) AS score_sum,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
+  FROM scored
+  GROUP BY bin
+),
+cumulative AS (
+  SELECT
+    *,
+    SUM(pos) OVER (ORDER BY bin DESC) AS pos_at_or_above,
+    SUM(n - pos) OVER (ORDER BY bin DESC) AS neg_at_or_above
+  FROM binned
+),
+totals AS (
+  SELECT
+    CAST(SUM(n) AS INT64) AS n,
+    CAST(SUM(pos) AS INT64) AS positives,
+    CAST(SUM(tp) AS INT64) AS tp,
+    CAST(SUM(fp) AS INT64) AS fp,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(squared_error) AS squared_error,
+    SUM(CAST(n - pos AS DOUBLE) * (CAST(pos_at_or_above - pos AS DOUBLE) + pos / 2)) AS concordant,
+    SUM(IF(score_min < score_max, CAST(pos AS DOUBLE) * CAST(n - pos AS DOUBLE), 0)) AS tied_pairs,
+    SUM(IF(pos > 0, pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above), 0)) AS precision_sum,
+    CAST(SUM(invalid_labels) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) AS INT64) AS invalid_score_rows
+  FROM cumulative
+  
+),
+counts AS (
+  SELECT
+    *,
+    n - positives - fp AS tn,
+    positives - tp AS fn,
+    CAST(positives AS DOUBLE) * CAST(n - positives AS DOUBLE) AS pairs
+  FROM totals
+)
+SELECT
+  n AS "rows",
+  positives,
+  tp,
+  fp,
+  tn,
+  fn,
+  (tp + tn) / NULLIF(n, 0) AS accuracy,
+  (tp) / NULLIF(tp + fp, 0) AS "precision",
+  (tp) / NULLIF(positives, 0) AS recall,
+  (tn) / NULLIF(tn + fp, 0) AS specificity,
+  (2 * tp) / NULLIF(2 * tp + fp + fn, 0) AS f1,
+  ((tp) / NULLIF(positives, 0) + (tn) / NULLIF(tn + fp, 0)) / 2 AS balanced_accuracy,
+  -(log_likelihood) / NULLIF(n, 0) AS log_loss,
+  (squared_error) / NULLIF(n, 0) AS brier,
+  (concordant) / NULLIF(pairs, 0) AS roc_auc,
+IF(pairs > 0, 0.0, NULL) AS roc_auc_error_bound,
+  (precision_sum) / NULLIF(positives, 0) AS average_precision,
+  (positives) / NULLIF(n, 0) AS base_rate,
+  -(positives * LN(LEAST(GREATEST((positives) / NULLIF(n, 0), 1e-15), 0.999999999999999)) + (n - positives) * LN(1 - LEAST(GREATEST((positives) / NULLIF(n, 0), 1e-15), 0.999999999999999))) / NULLIF(n, 0) AS baseline_log_loss,
+  invalid_label_rows,
+  invalid_score_rows
+FROM counts
+WHERE
+  IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)

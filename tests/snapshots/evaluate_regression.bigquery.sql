@@ -1,0 +1,41 @@
+-- bqml_tools evaluate of my-project.ml.predictions: task regression, label y, prediction y_hat
+
+WITH scored AS (
+  SELECT
+    CAST(CASE WHEN `y_hat` IS NOT NULL THEN `y` END AS FLOAT64) AS y,
+    CAST(CASE WHEN `y` IS NOT NULL THEN `y_hat` END AS FLOAT64) AS p
+  FROM `my-project.ml.predictions`
+),
+sums AS (
+  SELECT
+    CAST(COUNT(y) AS INT64) AS n,
+    CAST(COUNT(*) - COUNT(y) AS INT64) AS invalid_rows,
+    AVG(ABS(p - y)) AS mae,
+    AVG((p - y) * (p - y)) AS mse,
+    VAR_POP(y) AS var_y,
+    VAR_POP(y - p) AS var_residual,
+    CAST(COUNTIF(y < 0 OR p < 0) AS INT64) AS negative_rows,
+    AVG(POW(LN(1 + GREATEST(y, 0)) - LN(1 + GREATEST(p, 0)), 2)) AS msle,
+    APPROX_QUANTILES(ABS(p - y), 2)[OFFSET(1)] AS median_absolute_error,
+    AVG(y) AS mean_label,
+    AVG(p) AS mean_prediction
+  FROM scored
+  
+)
+SELECT
+  n AS `rows`,
+  mae,
+  mse,
+  SQRT(mse) AS rmse,
+  1 - SAFE_DIVIDE(mse, var_y) AS r2,
+  1 - SAFE_DIVIDE(var_residual, var_y) AS explained_variance,
+  IF(negative_rows > 0, NULL, msle) AS mean_squared_log_error,
+  median_absolute_error,
+  mean_label,
+  mean_prediction,
+  SQRT(var_y) AS baseline_rmse,
+  negative_rows,
+  invalid_rows
+FROM sums
+WHERE
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
