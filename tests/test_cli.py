@@ -159,3 +159,98 @@ def test_data_errors_are_one_line(capsys, tmp_path):
     output = tmp_path / "never.parquet"
     code, _, _ = run(capsys, "split", str(path), "--key", "k", "--output", str(output))
     assert code == 2 and not output.exists(), "a refused split writes nothing"
+
+
+@pytest.fixture
+def preds_file(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    label = (rng.random(n) < 0.3).astype(int)
+    frame = pd.DataFrame({
+        "split": np.where(np.arange(n) % 5 == 0, "valid", "train"),
+        "label": label, "p": np.clip(rng.random(n) * 0.7 + 0.3 * label, 0, 1),
+        "y": rng.normal(5, 2, n), "cls": rng.choice(["a", "b", "c"], n),
+    })
+    frame["y_hat"] = frame["y"] + rng.normal(0, 1, n)
+    frame["cls_hat"] = np.where(rng.random(n) < 0.6, frame["cls"], "a")
+    path = tmp_path / "preds.parquet"
+    frame.to_parquet(path)
+    return str(path), frame
+
+
+def test_evaluate_json_is_a_list_of_objects_per_group(capsys, preds_file):
+    from sklearn import metrics as skm
+
+    path, frame = preds_file
+    code, out, err = run(capsys, "evaluate", path, "--task", "binary", "--label", "label", "--score", "p",
+                         "--by", "split", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["split"] for r in rows] == ["train", "valid"]
+    for row in rows:
+        part = frame[frame["split"] == row["split"]]
+        assert row["roc_auc"] == pytest.approx(skm.roc_auc_score(part["label"], part["p"]), rel=1e-9)
+        assert row["tp"] == int(((part["p"] >= 0.5) & (part["label"] == 1)).sum())
+
+
+def test_evaluate_prints_bigquery_sql(capsys):
+    code, out, _ = run(capsys, "evaluate", "my-project.ml.preds", "--task", "regression", "--label", "y",
+                       "--prediction", "y_hat", "--by", "split", "--dialect", "bigquery")
+    assert code == 0
+    assert "FROM `my-project.ml.preds`" in out and "APPROX_QUANTILES" in out
+    sqlglot.parse_one(out, read="bigquery")
+
+
+def test_evaluate_multiclass_views(capsys, preds_file):
+    path, frame = preds_file
+    for view, rows in (("metrics", 1), ("classes", 3), ("confusion", 5)):  # a->a, b->a, b->b, c->a, c->c
+        code, out, err = run(capsys, "evaluate", path, "--task", "multiclass", "--label", "cls",
+                             "--prediction", "cls_hat", "--view", view, "--format", "json")
+        assert code == 0, err
+        assert len(json.loads(out)) == rows
+
+
+@pytest.mark.parametrize("kind", ["roc", "pr", "thresholds", "calibration"])
+def test_curve_command(capsys, preds_file, kind):
+    path, _ = preds_file
+    code, out, err = run(capsys, "curve", path, kind, "--label", "label", "--score", "p", "--format", "csv")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) > 2
+    code, sql, _ = run(capsys, "curve", "my-project.ml.preds", kind, "--label", "label", "--score", "p",
+                       "--dialect", "bigquery")
+    assert code == 0
+    sqlglot.parse_one(sql, read="bigquery")
+
+
+def test_diagnose_command(capsys, preds_file):
+    path, _ = preds_file
+    code, out, err = run(capsys, "diagnose", path, "--task", "regression", "--label", "y", "--prediction", "y_hat")
+    assert code == 0, err
+    assert "good fit:" in out and "rmse" in out
+
+
+EVAL_ERRORS = [
+    (["evaluate", "{path}", "--task", "binary", "--label", "label"], "task binary needs --score COLUMN"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "label", "--score", "nope"], "'nope' is not in the source"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "cls", "--score", "p"], "pass --positive VALUE"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "label", "--score", "y"], "outside [0, 1]"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "y", "--score", "p"], "not binary"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "label", "--score", "p", "--threshold", "2"], "in [0, 1]"),
+    (["evaluate", "{path}", "--task", "binary", "--label", "label", "--score", "p", "--threshold", "x"], "not a number"),
+    (["evaluate", "{path}", "--task", "regression", "--label", "y", "--prediction", "y_hat", "--view", "classes"],
+     "for multiclass"),
+    (["evaluate", "{path}", "--task", "regression", "--label", "y;", "--prediction", "y_hat"], "not a plain identifier"),
+    (["curve", "{path}", "roc", "--label", "label", "--score", "p", "--steps", "0"], "--steps 0"),
+    (["diagnose", "{path}", "--task", "regression", "--label", "y", "--prediction", "y_hat", "--valid", "test"],
+     "split 'test' has no rows"),
+]
+
+
+@pytest.mark.parametrize("args,message", EVAL_ERRORS, ids=[" ".join(a[2:6]) for a, _ in EVAL_ERRORS])
+def test_evaluation_errors_are_one_line_exit_2(capsys, preds_file, args, message):
+    path, _ = preds_file
+    code, out, err = run(capsys, *[a.replace("{path}", path) for a in args])
+    assert code == 2, (out, err)
+    assert message in err and err.startswith("Error: ") and err.count("\n") == 1, err
