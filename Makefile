@@ -19,6 +19,7 @@ test: $(VENV)/.installed  ## the whole test suite
 
 bench: $(VENV)/.installed  ## speed figures (printed, never asserted)
 	$(BIN)/python benchmarks/bench_fingerprint.py
+	$(BIN)/python benchmarks/bench_evaluate.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

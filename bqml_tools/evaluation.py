@@ -312,8 +312,9 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
                   f"{gap:.1%} of the baseline's {baseline:.4g} (allowed {thresholds.overfit_gap:.0%})")
     else:
         verdict = "good fit"
-        reason = (f"train {metric} removes {skill:.1%} of the baseline's; {valid} is within "
-                  f"{max(gap, 0):.1%} of the baseline's error of train")
+        reason = (f"train {metric} {train_error:.4g} removes {skill:.1%} of the constant predictor's "
+                  f"{baseline:.4g}; {valid} {metric} {valid_error:.4g} is within "
+                  f"{thresholds.overfit_gap:.0%} of the baseline of train's (gap {gap:.1%})")
     return _attach(pd.DataFrame([{
         "metric": metric, "train": train_error, "valid": valid_error, "baseline": baseline,
         "skill": skill, "gap": gap, "verdict": verdict, "reason": reason,
