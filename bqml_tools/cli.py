@@ -77,70 +77,6 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("source")
-@_apply(split_options)
-@click.option("--null-keys", default="error", show_default=True, metavar="POLICY",
-              help="What to do with NULL keys: error (count and refuse), drop, or split:NAME.")
-@click.option("--stratify", default=None, metavar="LABEL",
-              help="Make every value of this label column follow the fractions on its own.")
-@click.option("--split", "only_split", default=None, metavar="NAME",
-              help="Only the rows of this split, without the split column.")
-@click.option("--split-column", default="split", show_default=True, help="Name of the added column.")
-@click.option("--key-type", "key_types", multiple=True, metavar="COLUMN=TYPE",
-              help="Key column type when printing SQL without reading the source (e.g. ts=TIMESTAMP).")
-@click.option("--dialect", type=click.Choice(DIALECTS), default=None,
-              help="Print the SQL for this dialect instead of running it.")
-@click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
-              help="Engine that runs the split.")
-@click.option("--database", default=":memory:", show_default=True, help="DuckDB database file.")
-@click.option("--output", default=None, metavar="PATH",
-              help="Write the split rows (the printed query's rows) to a .parquet or .csv file.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Format of the split report.")
-def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
-          buckets: str | None, null_keys: str, stratify: str | None, only_split: str | None,
-          split_column: str, key_types: tuple[str, ...], dialect: str | None, engine: str,
-          database: str, output: str | None, fmt: str) -> None:
-    """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
-
-    With --dialect it prints one self-contained statement that returns every sampled row with a
-    split column: paste it into the BigQuery console as is. Otherwise it runs on DuckDB, prints
-    the split report, and writes the rows with --output.
-
-    \b
-    Examples:
-      bqml-tools split my-project.ml.events --key user_id --dialect bigquery
-      bqml-tools split my-project.ml.events --key user_id --sample 1/70 --split train --dialect bigquery
-      bqml-tools split events.parquet --key user_id --key day --salt exp-7 --output split.parquet
-      bqml-tools split events.csv --key user_id --stratify label --format json
-    """
-    spec = splitting.SplitSpec(
-        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=_buckets(buckets),
-        null_keys=null_keys, stratify=stratify, split_column=split_column,
-        key_types=_key_types(key_types),
-    )
-    if dialect is not None:
-        # Read the source's schema when DuckDB can see it, so key types are checked.
-        reader = _duckdb_engine(database) if _readable(source, database) else None
-        query = splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split)
-        click.echo(query.sql, nl=False)
-        return
-    runner = _duckdb_engine(database)
-    report = splitting.split_report(runner, source, spec)
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if output is not None:
-        query = splitting.split_query(source, spec, runner.dialect, engine=runner,
-                                      only_split=only_split, inline=False)
-        runner.export(query, output)
-        click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
-                   f" to {output}", err=True)
-    click.echo(format_frame(report.table, fmt))
-    if report.strata is not None and fmt == "table":
-        click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
-
-
 def _readable(source: str, database: str) -> bool:
     """Whether DuckDB can see ``source`` (a file, or a table in the database), to check its schema."""
     import os
@@ -233,11 +169,67 @@ eval_options = [
 run_options = [
     click.option("--dialect", type=click.Choice(DIALECTS), default=None,
                  help="Print the SQL for this dialect instead of running it."),
-    click.option("--engine", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
-                 help="Engine that runs the query."),
+    click.option("--engine", "engine_name", type=click.Choice(["duckdb", "bigquery"]), default=None,
+                 help="Engine that runs the query (default: duckdb, embedded)."),
     click.option("--database", default=":memory:", show_default=True, help="DuckDB database file."),
+    click.option("--project", default=None, help="BigQuery: project that runs the jobs."),
+    click.option("--location", default=None, help="BigQuery: job location (US, EU, ...)."),
+    click.option("--api-endpoint", default=None, envvar="BQML_TOOLS_BIGQUERY_ENDPOINT", metavar="URL",
+                 help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
+    click.option("--max-bytes-billed", default=None, type=int, metavar="BYTES",
+                 help="BigQuery: fail any job that would bill more than this."),
+    click.option("--dry-run", is_flag=True, help="Validate the query and report the bytes it would process."),
+    click.option("--progress/--no-progress", default=None, help="BigQuery: progress bar while downloading."),
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
 ]
+
+
+def _make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
+                 api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
+                 **_: Any) -> Any:
+    if (engine_name or "duckdb") == "duckdb":
+        return _duckdb_engine(database)
+    from .bigquery import BigQueryEngine
+
+    credentials = None
+    if api_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+    return BigQueryEngine(project=project, location=location, credentials=credentials,
+                          client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
+                          max_bytes_billed=max_bytes_billed,
+                          progress=sys.stderr.isatty() if progress is None else progress,
+                          use_storage_api=not api_endpoint)
+
+
+def _schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
+    """The engine that can read the source's schema while printing SQL, if any."""
+    if options.get("engine_name") == "bigquery" and dialect == "bigquery":
+        return _make_engine(**options)
+    if dialect == "duckdb" or source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
+        return _duckdb_engine(options["database"]) if _readable(source, options["database"]) else None
+    return None
+
+
+def _dry_run(engine: Any, query: Any) -> None:
+    result = engine.dry_run(query)
+    size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
+    note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
+    click.echo(f"dry run: {query.template} is valid on {engine.dialect}; it would process {size} bytes{note}")
+    limit = getattr(engine, "max_bytes_billed", None)
+    if limit is not None and result.bytes_processed is not None and result.bytes_processed > limit:
+        raise BqmlToolsError(f"{query.template} would process {result.bytes_processed:,} bytes, more than "
+                             f"--max-bytes-billed {limit:,}: raise the limit or sample first")
+
+
+ENGINE_KEYS = ("dialect", "engine_name", "database", "project", "location", "api_endpoint",
+               "max_bytes_billed", "dry_run", "progress", "fmt")
+
+
+def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    engine = {k: options.pop(k) for k in ENGINE_KEYS if k in options}
+    return engine, options
 
 
 def _eval_spec(task: str, label: str, prediction: str | None, score: str | None, by: tuple[str, ...],
@@ -264,8 +256,7 @@ def _emit(frame: Any, fmt: str) -> None:
 @click.option("--view", type=click.Choice(["metrics", "classes", "confusion"]), default="metrics",
               show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
 @_apply(run_options)
-def evaluate(source: str, task: str, view: str, dialect: str | None, engine: str, database: str,
-             fmt: str, **options: Any) -> None:
+def evaluate(source: str, task: str, view: str, **options: Any) -> None:
     """Metrics of a predictions table computed in SQL, in one scan, per group.
 
     \b
@@ -276,12 +267,18 @@ def evaluate(source: str, task: str, view: str, dialect: str | None, engine: str
     """
     from . import evaluation
 
-    spec = _eval_spec(task, **options)
+    engine_options, spec_options = _split_options(options)
+    spec = _eval_spec(task, **spec_options)
+    dialect = engine_options["dialect"]
     if dialect is not None:
-        reader = _duckdb_engine(database) if _readable(source, database) else None
+        reader = _schema_reader(source, dialect, engine_options)
         click.echo(evaluation.evaluate_query(source, spec, dialect, engine=reader, view=view).sql, nl=False)
         return
-    _emit(evaluation.evaluate(_duckdb_engine(database), source, spec, view=view), fmt)
+    engine = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(engine, evaluation.evaluate_query(source, spec, engine.dialect, engine=engine, view=view, inline=False))
+        return
+    _emit(evaluation.evaluate(engine, source, spec, view=view), engine_options["fmt"])
 
 
 @cli.command()
@@ -291,8 +288,7 @@ def evaluate(source: str, task: str, view: str, dialect: str | None, engine: str
 @click.option("--steps", default=100, show_default=True, help="thresholds: 0, 1/steps, ..., 1.")
 @click.option("--bins", default=10, show_default=True, help="calibration: equal-width bins on [0, 1].")
 @_apply(run_options)
-def curve(source: str, kind: str, steps: int, bins: int, dialect: str | None, engine: str, database: str,
-          fmt: str, **options: Any) -> None:
+def curve(source: str, kind: str, steps: int, bins: int, **options: Any) -> None:
     """ROC or PR curve, threshold sweep, or calibration table of a binary classifier, per group.
 
     \b
@@ -303,13 +299,20 @@ def curve(source: str, kind: str, steps: int, bins: int, dialect: str | None, en
     """
     from . import evaluation
 
-    spec = _eval_spec("binary", **options)
+    engine_options, spec_options = _split_options(options)
+    spec = _eval_spec("binary", **spec_options)
+    dialect = engine_options["dialect"]
     if dialect is not None:
-        reader = _duckdb_engine(database) if _readable(source, database) else None
+        reader = _schema_reader(source, dialect, engine_options)
         click.echo(evaluation.curve_query(source, spec, kind, dialect, engine=reader, steps=steps,
                                           bins=bins).sql, nl=False)
         return
-    _emit(evaluation.curve(_duckdb_engine(database), source, spec, kind, steps=steps, bins=bins), fmt)
+    engine = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(engine, evaluation.curve_query(source, spec, kind, engine.dialect, engine=engine, steps=steps,
+                                                bins=bins, inline=False))
+        return
+    _emit(evaluation.curve(engine, source, spec, kind, steps=steps, bins=bins), engine_options["fmt"])
 
 
 @cli.command()
@@ -323,10 +326,9 @@ def curve(source: str, kind: str, steps: int, bins: int, dialect: str | None, en
               help="Under-fitting when train error removes less than this share of the baseline's.")
 @click.option("--overfit-gap", default=0.1, show_default=True,
               help="Over-fitting when valid error exceeds train error by more than this share of the baseline's.")
-@click.option("--database", default=":memory:", show_default=True, help="DuckDB database file.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_apply(run_options)
 def diagnose(source: str, task: str, split_column: str, train: str, valid: str, underfit_skill: float,
-             overfit_gap: float, database: str, fmt: str, **options: Any) -> None:
+             overfit_gap: float, **options: Any) -> None:
     """Under-fitting, over-fitting or good fit: train vs validation error and a constant baseline.
 
     \b
@@ -336,11 +338,14 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
     """
     from . import evaluation
 
-    spec = _eval_spec(task, **options)
-    frame = evaluation.diagnose(_duckdb_engine(database), source, spec, split_column=split_column,
+    engine_options, spec_options = _split_options(options)
+    if engine_options["dialect"] is not None or engine_options["dry_run"]:
+        raise BqmlToolsError("diagnose runs `evaluate --by SPLIT_COLUMN`: print or dry-run that command instead")
+    spec = _eval_spec(task, **spec_options)
+    frame = evaluation.diagnose(_make_engine(**engine_options), source, spec, split_column=split_column,
                                 train=train, valid=valid,
                                 thresholds=evaluation.Thresholds(underfit_skill, overfit_gap))
-    _emit(frame, fmt) if fmt != "table" else _emit_verdict(frame)
+    _emit(frame, engine_options["fmt"]) if engine_options["fmt"] != "table" else _emit_verdict(frame)
 
 
 def _emit_verdict(frame: Any) -> None:
@@ -365,6 +370,93 @@ def demo(rows: int, save: str | None) -> None:
     from .demo import run_demo
 
     run_demo(rows, echo=click.echo, save=save)
+
+
+@cli.command()
+@click.argument("source")
+@_apply(split_options)
+@click.option("--null-keys", default="error", show_default=True, metavar="POLICY",
+              help="What to do with NULL keys: error (count and refuse), drop, or split:NAME.")
+@click.option("--stratify", default=None, metavar="LABEL",
+              help="Make every value of this label column follow the fractions on its own.")
+@click.option("--split", "only_split", default=None, metavar="NAME",
+              help="Only the rows of this split, without the split column.")
+@click.option("--split-column", default="split", show_default=True, help="Name of the added column.")
+@click.option("--key-type", "key_types", multiple=True, metavar="COLUMN=TYPE",
+              help="Key column type when printing SQL without reading the source (e.g. ts=TIMESTAMP).")
+@click.option("--output", default=None, metavar="PATH",
+              help="DuckDB: write the split rows (the printed query's rows) to a .parquet or .csv file.")
+@click.option("--destination", default=None, metavar="TABLE",
+              help="Store the split as a table (or --view) with a split column; never overwrites without --replace.")
+@click.option("--view", is_flag=True, help="With --destination: create views instead of tables.")
+@click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
+@click.option("--replace", is_flag=True, help="With --destination: CREATE OR REPLACE.")
+@_apply(run_options)
+def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
+          buckets: str | None, null_keys: str, stratify: str | None, only_split: str | None,
+          split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
+          view: bool, per_split: bool, replace: bool, **options: Any) -> None:
+    """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
+
+    With --dialect it prints one self-contained statement that returns every sampled row with a
+    split column: paste it into the BigQuery console as is. Otherwise it runs (on DuckDB, or
+    BigQuery with --engine bigquery), prints the split report, and writes the rows with
+    --output or stores them with --destination.
+
+    \b
+    Examples:
+      bqml-tools split my-project.ml.events --key user_id --dialect bigquery
+      bqml-tools split my-project.ml.events --key user_id --sample 1/70 --split train --dialect bigquery
+      bqml-tools split events.parquet --key user_id --key day --salt exp-7 --output split.parquet
+      bqml-tools split events.csv --key user_id --stratify label --format json
+      bqml-tools split my-project.ml.events --key user_id --engine bigquery --project my-project \\
+          --destination my-project.ml.events_split --replace
+    """
+    engine_options, _ = _split_options(options)
+    spec = splitting.SplitSpec(
+        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=_buckets(buckets),
+        null_keys=null_keys, stratify=stratify, split_column=split_column,
+        key_types=_key_types(key_types),
+    )
+    if (view or per_split or replace) and destination is None:
+        raise BqmlToolsError("--view, --per-split and --replace go with --destination TABLE")
+    dialect = engine_options["dialect"]
+    if dialect is not None:
+        reader = _schema_reader(source, dialect, engine_options)
+        if destination is not None:
+            statements = splitting.materialize_queries(source, spec, destination, dialect, engine=reader,
+                                                       view=view, per_split=per_split, replace=replace)
+            click.echo(";\n\n".join(q.sql.rstrip() for q in statements) + ";")
+            return
+        query = splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split)
+        click.echo(query.sql, nl=False)
+        return
+    runner = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(runner, splitting.split_query(source, spec, runner.dialect, engine=runner,
+                                               only_split=only_split, inline=False))
+        return
+    if output is not None and runner.dialect != "duckdb":
+        raise BqmlToolsError("--output writes files from DuckDB; on BigQuery store the split with --destination")
+    if destination is not None:
+        report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
+                                       replace=replace)
+        click.echo(f"stored the split in {destination}{'_<split>' if per_split else ''} "
+                   f"({'views' if view else 'tables'})", err=True)
+    else:
+        report = splitting.split_report(runner, source, spec)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output is not None:
+        query = splitting.split_query(source, spec, runner.dialect, engine=runner,
+                                      only_split=only_split, inline=False)
+        runner.export(query, output)
+        click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
+                   f" to {output}", err=True)
+    fmt = engine_options["fmt"]
+    click.echo(format_frame(report.table, fmt))
+    if report.strata is not None and fmt == "table":
+        click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

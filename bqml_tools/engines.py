@@ -6,7 +6,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from .errors import QueryError
+from .errors import BadQuery, DestinationExists, QueryError, TableNotFound
 from .fingerprint import register_duckdb
 from .templates import Query
 
@@ -57,8 +57,18 @@ class DuckDBEngine:
 
         try:
             return self.connection.execute(sql, query.params or None)
+        except duckdb.CatalogException as error:
+            if "already exists" in str(error):
+                raise DestinationExists(f"DuckDB: {_first_line(error)} (query {query.template}): pass --replace "
+                                        "to overwrite it") from error
+            raise TableNotFound(f"DuckDB: not found in query {query.template}: {_first_line(error)}") from error
+        except duckdb.IOException as error:
+            raise TableNotFound(f"DuckDB could not read a file in query {query.template}: {_first_line(error)}") from error
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.InvalidInputException,
+                duckdb.ConversionException) as error:
+            raise BadQuery(f"DuckDB rejected query {query.template}: {_first_line(error)}") from error
         except duckdb.Error as error:
-            raise QueryError(f"DuckDB refused query {query.template}: {_first_line(error)}") from error
+            raise QueryError(f"DuckDB failed query {query.template}: {_first_line(error)}") from error
 
     def run(self, query: Query) -> pd.DataFrame:
         return self._execute(query.sql, query).df()
@@ -67,6 +77,10 @@ class DuckDBEngine:
         """DuckDB plans the query (``DESCRIBE``) without reading data; it cannot estimate bytes."""
         rows = self._execute(f"DESCRIBE {query.sql}", query).fetchall()
         return DryRun(schema={row[0]: row[1] for row in rows}, bytes_processed=None)
+
+    def execute(self, query: Query) -> None:
+        """Run a statement that returns no rows (DDL)."""
+        self._execute(query.sql, query)
 
     def export(self, query: Query, path: str) -> None:
         """Write the query's rows to a Parquet or CSV file with DuckDB's COPY (streams, no pandas)."""

@@ -32,3 +32,23 @@ class TemplateError(BqmlToolsError):
 
 class QueryError(BqmlToolsError):
     """The engine refused or failed a query; the message carries the engine's own words."""
+
+
+class TableNotFound(QueryError):
+    """The table (or dataset) a query reads or writes does not exist."""
+
+
+class PermissionDenied(QueryError):
+    """The credentials may not read or write what the query touches."""
+
+
+class BadQuery(QueryError):
+    """The engine rejected the SQL (syntax, types, a failed ERROR() guard...)."""
+
+
+class BytesLimitExceeded(QueryError):
+    """The query would bill more bytes than --max-bytes-billed allows."""
+
+
+class DestinationExists(QueryError):
+    """A materialised split would overwrite an existing table or view without --replace."""

@@ -337,3 +337,40 @@ def assign(values: Sequence[str | Sequence[str]], spec: SplitSpec) -> pd.DataFra
                      "fingerprint": fingerprint, "bucket": bucket,
                      "split": plan.split_of_bucket(bucket) or "(not sampled)"})
     return pd.DataFrame(rows, columns=["key", "fingerprint", "bucket", "split"])
+
+
+def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, destination: str, dialect: str, *,
+                        engine: Engine | None = None, view: bool = False, per_split: bool = False,
+                        replace: bool = False) -> list[Query]:
+    """CREATE [OR REPLACE] TABLE|VIEW statements storing the split: one table with the split
+    column, or with ``per_split`` one per split named ``<destination>_<split>``."""
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    target = identifiers.source(destination)
+    if target.is_file:
+        raise InvalidSplitSpec(f"destination {destination!r} must be a table name, not a file: use --output for files")
+    kind = "VIEW" if view else "TABLE"
+    if not per_split:
+        body = split_query(src, spec, dialect, engine=engine)
+        return [render("materialize.sql", dialect, destination=target, kind=kind, replace=replace, body=body.sql)]
+    policy, null_split = spec.null_policy()
+    names = list(spec.plan.names) + ([null_split] if policy == "split" and null_split not in spec.plan.names else [])
+    out = []
+    for name in names:
+        table = identifiers.source(f"{destination}_{name}")
+        body = split_query(src, spec, dialect, engine=engine, only_split=name)
+        out.append(render("materialize.sql", dialect, destination=table, kind=kind, replace=replace, body=body.sql))
+    return out
+
+
+def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, destination: str, *,
+                view: bool = False, per_split: bool = False, replace: bool = False) -> SplitReport:
+    """Store the split as table(s) or view(s) on the engine, after the NULL-key check.
+
+    Returns the split report; raises DestinationExists rather than overwrite without ``replace``.
+    """
+    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    report = split_report(engine, src, spec)
+    for query in materialize_queries(src, spec, destination, engine.dialect, engine=engine, view=view,
+                                     per_split=per_split, replace=replace):
+        engine.execute(query)
+    return report

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
-from bqml_tools.splitting import assignments_query, profile_query
+from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
 from bqml_tools.evaluation import EvalSpec, curve_query, evaluate_query
 from bqml_tools.templates import DIALECTS, render
 from bqml_tools.identifiers import source
@@ -46,6 +46,11 @@ def cases() -> dict[str, object]:
                 out[f"assignments_{name}.{dialect}"] = assignments_query(table, spec, dialect)
         out[f"split_plain_bound.{dialect}"] = split_query(table, SPECS["salted_composite"], dialect, inline=False)
         out[f"select_all.{dialect}"] = render("select_all.sql", dialect, src=source(table))
+        (out[f"materialize_table.{dialect}"],) = materialize_queries(table, SPECS["sample"], table + "_split", dialect)
+        views = materialize_queries(table, SPECS["null_split_sample"], table + "_split", dialect, view=True,
+                                    per_split=True, replace=True)
+        for i, query in enumerate(views):
+            out[f"materialize_view_{i}.{dialect}"] = query
         preds = "my-project.ml.predictions" if dialect == "bigquery" else "ml.predictions"
         for name, spec in EVALS.items():
             out[f"evaluate_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)

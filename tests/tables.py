@@ -1,9 +1,88 @@
 """Put test data into an engine, the same way for every engine."""
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
+import math
+import re
+import uuid
+
+import duckdb
 import pandas as pd
 
 from bqml_tools.engines import DuckDBEngine
+
+_BQ_TYPES = {
+    "BIGINT": "INT64", "INTEGER": "INT64", "SMALLINT": "INT64", "TINYINT": "INT64", "HUGEINT": "INT64",
+    "UBIGINT": "INT64", "UINTEGER": "INT64", "DOUBLE": "FLOAT64", "FLOAT": "FLOAT64", "VARCHAR": "STRING",
+    "BOOLEAN": "BOOL", "DATE": "DATE", "TIMESTAMP": "DATETIME", "TIMESTAMP_NS": "DATETIME",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "BLOB": "BYTES", "UUID": "STRING",
+}
+
+
+def _field(name: str, duck_type: str):
+    from google.cloud import bigquery
+
+    if duck_type.endswith("[]"):
+        inner = duck_type[:-2]
+        struct = re.fullmatch(r"STRUCT\((.*)\)", inner)
+        if struct:
+            fields = []
+            for part in re.split(r",\s*", struct.group(1)):
+                field_name, field_type = part.rsplit(" ", 1)
+                fields.append(_field(field_name.strip('"'), field_type))
+            return bigquery.SchemaField(name, "RECORD", mode="REPEATED", fields=fields)
+        return bigquery.SchemaField(name, _BQ_TYPES[inner], mode="REPEATED")
+    if duck_type.startswith("DECIMAL"):
+        return bigquery.SchemaField(name, "NUMERIC")
+    return bigquery.SchemaField(name, _BQ_TYPES[duck_type])
+
+
+def _json(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (bytes, str)):
+        return _json(value.item())
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value
+
+
+def _load_bigquery(engine, name: str, frame: pd.DataFrame | None, sql: str | None) -> str:
+    from google.cloud import bigquery
+
+    scratch = duckdb.connect()
+    if frame is not None:
+        scratch.register("_frame", frame)
+        relation = "SELECT * FROM _frame"
+    else:
+        relation = sql
+    schema = [_field(row[0], row[1]) for row in scratch.execute(f"DESCRIBE {relation}").fetchall()]
+    columns = [f.name for f in schema]
+    rows = [{c: _json(v) for c, v in zip(columns, row)} for row in scratch.execute(relation).fetchall()]
+    client = engine.client
+    dataset, _, table = name.rpartition(".")
+    client.create_dataset(dataset, exists_ok=True)
+    table_id = f"{client.project}.{dataset}.{table}"
+    client.delete_table(table_id, not_found_ok=True)
+    client.create_table(bigquery.Table(table_id, schema=schema))
+    for start in range(0, len(rows), 5000):
+        errors = client.insert_rows_json(table_id, rows[start:start + 5000])
+        assert not errors, errors[:3]
+    return name
 
 
 def load(engine, name: str, frame: pd.DataFrame | None = None, *, sql: str | None = None) -> str:
@@ -21,4 +100,4 @@ def load(engine, name: str, frame: pd.DataFrame | None = None, *, sql: str | Non
         else:
             con.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
         return name
-    raise NotImplementedError(type(engine).__name__)
+    return _load_bigquery(engine, name, frame, sql)

@@ -19,17 +19,25 @@ per_key AS (
 placed AS (
   SELECT _bqml_key, n_rows, ABS(MOD({{ sql.fingerprint('_bqml_key') }}, {{ plan.buckets | int }})) AS _bqml_bucket
   FROM per_key
+),
+classified AS (
+  SELECT
+    _bqml_key,
+    n_rows,
+    CASE
+      WHEN _bqml_bucket IS NULL THEN 'null_key'
+      WHEN _bqml_bucket < {{ plan.sample_upper | int }} THEN 'sampled'
+      ELSE 'unsampled'
+    END AS part,
+    CASE WHEN _bqml_bucket < {{ plan.sample_upper | int }} THEN {{ k.split_case(plan, '_bqml_bucket', none) }} END AS split
+  FROM placed
 )
 SELECT
-  CASE
-    WHEN _bqml_bucket IS NULL THEN 'null_key'
-    WHEN _bqml_bucket < {{ plan.sample_upper | int }} THEN 'sampled'
-    ELSE 'unsampled'
-  END AS part,
-  CASE WHEN _bqml_bucket < {{ plan.sample_upper | int }} THEN {{ k.split_case(plan, '_bqml_bucket', none) }} END AS split,
+  part,
+  split,
   CAST(NULL AS STRING) AS stratum,
   SUM(n_rows) AS n_rows,
   COUNT(_bqml_key) AS n_keys,
   MAX(n_rows) AS max_key_rows
-FROM placed
+FROM classified
 GROUP BY part, split

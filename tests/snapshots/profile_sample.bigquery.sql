@@ -16,21 +16,29 @@ per_key AS (
 placed AS (
   SELECT _bqml_key, n_rows, ABS(MOD(FARM_FINGERPRINT(_bqml_key), 700)) AS _bqml_bucket
   FROM per_key
-)
-SELECT
-  CASE
-    WHEN _bqml_bucket IS NULL THEN 'null_key'
-    WHEN _bqml_bucket < 10 THEN 'sampled'
-    ELSE 'unsampled'
-  END AS part,
-  CASE WHEN _bqml_bucket < 10 THEN CASE
+),
+classified AS (
+  SELECT
+    _bqml_key,
+    n_rows,
+    CASE
+      WHEN _bqml_bucket IS NULL THEN 'null_key'
+      WHEN _bqml_bucket < 10 THEN 'sampled'
+      ELSE 'unsampled'
+    END AS part,
+    CASE WHEN _bqml_bucket < 10 THEN CASE
     WHEN _bqml_bucket < 8 THEN 'train'
     WHEN _bqml_bucket < 9 THEN 'valid'
     ELSE 'test'
-  END END AS split,
+  END END AS split
+  FROM placed
+)
+SELECT
+  part,
+  split,
   CAST(NULL AS STRING) AS stratum,
   SUM(n_rows) AS n_rows,
   COUNT(_bqml_key) AS n_keys,
   MAX(n_rows) AS max_key_rows
-FROM placed
+FROM classified
 GROUP BY part, split

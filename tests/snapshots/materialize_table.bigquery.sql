@@ -1,0 +1,25 @@
+CREATE TABLE `my-project.ml.events_split` AS
+-- bqml_tools split of my-project.ml.events: train 80%, valid 10%, test 10% of a 1/70 sample (buckets 0-9)
+-- key: user_id
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 700)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: the query fails (ERROR) rather than drop or misplace them
+-- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
+
+WITH bucketed AS (
+  SELECT
+    *,
+    COALESCE(
+      ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 700)),
+      ERROR('bqml_tools: NULL key in user_id; rerun with --null-keys drop or --null-keys split:NAME')
+    ) AS _bqml_bucket
+  FROM `my-project.ml.events`
+)
+SELECT
+  * EXCEPT (_bqml_bucket),
+  CASE
+    WHEN _bqml_bucket < 8 THEN 'train'
+    WHEN _bqml_bucket < 9 THEN 'valid'
+    ELSE 'test'
+  END AS `split`
+FROM bucketed
+WHERE _bqml_bucket < 10

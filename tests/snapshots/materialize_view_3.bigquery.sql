@@ -1,0 +1,17 @@
+CREATE OR REPLACE VIEW `my-project.ml.events_split_holdout` AS
+-- bqml_tools split of my-project.ml.events: only split holdout of train 80%, valid 10%, test 10% of a 1/2 sample (buckets 0-9)
+-- key: user_id
+-- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 20)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- NULL keys: all go to split holdout
+-- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
+
+WITH bucketed AS (
+  SELECT
+    *,
+    ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 20)) AS _bqml_bucket
+  FROM `my-project.ml.events`
+)
+SELECT
+  * EXCEPT (_bqml_bucket)
+FROM bucketed
+WHERE _bqml_bucket IS NULL
