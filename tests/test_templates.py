@@ -31,7 +31,7 @@ def test_rendered_sql_parses(name):
     read = "bigquery" if query.dialect == "bigquery" else "duckdb"
     statements = sqlglot.parse(query.sql, read=read)
     assert len([s for s in statements if s is not None]) == 1, "one self-contained statement"
-    assert isinstance(statements[0], exp.Query)
+    assert isinstance(statements[0], (exp.Query, exp.Create))
 
 
 def _aggregated(tree, relation) -> bool:
