@@ -105,14 +105,16 @@ class BigQueryEngine:
     def _config(self, query: Query, dry_run: bool = False) -> Any:
         from google.cloud import bigquery
 
-        return bigquery.QueryJobConfig(
+        config = bigquery.QueryJobConfig(
             query_parameters=[_parameter(n, v) for n, v in query.params.items()],
             labels={**self.labels, "query": _job_label(query.template)},
-            maximum_bytes_billed=self.max_bytes_billed,
             job_timeout_ms=int(self.timeout * 1000),
             dry_run=dry_run,
             use_query_cache=not dry_run,
         )
+        if self.max_bytes_billed is not None:  # the client would send the string "None"
+            config.maximum_bytes_billed = int(self.max_bytes_billed)
+        return config
 
     def _submit(self, query: Query, dry_run: bool = False) -> Any:
         if query.dialect != self.dialect:
@@ -138,7 +140,8 @@ class BigQueryEngine:
         with warnings.catch_warnings():
             # google-cloud-bigquery 3.4x suggests pandas-gbq instead; to_dataframe is the documented,
             # job-error-safe path after result(), so the suggestion is silenced here only.
-            warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module="google.cloud.bigquery")
+            warnings.filterwarnings("ignore", message="Retrieving DataFrames via google-cloud-bigquery",
+                                    category=PendingDeprecationWarning)
             if self.use_storage_api:
                 try:
                     return rows.to_dataframe(create_bqstorage_client=True, progress_bar_type=progress)

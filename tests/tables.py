@@ -61,10 +61,10 @@ def _json(value):
     return value
 
 
-def _load_bigquery(engine, name: str, frame: pd.DataFrame | None, sql: str | None) -> str:
+def _load_bigquery(engine, name: str, frame: pd.DataFrame | None, sql: str | None, scratch=None) -> str:
     from google.cloud import bigquery
 
-    scratch = duckdb.connect()
+    scratch = scratch or duckdb.connect()
     if frame is not None:
         scratch.register("_frame", frame)
         relation = "SELECT * FROM _frame"
@@ -101,3 +101,16 @@ def load(engine, name: str, frame: pd.DataFrame | None = None, *, sql: str | Non
             con.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
         return name
     return _load_bigquery(engine, name, frame, sql)
+
+
+def load_from_connection(engine, name: str, connection, select_sql: str) -> str:
+    """Copy a SELECT on a DuckDB connection into ``name`` on ``engine``, keeping column types."""
+    if isinstance(engine, DuckDBEngine):
+        frame = connection.sql(select_sql).to_arrow_table()
+        schema, _, table = name.rpartition(".")
+        engine.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        engine.connection.register("_arrow", frame)
+        engine.connection.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS SELECT * FROM _arrow')
+        engine.connection.unregister("_arrow")
+        return name
+    return _load_bigquery(engine, name, None, select_sql, scratch=connection)
