@@ -145,7 +145,7 @@ class BigQueryEngine:
             if self.use_storage_api:
                 try:
                     return rows.to_dataframe(create_bqstorage_client=True, progress_bar_type=progress)
-                except (gax.PermissionDenied, gax.Forbidden, gax.ServiceUnavailable, gax.Unimplemented):
+                except (gax.PermissionDenied, gax.Forbidden, gax.ServiceUnavailable, gax.MethodNotImplemented):
                     rows = job.result(timeout=self.timeout, retry=self.retry)  # fall back to the REST API
             try:
                 return rows.to_dataframe(create_bqstorage_client=False, progress_bar_type=progress)

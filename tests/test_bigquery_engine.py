@@ -194,3 +194,34 @@ def test_cli_on_bigquery(bq, bigquery_emulator, capsys):
     assert code == 0 and "dry run: split/split.sql is valid on bigquery" in out
     code, out, err = cli(capsys, "split", "ds.missing", "--key", "user_id", *common)
     assert code == 2 and err.startswith("Error: BigQuery: not found") and err.count("\n") == 1
+
+
+def test_storage_api_refusal_falls_back_to_rest():
+    """With the Storage API available but refused, the download falls back to the REST API."""
+    from google.api_core import exceptions as gax
+
+    calls = []
+
+    class Rows:
+        def to_dataframe(self, create_bqstorage_client, progress_bar_type=None):
+            calls.append(create_bqstorage_client)
+            if create_bqstorage_client:
+                raise gax.PermissionDenied("bigquery.readsessions.create denied")
+            return pd.DataFrame({"x": [1]})
+
+    class Job:
+        job_id = "job-1"
+
+        def result(self, timeout=None, retry=None):
+            return Rows()
+
+    class Client:
+        project = "p"
+
+        def query(self, sql, **kwargs):
+            return Job()
+
+    engine = BigQueryEngine(Client(), use_storage_api=True)
+    engine.use_storage_api = True  # as if google-cloud-bigquery-storage were installed
+    frame = engine.run(adhoc("SELECT 1 AS x"))
+    assert frame["x"].tolist() == [1] and calls == [True, False]
