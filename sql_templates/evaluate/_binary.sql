@@ -25,15 +25,21 @@
 {# Probabilities clipped to [clip, 1 - clip] for log loss, as scikit-learn does. #}
 {% macro clipped(expr) %}LEAST(GREATEST({{ expr }}, {{ number_literal(clip) }}), {{ number_literal(1 - clip) }}){% endmacro %}
 
-{% macro ctes() %}
+{# y and s per row, NULL when the row is invalid; with `flags`, which part is invalid. #}
+{% macro scored(flags=true) %}
 scored AS (
   SELECT
     {{ c.groups() }}CASE WHEN {{ label_valid() }} AND {{ score_valid() }} THEN IF({{ label_positive() }}, 1, 0) END AS y,
-    CASE WHEN {{ label_valid() }} AND {{ score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s,
+    CASE WHEN {{ label_valid() }} AND {{ score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s{% if flags %},
     IF({{ label_valid() }}, 0, 1) AS invalid_label,
-    IF({{ score_valid() }}, 0, 1) AS invalid_score
+    IF({{ score_valid() }}, 0, 1) AS invalid_score{% endif %}
+
   FROM {{ sql.relation(src) }}
-),
+)
+{%- endmacro %}
+
+{% macro ctes() %}
+{{ scored() }},
 binned AS (
   SELECT
     {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -1e9 WHEN s = 1 THEN 1e9 ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,

@@ -10,12 +10,7 @@
 {% import 'evaluate/_binary.sql' as b with context %}
 {{ c.header(header_lines) }}
 WITH
-scored AS (
-  SELECT
-    {{ c.groups() }}CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN IF({{ b.label_positive() }}, 1, 0) END AS y,
-    CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s
-  FROM {{ sql.relation(src) }}
-),
+{{ b.scored(false) }},
 binned AS (
   SELECT
     {{ c.groups() }}LEAST(FLOOR(s * {{ bins | int }}), {{ (bins - 1) | int }}) AS bin,

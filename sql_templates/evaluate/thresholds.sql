@@ -10,12 +10,7 @@
 {{ c.header(header_lines) }}
 {% set step = 'FLOOR(s * ' ~ (steps | int) ~ ')' %}
 WITH
-scored AS (
-  SELECT
-    {{ c.groups() }}CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN IF({{ b.label_positive() }}, 1, 0) END AS y,
-    CASE WHEN {{ b.label_valid() }} AND {{ b.score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s
-  FROM {{ sql.relation(src) }}
-),
+{{ b.scored(false) }},
 stepped AS (
   -- the largest k with s >= k / steps, computed exactly as the comparison the user reads
   SELECT
