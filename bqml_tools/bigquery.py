@@ -9,7 +9,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .engines import DryRun
-from .errors import BadQuery, BytesLimitExceeded, DestinationExists, PermissionDenied, QueryError, TableNotFound
+from .errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
+                     TableNotFound)
 from .templates import Query
 
 LABELS = {"tool": "bqml_tools"}
@@ -53,6 +54,9 @@ def translate(error: Exception, query: Query | None = None, job: Any = None) -> 
     job_id = getattr(job, "job_id", None) or getattr(error, "job_id", None)
     message = getattr(error, "message", None) or str(error)
     message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    cause = getattr(error, "cause", None)
+    if isinstance(error, gax.RetryError) and cause is not None:
+        message = f"{message}; last error: {str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__}"
     reasons = {e.get("reason") for e in (getattr(error, "errors", None) or []) if isinstance(e, dict)}
     where = f" (job {job_id})" if job_id else ""
     what = f"query {query.template}" if query is not None else "query"
@@ -88,8 +92,18 @@ class BigQueryEngine:
         from google.cloud import bigquery
 
         if client is None:
-            client = bigquery.Client(project=project, location=location, credentials=credentials,
-                                     client_options=dict(client_options) if client_options else None)
+            from google.auth import exceptions as auth
+
+            try:
+                client = bigquery.Client(project=project, location=location, credentials=credentials,
+                                         client_options=dict(client_options) if client_options else None)
+            except auth.DefaultCredentialsError:
+                raise EngineUnavailable(
+                    "no BigQuery credentials found: run `gcloud auth application-default login` or set "
+                    "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
+                ) from None
+            except OSError as error:  # the client raises OSError when no project can be determined
+                raise EngineUnavailable(f"BigQuery client not created: {error}; pass --project") from None
         self.client = client
         self.location = location
         self.max_bytes_billed = max_bytes_billed
@@ -120,12 +134,15 @@ class BigQueryEngine:
         if query.dialect != self.dialect:
             raise QueryError(f"query {query.template} was rendered for {query.dialect}, not bigquery")
         from google.api_core import exceptions as gax
+        from google.auth import exceptions as auth
 
         try:
             return self.client.query(query.sql, job_config=self._config(query, dry_run), location=self.location,
                                      retry=self.retry, job_retry=None if dry_run else self.job_retry)
         except gax.GoogleAPIError as error:
             raise translate(error, query) from error
+        except auth.GoogleAuthError as error:
+            raise PermissionDenied(f"BigQuery authentication failed for query {query.template}: {error}") from error
 
     def run(self, query: Query) -> pd.DataFrame:
         """Run and download: ``result()`` first, so a failed job raises rather than returning nothing."""

@@ -178,6 +178,8 @@ run_options = [
                  help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
     click.option("--max-bytes-billed", default=None, type=int, metavar="BYTES",
                  help="BigQuery: fail any job that would bill more than this."),
+    click.option("--timeout", default=600.0, show_default=True, metavar="SECONDS",
+                 help="BigQuery: job timeout, and how long transient errors are retried."),
     click.option("--dry-run", is_flag=True, help="Validate the query and report the bytes it would process."),
     click.option("--progress/--no-progress", default=None, help="BigQuery: progress bar while downloading."),
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
@@ -186,7 +188,7 @@ run_options = [
 
 def _make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
                  api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
-                 **_: Any) -> Any:
+                 timeout: float = 600.0, **_: Any) -> Any:
     if (engine_name or "duckdb") == "duckdb":
         return _duckdb_engine(database)
     from .bigquery import BigQueryEngine
@@ -200,7 +202,7 @@ def _make_engine(engine_name: str | None, database: str, project: str | None, lo
                           client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
                           max_bytes_billed=max_bytes_billed,
                           progress=sys.stderr.isatty() if progress is None else progress,
-                          use_storage_api=not api_endpoint)
+                          use_storage_api=not api_endpoint, timeout=timeout, retry_deadline=timeout)
 
 
 def _schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
@@ -224,7 +226,7 @@ def _dry_run(engine: Any, query: Any) -> None:
 
 
 ENGINE_KEYS = ("dialect", "engine_name", "database", "project", "location", "api_endpoint",
-               "max_bytes_billed", "dry_run", "progress", "fmt")
+               "max_bytes_billed", "timeout", "dry_run", "progress", "fmt")
 
 
 def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -52,3 +52,7 @@ class BytesLimitExceeded(QueryError):
 
 class DestinationExists(QueryError):
     """A materialised split would overwrite an existing table or view without --replace."""
+
+
+class EngineUnavailable(BqmlToolsError):
+    """The engine could not be set up (no credentials, no project...)."""

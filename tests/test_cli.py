@@ -254,3 +254,17 @@ def test_evaluation_errors_are_one_line_exit_2(capsys, preds_file, args, message
     code, out, err = run(capsys, *[a.replace("{path}", path) for a in args])
     assert code == 2, (out, err)
     assert message in err and err.startswith("Error: ") and err.count("\n") == 1, err
+
+
+def test_bigquery_without_credentials_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
+    code, out, err = run(capsys, "split", "my-project.ml.events", "--key", "user_id", "--engine", "bigquery",
+                         "--project", "my-project")
+    assert code == 2 and err.startswith("Error: no BigQuery credentials found") and err.count("\n") == 1, err
+
+
+def test_unreachable_bigquery_endpoint_gives_up_within_the_timeout(capsys):
+    code, out, err = run(capsys, "evaluate", "ds.t", "--task", "binary", "--label", "a", "--score", "b",
+                         "--engine", "bigquery", "--project", "p", "--api-endpoint", "http://127.0.0.1:9",
+                         "--timeout", "2")
+    assert code == 2 and "Timeout of 2.0s exceeded; last error:" in err and err.count("\n") == 1, err
