@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from bqml_tools.errors import BqmlToolsError, QueryError, UnknownColumn
-from bqml_tools.evaluation import EvalSpec, Thresholds, curve, diagnose, evaluate, evaluate_query
+from bqml_tools.errors import BqmlToolsError, UnknownColumn
+from bqml_tools.evaluation import EvalSpec, curve, diagnose, evaluate, evaluate_query
 from conftest import known_gap
 from tables import load
 
