@@ -27,13 +27,18 @@ def _key_types(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _buckets(value: str | None) -> int | None:
+def _parsed(value: str | None, convert: Any, message: str) -> Any:
+    """``convert(value)``, None for None, or a one-line error naming the value."""
     if value is None:
         return None
     try:
-        return int(value)
+        return convert(value)
     except ValueError:
-        raise BqmlToolsError(f"--buckets {value!r} is not a whole number") from None
+        raise BqmlToolsError(message.format(value=value)) from None
+
+
+def _buckets(value: str | None) -> int | None:
+    return _parsed(value, int, "--buckets {value!r} is not a whole number")
 
 
 def _duckdb_engine(database: str) -> Any:
@@ -136,12 +141,7 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
 
 
 def _number(value: str | None, what: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise BqmlToolsError(f"{what} {value!r} is not a number") from None
+    return _parsed(value, float, what + " {value!r} is not a number")
 
 
 eval_options = [
