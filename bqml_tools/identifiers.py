@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from .errors import InvalidIdentifier
 
@@ -25,6 +26,10 @@ _TABLE_PATTERNS = (
     re.compile(rf"(?P<table>{_TABLE})"),
 )
 FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".tsv": "csv"}
+# Working columns of the templates live under this prefix; a source column that starts with it
+# (in any case: both engines compare column names case-insensitively) could shadow one, so such
+# sources are refused instead of giving a silently wrong answer.
+RESERVED_PREFIX = "_bqml_"
 
 
 def column(name: str, role: str = "column") -> str:
@@ -36,6 +41,21 @@ def column(name: str, role: str = "column") -> str:
             "in a view first)"
         )
     return name
+
+
+def refuse_reserved(columns: Iterable[str], where: str = "the source") -> None:
+    """Raise InvalidIdentifier when a column name starts with the reserved prefix ``_bqml_``."""
+    clashing = [c for c in columns if c.lower().startswith(RESERVED_PREFIX)]
+    if clashing:
+        raise InvalidIdentifier(
+            f"{where} has column(s) {', '.join(map(repr, clashing))}: names starting with "
+            f"{RESERVED_PREFIX!r} are reserved for bqml_tools' working columns; rename them in a view first"
+        )
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two column names are the same column on BigQuery and DuckDB (case-insensitive)."""
+    return a.lower() == b.lower()
 
 
 @dataclass(frozen=True)
