@@ -1,0 +1,179 @@
+"""Pictures of the toolkit's DataFrames: ROC and PR curves, reliability diagrams, threshold
+sweeps, split reports and the train-vs-validation read-out.
+
+Every function takes the DataFrame that the matching command returns (``curve``, ``split_report``,
+``diagnose``) and returns a ``matplotlib.figure.Figure``; nothing is shown or saved unless you ask
+(``figure.savefig(path)``). Group columns (``--by``) are found by elimination: every column that is
+not one of the command's own output columns; each group gets one line. matplotlib is an optional
+extra: ``pip install "bqml-tools[plot]"``.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .errors import BqmlToolsError
+
+CURVE_COLUMNS = {
+    "roc": {"threshold", "fpr", "tpr", "tp", "fp"},
+    "pr": {"threshold", "precision", "recall", "tp", "fp"},
+    "thresholds": {"threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1"},
+    "calibration": {"bin", "bin_lower", "bin_upper", "rows", "mean_score", "observed_rate",
+                    "expected_calibration_error"},
+}
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise BqmlToolsError('plots need matplotlib: pip install "bqml-tools[plot]"') from None
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")  # headless: figures are saved, never shown in a window
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise BqmlToolsError(
+            f"{what} plot needs column(s) {', '.join(missing)}; the frame has {', '.join(map(str, frame.columns))}"
+        )
+
+
+def _groups(frame: pd.DataFrame, known: set[str]) -> list[tuple[str, pd.DataFrame]]:
+    """(label, rows) per group; one unlabeled group when there are no group columns."""
+    by = [c for c in frame.columns if c not in known]
+    if not by:
+        return [("", frame)]
+    out = []
+    for key, rows in frame.groupby(by, sort=False, dropna=False):
+        values = key if isinstance(key, tuple) else (key,)
+        out.append((", ".join(f"{c}={v}" for c, v in zip(by, values)), rows))
+    return out
+
+
+def _figure(title: str, size: tuple[float, float] = (5.5, 5.0)) -> tuple[Any, Any]:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=size, layout="constrained")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    return figure, axes
+
+
+def _trapezoid(x: pd.Series, y: pd.Series) -> float:
+    """Area under a curve given by points, in x order (the AUC of ROC points)."""
+    points = sorted(zip(x, y))
+    return float(sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in zip(points, points[1:])))
+
+
+def roc(frame: pd.DataFrame) -> Any:
+    """ROC curves (``curve ... roc``): one line per group, the chance diagonal, AUC in the legend."""
+    _require(frame, ["fpr", "tpr"], "ROC")
+    figure, axes = _figure("ROC curve")
+    for label, rows in _groups(frame, CURVE_COLUMNS["roc"]):
+        x = pd.concat([pd.Series([0.0]), rows["fpr"].astype(float), pd.Series([1.0])], ignore_index=True)
+        y = pd.concat([pd.Series([0.0]), rows["tpr"].astype(float), pd.Series([1.0])], ignore_index=True)
+        auc = _trapezoid(x, y)
+        axes.plot(x, y, drawstyle="default", label=f"{label + ': ' if label else ''}AUC {auc:.3f}")
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+    axes.set(xlabel="false positive rate", ylabel="true positive rate (recall)", xlim=(0, 1), ylim=(0, 1.01))
+    axes.legend(loc="lower right")
+    return figure
+
+
+def precision_recall(frame: pd.DataFrame) -> Any:
+    """Precision-recall curves (``curve ... pr``), with each group's base rate as a dotted line."""
+    _require(frame, ["precision", "recall"], "precision-recall")
+    figure, axes = _figure("Precision-recall curve")
+    for label, rows in _groups(frame, CURVE_COLUMNS["pr"]):
+        ordered = rows.sort_values("recall", kind="stable")
+        line = axes.plot(ordered["recall"].astype(float), ordered["precision"].astype(float),
+                         drawstyle="steps-post", label=label or "model")[0]
+        if "tp" in rows.columns and "fp" in rows.columns and len(rows):
+            lowest = rows.loc[rows["threshold"].idxmin()] if "threshold" in rows.columns else rows.iloc[-1]
+            total = float(lowest["tp"]) + float(lowest["fp"])
+            if total > 0:
+                axes.axhline(float(lowest["tp"]) / total, linestyle=":", color=line.get_color(), linewidth=1)
+    axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.01))
+    axes.legend(loc="lower left")
+    return figure
+
+
+def calibration(frame: pd.DataFrame) -> Any:
+    """Reliability diagram (``curve ... calibration``): observed rate against mean score per bin,
+    the diagonal of perfect calibration, and the rows per bin as bars underneath."""
+    _require(frame, ["mean_score", "observed_rate", "rows", "bin_lower", "bin_upper"], "calibration")
+    plt = _pyplot()
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, layout="constrained",
+                                         gridspec_kw={"height_ratios": [3, 1]})
+    top.set_title("Calibration (reliability diagram)")
+    groups = _groups(frame, CURVE_COLUMNS["calibration"])
+    width = float((frame["bin_upper"] - frame["bin_lower"]).min()) / max(len(groups), 1)
+    for i, (label, rows) in enumerate(groups):
+        ece = rows["expected_calibration_error"].iloc[0] if "expected_calibration_error" in rows else None
+        text = (label + ": " if label else "") + (f"ECE {ece:.3f}" if ece is not None and pd.notna(ece) else "model")
+        line = top.plot(rows["mean_score"].astype(float), rows["observed_rate"].astype(float), marker="o", label=text)[0]
+        bottom.bar(rows["bin_lower"].astype(float) + i * width, rows["rows"].astype(float), width=width,
+                   align="edge", color=line.get_color(), alpha=0.7)
+    top.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfectly calibrated")
+    top.set(ylabel="observed positive rate", xlim=(0, 1), ylim=(0, 1.01))
+    top.grid(True, alpha=0.3)
+    top.legend(loc="upper left")
+    bottom.set(xlabel="score (bin)", ylabel="rows")
+    bottom.grid(True, alpha=0.3)
+    return figure
+
+
+def thresholds(frame: pd.DataFrame) -> Any:
+    """Threshold sweep (``curve ... thresholds``): precision, recall and F1 against the threshold."""
+    _require(frame, ["threshold", "precision", "recall", "f1"], "threshold")
+    figure, axes = _figure("Precision, recall and F1 by threshold", (6.5, 4.5))
+    styles = {"precision": "-", "recall": "--", "f1": ":"}
+    for label, rows in _groups(frame, CURVE_COLUMNS["thresholds"]):
+        color = None
+        for metric, style in styles.items():
+            line = axes.plot(rows["threshold"].astype(float), rows[metric].astype(float), linestyle=style,
+                             color=color, label=f"{label + ' ' if label else ''}{metric}")[0]
+            color = line.get_color()
+    axes.set(xlabel="threshold (positive when score >= threshold)", ylabel="value", xlim=(0, 1), ylim=(0, 1.01))
+    axes.legend(loc="best", fontsize="small")
+    return figure
+
+
+def split_report(table: pd.DataFrame) -> Any:
+    """The split report's realised fraction of rows per split beside the asked fraction."""
+    _require(table, ["split", "rows", "fraction", "asked"], "split report")
+    figure, axes = _figure("Rows per split: realised vs asked", (6.0, 4.0))
+    positions = range(len(table))
+    axes.bar([p - 0.2 for p in positions], table["asked"].astype(float).fillna(0), width=0.4, label="asked",
+             color="lightgrey", edgecolor="grey")
+    bars = axes.bar([p + 0.2 for p in positions], table["fraction"].astype(float), width=0.4, label="realised")
+    for bar, rows in zip(bars, table["rows"]):
+        axes.annotate(f"{int(rows):,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                      ha="center", va="bottom", fontsize="small")
+    axes.set_xticks(list(positions), [str(s) for s in table["split"]])
+    axes.set(ylabel="fraction of rows")
+    axes.legend()
+    return figure
+
+
+def diagnosis(frame: pd.DataFrame) -> Any:
+    """Train vs validation error against the constant predictor (``diagnose``), with the verdict."""
+    _require(frame, ["metric", "train", "valid", "baseline", "verdict"], "diagnose")
+    row = frame.iloc[0]
+    figure, axes = _figure(f"{row['verdict']}: train vs validation {row['metric']}", (5.5, 4.0))
+    names = ["train", "valid", "constant predictor"]
+    values = [float(row["train"]), float(row["valid"]), float(row["baseline"])]
+    bars = axes.bar(names, values, color=["tab:blue", "tab:orange", "lightgrey"], edgecolor="grey")
+    for bar, value in zip(bars, values):
+        axes.annotate(f"{value:.4g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                      ha="center", va="bottom")
+    axes.set(ylabel=f"{row['metric']} (lower is better)" if row["metric"] != "accuracy" else "accuracy")
+    return figure
+
+
+CURVE_PLOTS = {"roc": roc, "pr": precision_recall, "calibration": calibration, "thresholds": thresholds}
