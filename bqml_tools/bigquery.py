@@ -14,6 +14,44 @@ from .errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnav
 from .templates import Query
 
 LABELS = {"tool": "bqml_tools"}
+# How long one API call (jobs.insert, a poll, a page download) retries transient failures, and so
+# how long an unreachable endpoint is tried: the client's default is 10 minutes (and 20 more of job
+# retries on top), which looks like a hang. Long jobs are not affected: each poll is its own call,
+# and the job itself runs until --timeout.
+API_RETRY_DEADLINE = 60.0
+
+
+def connection_failure(error: BaseException | None) -> bool:
+    """Whether ``error`` (or the last error of a RetryError) means the endpoint could not be reached."""
+    import requests
+    from google.api_core import exceptions as gax
+    from google.auth import exceptions as auth
+
+    if isinstance(error, gax.RetryError):
+        error = error.cause
+    if isinstance(error, requests.exceptions.SSLError):
+        return False
+    return isinstance(error, (ConnectionError, requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                              auth.TransportError, gax.ServiceUnavailable))
+
+
+def _job_should_retry(error: Exception) -> bool:
+    """Restart a failed job for the client's transient job reasons, never for an unreachable endpoint."""
+    from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
+
+    return not connection_failure(error) and DEFAULT_JOB_RETRY._predicate(error)
+
+
+def _client_errors() -> tuple[type[BaseException], ...]:
+    """What the client raises besides the toolkit's errors: API errors, transport errors, timeouts."""
+    import concurrent.futures
+
+    import requests
+    from google.api_core import exceptions as gax
+    from google.auth import exceptions as auth
+
+    return (gax.GoogleAPIError, auth.TransportError, requests.exceptions.RequestException, ConnectionError,
+            concurrent.futures.TimeoutError)
 
 
 def _parameter(name: str, value: Any) -> Any:
@@ -45,6 +83,18 @@ def _type_name(field: Any) -> str:
 
 def _job_label(template: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", template.lower().removesuffix(".sql"))[:63]
+
+
+def unreachable(error: BaseException, endpoint: str, deadline: float) -> EngineUnavailable:
+    """A connection failure as one line naming the endpoint."""
+    from google.api_core import exceptions as gax
+
+    cause = error.cause if isinstance(error, gax.RetryError) and error.cause is not None else error
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(cause))
+    first = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else ""
+    reason = errno.group(1).strip() if errno else first or type(cause).__name__
+    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); gave up after retrying "
+                             f"for {deadline:g} s: check --api-endpoint, the network or the proxy settings")
 
 
 def translate(error: Exception, query: Query | None = None, job: Any = None) -> QueryError:
@@ -80,6 +130,11 @@ class BigQueryEngine:
     ``client`` may be passed in; otherwise one is made from ``project``, ``location`` and
     ``credentials`` the usual way (application default credentials). ``client_options`` (for
     example ``{"api_endpoint": "http://127.0.0.1:9050"}``) points it at an emulator.
+
+    Two clocks: ``timeout`` bounds the job (``job_timeout_ms``, the wait for its result, and restarts
+    of a job that failed for a transient reason); ``retry_deadline`` (at most 60 s by default, never
+    more than ``timeout``) bounds the retries of one API call, so an unreachable endpoint fails
+    within a minute with one line naming it.
     """
 
     dialect = "bigquery"
@@ -88,7 +143,7 @@ class BigQueryEngine:
                  credentials: Any = None, client_options: Mapping[str, Any] | None = None,
                  max_bytes_billed: int | None = None, timeout: float = 600.0,
                  labels: Mapping[str, str] | None = None, progress: bool = False,
-                 use_storage_api: bool = True, retry_deadline: float = 600.0) -> None:
+                 use_storage_api: bool = True, retry_deadline: float | None = None) -> None:
         from google.cloud import bigquery
 
         if client is None:
@@ -111,10 +166,26 @@ class BigQueryEngine:
         self.labels = {**LABELS, **(labels or {})}
         self.progress = progress
         self.use_storage_api = use_storage_api and importlib.util.find_spec("google.cloud.bigquery_storage") is not None
-        self.retry = bigquery.DEFAULT_RETRY.with_deadline(retry_deadline)
-        from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
+        self.errors = _client_errors()
+        self.retry_deadline = min(API_RETRY_DEADLINE if retry_deadline is None else retry_deadline, timeout)
+        self.retry = bigquery.DEFAULT_RETRY.with_deadline(self.retry_deadline)
+        from google.api_core.retry import Retry
 
-        self.job_retry = DEFAULT_JOB_RETRY.with_deadline(retry_deadline)
+        self.job_retry = Retry(predicate=_job_should_retry, deadline=timeout)
+        connection = getattr(client, "_connection", None)
+        self.endpoint = getattr(connection, "API_BASE_URL", None) or "https://bigquery.googleapis.com"
+
+    def _failure(self, error: Exception, query: Query, job: Any = None) -> Exception:
+        """The toolkit's one-line error for anything the client raised."""
+        import concurrent.futures
+
+        if connection_failure(error):
+            return unreachable(error, self.endpoint, self.retry_deadline)
+        if isinstance(error, concurrent.futures.TimeoutError):
+            job_id = getattr(job, "job_id", None)
+            return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
+                              f"within --timeout {self.timeout:g} s: raise --timeout or read less (sample first)")
+        return translate(error, query, job)
 
     def _config(self, query: Query, dry_run: bool = False) -> Any:
         from google.cloud import bigquery
@@ -133,26 +204,33 @@ class BigQueryEngine:
     def _submit(self, query: Query, dry_run: bool = False) -> Any:
         if query.dialect != self.dialect:
             raise QueryError(f"query {query.template} was rendered for {query.dialect}, not bigquery")
-        from google.api_core import exceptions as gax
         from google.auth import exceptions as auth
 
         try:
+            # job_retry=None here: the client would otherwise wrap jobs.insert in its own 10-minute retry
+            # that also retries an unreachable endpoint; failed jobs are restarted in result() instead.
             return self.client.query(query.sql, job_config=self._config(query, dry_run), location=self.location,
-                                     retry=self.retry, job_retry=None if dry_run else self.job_retry)
-        except gax.GoogleAPIError as error:
-            raise translate(error, query) from error
+                                     retry=self.retry, timeout=self.retry_deadline, job_retry=None)
         except auth.GoogleAuthError as error:
+            if connection_failure(error):
+                raise self._failure(error, query) from error
             raise PermissionDenied(f"BigQuery authentication failed for query {query.template}: {error}") from error
+        except self.errors as error:
+            raise self._failure(error, query) from error
+
+    def _result(self, job: Any, query: Query) -> Any:
+        """Wait for the job (at most ``timeout``), restarting it after transient job failures."""
+        try:
+            return job.result(timeout=self.timeout, retry=self.retry, job_retry=self.job_retry)
+        except self.errors as error:
+            raise self._failure(error, query, job) from error
 
     def run(self, query: Query) -> pd.DataFrame:
         """Run and download: ``result()`` first, so a failed job raises rather than returning nothing."""
         from google.api_core import exceptions as gax
 
         job = self._submit(query)
-        try:
-            rows = job.result(timeout=self.timeout, retry=self.retry)
-        except gax.GoogleAPIError as error:
-            raise translate(error, query, job) from error
+        rows = self._result(job, query)
         progress = "tqdm" if self.progress else None
         with warnings.catch_warnings():
             # google-cloud-bigquery 3.4x suggests pandas-gbq instead; to_dataframe is the documented,
@@ -163,11 +241,11 @@ class BigQueryEngine:
                 try:
                     return rows.to_dataframe(create_bqstorage_client=True, progress_bar_type=progress)
                 except (gax.PermissionDenied, gax.Forbidden, gax.ServiceUnavailable, gax.MethodNotImplemented):
-                    rows = job.result(timeout=self.timeout, retry=self.retry)  # fall back to the REST API
+                    rows = self._result(job, query)  # fall back to the REST API
             try:
                 return rows.to_dataframe(create_bqstorage_client=False, progress_bar_type=progress)
-            except gax.GoogleAPIError as error:
-                raise translate(error, query, job) from error
+            except self.errors as error:
+                raise self._failure(error, query, job) from error
 
     def dry_run(self, query: Query) -> DryRun:
         """Validate without running: the result schema and the bytes the query would process."""
@@ -178,11 +256,6 @@ class BigQueryEngine:
 
     def execute(self, query: Query) -> Any:
         """Run a statement that returns no rows (DDL); returns the finished job."""
-        from google.api_core import exceptions as gax
-
         job = self._submit(query)
-        try:
-            job.result(timeout=self.timeout, retry=self.retry)
-        except gax.GoogleAPIError as error:
-            raise translate(error, query, job) from error
+        self._result(job, query)
         return job

@@ -4,8 +4,11 @@ Library errors become one line on stderr and exit status 2.
 """
 from __future__ import annotations
 
+import math
+import os
 import sys
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import click
 
@@ -41,10 +44,81 @@ def _buckets(value: str | None) -> int | None:
     return _parsed(value, int, "--buckets {value!r} is not a whole number")
 
 
-def _duckdb_engine(database: str) -> Any:
+def _duckdb_engine(database: str, writes: bool = False) -> Any:
+    """Only a command that stores a table (``writes``) may create or change the database file."""
     from .engines import DuckDBEngine
 
-    return DuckDBEngine(database=database)
+    return DuckDBEngine(database=database, read_only=not writes)
+
+
+class StrictCommand(click.Command):
+    """A command that refuses a single-value option given twice instead of silently keeping the last.
+
+    Options declared ``multiple=True`` (``--key``, ``--by``, ``--key-type``) stay repeatable.
+    """
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_once(args: list[str]) -> Any:
+            opts, rest, order = parse(args=args)
+            seen: set[str] = set()
+            for param in order:
+                if not isinstance(param, click.Option) or param.multiple or param.count or param.is_eager:
+                    continue
+                if param.name in seen:
+                    flags = " / ".join(param.opts + param.secondary_opts)
+                    raise click.UsageError(f"{flags} given more than once: give it once (only "
+                                           f"{_repeatable(self)} may repeat)", ctx)
+                seen.add(param.name or "")
+            return opts, rest, order
+
+        parser.parse_args = parse_once
+        return parser
+
+
+class StrictGroup(click.Group):
+    """Every subcommand is a StrictCommand."""
+
+    command_class = StrictCommand
+
+
+def _repeatable(command: click.Command) -> str:
+    names = [p.opts[0] for p in command.params if isinstance(p, click.Option) and p.multiple]
+    return ", ".join(names) if names else "no option"
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds in (0, 21600]: BigQuery's longest query job runs 6 hours."""
+
+    name = "seconds"
+    LIMIT = 6 * 3600.0
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= self.LIMIT:
+            self.fail(f"{value!r} must be a finite number of seconds above 0 and at most {self.LIMIT:g} "
+                      "(6 hours, BigQuery's job limit)", param, ctx)
+        return seconds
+
+
+def _endpoint(ctx: Any, param: Any, value: str | None) -> str | None:
+    """An --api-endpoint must be an http(s) URL with a host (and a valid port, if any)."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or 0 < parts.port
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL with a host, e.g. http://127.0.0.1:9050",
+                                 ctx=ctx, param=param)
+    return value
 
 
 split_options = [
@@ -68,7 +142,8 @@ def _apply(options: list[Any]) -> Any:
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             cls=StrictGroup)
 @click.version_option(package_name="bqml-tools")
 def cli() -> None:
     """Sample, split and evaluate inside BigQuery, and get the same answer on DuckDB.
@@ -83,12 +158,10 @@ def cli() -> None:
 
 
 def _readable(source: str, database: str) -> bool:
-    """Whether DuckDB can see ``source`` (a file, or a table in the database), to check its schema."""
-    import os
-
+    """Whether DuckDB can see ``source`` (a file, or a table in an existing database), to check its schema."""
     if source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
         return os.path.exists(source)
-    return database != ":memory:"
+    return database != ":memory:" and os.path.exists(database)
 
 
 @cli.command()
@@ -175,11 +248,12 @@ run_options = [
     click.option("--project", default=None, help="BigQuery: project that runs the jobs."),
     click.option("--location", default=None, help="BigQuery: job location (US, EU, ...)."),
     click.option("--api-endpoint", default=None, envvar="BQML_TOOLS_BIGQUERY_ENDPOINT", metavar="URL",
-                 help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
-    click.option("--max-bytes-billed", default=None, type=int, metavar="BYTES",
+                 callback=_endpoint, help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
+    click.option("--max-bytes-billed", default=None, type=click.IntRange(1, 2**63 - 1), metavar="BYTES",
                  help="BigQuery: fail any job that would bill more than this."),
-    click.option("--timeout", default=600.0, show_default=True, metavar="SECONDS",
-                 help="BigQuery: job timeout, and how long transient errors are retried."),
+    click.option("--timeout", default=600.0, type=Seconds(), show_default=True, metavar="SECONDS",
+                 help="BigQuery: job timeout (at most 21600), and how long failed jobs are retried; "
+                      "an unreachable endpoint fails after at most 60 s."),
     click.option("--dry-run", is_flag=True, help="Validate the query and report the bytes it would process."),
     click.option("--progress/--no-progress", default=None, help="BigQuery: progress bar while downloading."),
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
@@ -188,9 +262,9 @@ run_options = [
 
 def _make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
                  api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
-                 timeout: float = 600.0, **_: Any) -> Any:
+                 timeout: float = 600.0, writes: bool = False, **_: Any) -> Any:
     if (engine_name or "duckdb") == "duckdb":
-        return _duckdb_engine(database)
+        return _duckdb_engine(database, writes=writes)
     from .bigquery import BigQueryEngine
 
     credentials = None
@@ -202,7 +276,7 @@ def _make_engine(engine_name: str | None, database: str, project: str | None, lo
                           client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
                           max_bytes_billed=max_bytes_billed,
                           progress=sys.stderr.isatty() if progress is None else progress,
-                          use_storage_api=not api_endpoint, timeout=timeout, retry_deadline=timeout)
+                          use_storage_api=not api_endpoint, timeout=timeout)
 
 
 def _schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
@@ -210,7 +284,10 @@ def _schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
     if options.get("engine_name") == "bigquery" and dialect == "bigquery":
         return _make_engine(**options)
     if dialect == "duckdb" or source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
-        return _duckdb_engine(options["database"]) if _readable(source, options["database"]) else None
+        if not _readable(source, options["database"]):
+            return None
+        database = options["database"]  # printing SQL never creates, nor fails for, a missing database
+        return _duckdb_engine(database if database.startswith(":memory:") or os.path.exists(database) else ":memory:")
     return None
 
 
@@ -359,7 +436,8 @@ def _emit_verdict(frame: Any) -> None:
 
 
 @cli.command()
-@click.option("--rows", default=200_000, show_default=True, help="Rows in the generated table.")
+@click.option("--rows", default=200_000, show_default=True, type=click.IntRange(10, 100_000_000),
+              help="Rows in the generated table (10 to 100,000,000).")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")
 def demo(rows: int, save: str | None) -> None:
     """Make a small events table in DuckDB, print the BigQuery split SQL, run it locally.
@@ -371,7 +449,28 @@ def demo(rows: int, save: str | None) -> None:
     """
     from .demo import run_demo
 
+    if save is not None:
+        _check_output(save, None, replace=False, option="--save")
     run_demo(rows, echo=click.echo, save=save)
+
+
+def _check_output(path: str, source: str | None, replace: bool, option: str = "--output") -> None:
+    """Refuse, before anything runs, an output that would destroy data or be written in the wrong format."""
+    from .engines import output_format
+
+    output_format(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise BqmlToolsError(f"{option} {path}: folder {folder} does not exist")
+    if not os.path.lexists(path):
+        return
+    if source is not None and os.path.exists(source) and os.path.samefile(path, source):
+        raise BqmlToolsError(f"{option} {path} is the input file {source}: write the rows to another file")
+    if os.path.isdir(path):
+        raise BqmlToolsError(f"{option} {path} is a folder: give a file path")
+    if not replace:
+        hint = "pass --replace to overwrite it" if option == "--output" else "remove it or choose another path"
+        raise BqmlToolsError(f"{option} {path} already exists: {hint}")
 
 
 @cli.command()
@@ -387,12 +486,14 @@ def demo(rows: int, save: str | None) -> None:
 @click.option("--key-type", "key_types", multiple=True, metavar="COLUMN=TYPE",
               help="Key column type when printing SQL without reading the source (e.g. ts=TIMESTAMP).")
 @click.option("--output", default=None, metavar="PATH",
-              help="DuckDB: write the split rows (the printed query's rows) to a .parquet or .csv file.")
+              help="DuckDB: write the split rows (the printed query's rows) to a .parquet, .pq, .csv or .tsv "
+                   "file; never the input, never over an existing file without --replace.")
 @click.option("--destination", default=None, metavar="TABLE",
               help="Store the split as a table (or --view) with a split column; never overwrites without --replace.")
 @click.option("--view", is_flag=True, help="With --destination: create views instead of tables.")
 @click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
-@click.option("--replace", is_flag=True, help="With --destination: CREATE OR REPLACE.")
+@click.option("--replace", is_flag=True,
+              help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
 @_apply(run_options)
 def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
           buckets: str | None, null_keys: str, stratify: str | None, only_split: str | None,
@@ -420,9 +521,15 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         null_keys=null_keys, stratify=stratify, split_column=split_column,
         key_types=_key_types(key_types),
     )
-    if (view or per_split or replace) and destination is None:
-        raise BqmlToolsError("--view, --per-split and --replace go with --destination TABLE")
+    if (view or per_split) and destination is None:
+        raise BqmlToolsError("--view and --per-split go with --destination TABLE")
+    if replace and destination is None and output is None:
+        raise BqmlToolsError("--replace goes with --destination TABLE or --output PATH")
     dialect = engine_options["dialect"]
+    if output is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--output writes the rows of a run: drop --dialect/--dry-run, or drop --output")
+    if output is not None:
+        _check_output(output, source, replace)
     if dialect is not None:
         reader = _schema_reader(source, dialect, engine_options)
         if destination is not None:
@@ -433,13 +540,32 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         query = splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split)
         click.echo(query.sql, nl=False)
         return
-    runner = _make_engine(**engine_options)
+    on_duckdb = (engine_options["engine_name"] or "duckdb") == "duckdb"
+    if output is not None and not on_duckdb:
+        raise BqmlToolsError("--output writes files from DuckDB; on BigQuery store the split with --destination")
+    database = engine_options["database"]
+    creates = (destination is not None and on_duckdb and not database.startswith(":memory:")
+               and not os.path.exists(database))
+    runner = _make_engine(**engine_options, writes=destination is not None)
+    try:
+        _run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
+                   engine_options)
+    except BaseException:
+        if creates:  # a failed --destination run leaves no new database behind
+            runner.connection.close()
+            for leftover in (database, database + ".wal"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        raise
+
+
+def _run_split(runner: Any, source: str, spec: Any, only_split: str | None, stratify: str | None,
+               output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
+               engine_options: dict[str, Any]) -> None:
     if engine_options["dry_run"]:
         _dry_run(runner, splitting.split_query(source, spec, runner.dialect, engine=runner,
                                                only_split=only_split, inline=False))
         return
-    if output is not None and runner.dialect != "duckdb":
-        raise BqmlToolsError("--output writes files from DuckDB; on BigQuery store the split with --destination")
     if destination is not None:
         report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
                                        replace=replace)
@@ -452,7 +578,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     if output is not None:
         query = splitting.split_query(source, spec, runner.dialect, engine=runner,
                                       only_split=only_split, inline=False)
-        runner.export(query, output)
+        runner.export(query, output, replace=replace)
         click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
                    f" to {output}", err=True)
     fmt = engine_options["fmt"]
@@ -461,11 +587,29 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
 
 
+def _refuse_undecodable(args: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python keeps its bytes as surrogates).
+
+    BigQuery STRING values are UTF-8, so such bytes have no STRING fingerprint or split; hashing
+    them as BYTES would silently disagree with the STRING a Latin-1 terminal user meant.
+    """
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = os.fsencode(arg)
+            raise BqmlToolsError(
+                f"argument {raw!r} is not valid UTF-8 (BigQuery STRING values are UTF-8): use a UTF-8 "
+                f"terminal, or hash the raw bytes as BYTES with `bqml-tools fingerprint --hex {raw.hex()}`"
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: clean one-line errors, exit status 2."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="bqml-tools",
-                 standalone_mode=False)
+        _refuse_undecodable(args)
+        cli.main(args=args, prog_name="bqml-tools", standalone_mode=False)
     except BqmlToolsError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

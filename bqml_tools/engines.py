@@ -1,12 +1,14 @@
 """Engines run rendered queries. The protocol is three members: ``dialect``, ``run``, ``dry_run``."""
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from .errors import BadQuery, DestinationExists, QueryError, TableNotFound
+from .errors import BadQuery, BqmlToolsError, DestinationExists, EngineUnavailable, QueryError, TableNotFound
 from .fingerprint import register_duckdb
 from .templates import Query
 
@@ -45,10 +47,13 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, connection: Any = None, *, database: str = ":memory:") -> None:
-        self.connection = connection if connection is not None else connect_duckdb(database)
-        if connection is not None:
+    def __init__(self, connection: Any = None, *, database: str = ":memory:", read_only: bool = False) -> None:
+        """``read_only=True`` opens an existing database file without ever creating or changing it."""
+        if connection is None:
+            connection = open_duckdb(database, read_only=read_only)
+        else:
             register_duckdb_once(connection)
+        self.connection = connection
 
     def _execute(self, sql: str, query: Query) -> Any:
         if query.dialect != self.dialect:
@@ -82,11 +87,75 @@ class DuckDBEngine:
         """Run a statement that returns no rows (DDL)."""
         self._execute(query.sql, query)
 
-    def export(self, query: Query, path: str) -> None:
-        """Write the query's rows to a Parquet or CSV file with DuckDB's COPY (streams, no pandas)."""
-        fmt = "PARQUET" if path.lower().endswith((".parquet", ".pq")) else "CSV, HEADER"
-        target = "'" + path.replace("'", "''") + "'"
-        self._execute(f"COPY ({query.sql}) TO {target} (FORMAT {fmt})", query)
+    def export(self, query: Query, path: str, replace: bool = False) -> None:
+        """Write the query's rows to a Parquet, CSV or TSV file with DuckDB's COPY (streams, no pandas).
+
+        The rows go to a temporary file next to ``path`` that is renamed only when COPY succeeded,
+        so a failed or interrupted run never leaves a partial file and never damages a good one.
+        An existing ``path`` is refused unless ``replace`` (checked again atomically at the rename,
+        so two runs racing for the same new file cannot both win).
+        """
+        fmt = output_format(path)
+        if not replace and os.path.lexists(path):
+            raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it")
+        folder = os.path.dirname(os.path.abspath(path))
+        # a fresh name DuckDB creates itself (mkstemp's 0600 mode would leak into the output file)
+        temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+        try:
+            target = "'" + temporary.replace("'", "''") + "'"
+            self._execute(f"COPY ({query.sql}) TO {target} (FORMAT {fmt})", query)
+            _publish(temporary, path, replace)
+        finally:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+
+
+# COPY options per output suffix; anything else is refused rather than silently written as CSV.
+OUTPUT_FORMATS = {".parquet": "PARQUET", ".pq": "PARQUET", ".csv": "CSV, HEADER", ".tsv": "CSV, HEADER, DELIMITER '\t'"}
+
+
+def output_format(path: str) -> str:
+    """The COPY format for ``path``'s suffix, or a one-line error listing the accepted suffixes."""
+    fmt = OUTPUT_FORMATS.get(os.path.splitext(path)[1].lower())
+    if fmt is None:
+        raise BqmlToolsError(f"output file {path!r} has an unknown suffix: write {', '.join(OUTPUT_FORMATS)}")
+    return fmt
+
+
+def _publish(temporary: str, path: str, replace: bool) -> None:
+    """Move the finished file into place: os.replace, or a hard link that fails if ``path`` appeared."""
+    if replace:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)  # atomic no-clobber: FileExistsError when another run got there first
+    except FileExistsError:
+        raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it") from None
+    except OSError:  # a file system without hard links: the check above is the best we can do
+        if os.path.lexists(path):
+            raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it") from None
+        os.replace(temporary, path)
+
+
+def open_duckdb(database: str = ":memory:", read_only: bool = False) -> Any:
+    """``connect_duckdb`` with one-line errors; a database file is only created when not ``read_only``."""
+    import duckdb
+
+    in_memory = database == "" or database.startswith(":memory:")
+    if not in_memory:
+        if os.path.splitext(database)[1].lower() in (".csv", ".tsv", ".parquet", ".pq", ".json"):
+            raise EngineUnavailable(f"--database {database!r} is a data file, not a DuckDB database: pass it as "
+                                    "SOURCE instead")
+        folder = os.path.dirname(os.path.abspath(database))
+        if not os.path.isdir(folder):
+            raise EngineUnavailable(f"--database {database!r}: folder {folder} does not exist")
+        if read_only and not os.path.exists(database):
+            raise EngineUnavailable(f"--database {database!r} does not exist: check the path (only commands that "
+                                    "store a table, like split --destination, create a database)")
+    try:
+        return connect_duckdb(database, read_only=read_only and not in_memory)
+    except duckdb.Error as error:
+        raise EngineUnavailable(f"--database {database!r} could not be opened by DuckDB: {_first_line(error)}") from None
 
 
 def register_duckdb_once(connection: Any) -> None:

@@ -15,8 +15,10 @@
 
 {# One backtick pair around the whole path, as the BigQuery console writes it (ids may contain hyphens). #}
 {% macro bigquery__relation(src) %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endmacro %}
-{# DuckDB reads files through table functions; table parts are quoted one by one. #}
-{% macro duckdb__relation(src) %}{% if src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+{# DuckDB reads files through table functions; table parts are quoted one by one. read_csv/read_parquet
+   glob their path (`*`, `?`, `[...]`: data[1].csv would read data1.csv) with no switch to turn it off,
+   so each glob character is written as a one-character class ([[], [*], [?]): exactly that file is read. #}
+{% macro duckdb__relation(src) %}{% if src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
 
 {# BigQuery's builtin; on DuckDB a UDF registered by bqml_tools.connect_duckdb (bit-identical). #}
 {% macro bigquery__fingerprint(expr) %}FARM_FINGERPRINT({{ expr }}){% endmacro %}
