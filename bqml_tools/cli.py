@@ -462,6 +462,8 @@ def _check_output(path: str, source: str | None, replace: bool, option: str = "-
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise BqmlToolsError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise BqmlToolsError(f"{option} {path}: folder {folder} is not writable")
     if not os.path.lexists(path):
         return
     if source is not None and os.path.exists(source) and os.path.samefile(path, source):

@@ -68,7 +68,8 @@ class DuckDBEngine:
                                         "to overwrite it") from error
             raise TableNotFound(f"DuckDB: not found in query {query.template}: {_first_line(error)}") from error
         except duckdb.IOException as error:
-            raise TableNotFound(f"DuckDB could not read a file in query {query.template}: {_first_line(error)}") from error
+            raise TableNotFound(f"DuckDB could not read a file in query {query.template}: "
+                                f"{_unescape_glob(_first_line(error))}") from error
         except (duckdb.ParserException, duckdb.BinderException, duckdb.InvalidInputException,
                 duckdb.ConversionException) as error:
             raise BadQuery(f"DuckDB rejected query {query.template}: {_first_line(error)}") from error
@@ -156,6 +157,11 @@ def open_duckdb(database: str = ":memory:", read_only: bool = False) -> Any:
         return connect_duckdb(database, read_only=read_only and not in_memory)
     except duckdb.Error as error:
         raise EngineUnavailable(f"--database {database!r} could not be opened by DuckDB: {_first_line(error)}") from None
+
+
+def _unescape_glob(text: str) -> str:
+    """A DuckDB message with the path as the user wrote it (the relation macro escapes [, * and ?)."""
+    return text.replace("[[]", "[").replace("[*]", "*").replace("[?]", "?")
 
 
 def register_duckdb_once(connection: Any) -> None:

@@ -181,6 +181,12 @@ def test_a_path_with_glob_characters_reads_that_file_only(capsys, tmp_path, name
     assert rows_written(out) == 7
 
 
+def test_a_missing_glob_path_is_named_as_written(capsys, tmp_path):
+    missing = tmp_path / "missing[1]*?.csv"
+    code, _, err = run(capsys, "split", str(missing), "--key", "k")
+    refused(code, err, str(missing))
+
+
 def test_a_missing_database_is_never_created(capsys, events, tmp_path):
     database = tmp_path / "new.duckdb"
     code, _, err = run(capsys, "split", str(events), "--key", "user_id", "--database", str(database),
