@@ -212,7 +212,7 @@ def test_storage_api_refusal_falls_back_to_rest():
     class Job:
         job_id = "job-1"
 
-        def result(self, timeout=None, retry=None):
+        def result(self, timeout=None, retry=None, job_retry=None):
             return Rows()
 
     class Client:
