@@ -31,8 +31,9 @@ def connection_failure(error: BaseException | None) -> bool:
         error = error.cause
     if isinstance(error, requests.exceptions.SSLError):
         return False
+    # 502/503/504: what a proxy or load balancer answers when nothing listens behind it
     return isinstance(error, (ConnectionError, requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                              auth.TransportError, gax.ServiceUnavailable))
+                              auth.TransportError, gax.ServiceUnavailable, gax.BadGateway, gax.GatewayTimeout))
 
 
 def _job_should_retry(error: Exception) -> bool:

@@ -63,6 +63,8 @@ class StrictCommand(click.Command):
 
         def parse_once(args: list[str]) -> Any:
             opts, rest, order = parse(args=args)
+            if ctx.resilient_parsing:  # shell completion: never fail
+                return opts, rest, order
             seen: set[str] = set()
             for param in order:
                 if not isinstance(param, click.Option) or param.multiple or param.count or param.is_eager:
@@ -613,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _refuse_undecodable(args)
         cli.main(args=args, prog_name="bqml-tools", standalone_mode=False)
     except BqmlToolsError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    except OSError as error:  # the file system refused (permissions, disk full...): one line, not a traceback
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:

@@ -125,6 +125,32 @@ def test_export_never_clobbers_a_file_that_appeared_meanwhile(tmp_path, monkeypa
     assert target.read_text() == "winner\n" and os.listdir(tmp_path) == ["out.csv"]
 
 
+def test_a_file_system_error_at_the_rename_is_one_line_and_leaves_nothing(capsys, events, tmp_path, monkeypatch):
+    import errno
+
+    from bqml_tools import engines
+
+    def full_disk(temporary, path, replace):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(engines, "_publish", full_disk)
+    code, _, err = run(capsys, "split", str(events), "--key", "user_id", "--output", str(tmp_path / "out.parquet"))
+    refused(code, err, "No space left on device")
+    assert os.listdir(tmp_path) == ["events.parquet"]
+
+
+def test_the_last_connection_error_is_one_line_for_a_proxy_answer():
+    from google.api_core import exceptions as gax
+
+    from bqml_tools.bigquery import connection_failure, unreachable
+
+    for error in (gax.BadGateway("no upstream"), gax.ServiceUnavailable("x"), gax.GatewayTimeout("x")):
+        assert connection_failure(gax.RetryError("Timeout of 60.0s exceeded", cause=error))
+    assert not connection_failure(gax.BadRequest("Syntax error"))
+    message = str(unreachable(gax.RetryError("t", cause=gax.BadGateway("502 no upstream\nmore")), "http://h:1", 60))
+    assert "\n" not in message and "http://h:1" in message and "60 s" in message
+
+
 @pytest.mark.parametrize("name", ["x.json", "x", "x.parquet.gz", "x.xlsx"])
 def test_unknown_output_suffix_is_refused(capsys, events, tmp_path, name):
     output = tmp_path / name
