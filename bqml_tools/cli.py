@@ -550,7 +550,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     database = engine_options["database"]
     creates = (destination is not None and on_duckdb and not database.startswith(":memory:")
                and not os.path.exists(database))
-    runner = _make_engine(**engine_options, writes=destination is not None)
+    runner = _make_engine(**engine_options, writes=destination is not None and not engine_options["dry_run"])
     try:
         _run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
                    engine_options)

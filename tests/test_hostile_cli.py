@@ -151,6 +151,26 @@ def test_the_last_connection_error_is_one_line_for_a_proxy_answer():
     assert "\n" not in message and "http://h:1" in message and "60 s" in message
 
 
+def test_concurrent_replacing_runs_leave_one_whole_file(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bqml_tools.engines import DuckDBEngine
+    from bqml_tools.templates import Query
+
+    target = tmp_path / "out.parquet"
+    sizes = [300_000, 200_000, 100_000, 50_000]
+
+    def export(n):
+        query = Query(template="adhoc", dialect="duckdb", sql=f"SELECT i, {n} AS n FROM range({n}) AS t(i)", params={})
+        DuckDBEngine().export(query, str(target), replace=True)
+
+    with ThreadPoolExecutor(len(sizes)) as pool:
+        list(pool.map(export, sizes))
+    written = pd.read_parquet(target)
+    assert written["n"].nunique() == 1 and len(written) == written["n"].iloc[0] and len(written) in sizes
+    assert os.listdir(tmp_path) == ["out.parquet"]
+
+
 @pytest.mark.parametrize("name", ["x.json", "x", "x.parquet.gz", "x.xlsx"])
 def test_unknown_output_suffix_is_refused(capsys, events, tmp_path, name):
     output = tmp_path / name
@@ -222,6 +242,9 @@ def test_a_missing_database_is_never_created(capsys, events, tmp_path):
                        "--dialect", "bigquery")
     assert code == 0, err
     code, _, err = run(capsys, "split", str(events), "--key", "user_id", "--database", str(database))
+    refused(code, err, "does not exist")
+    code, _, err = run(capsys, "split", str(events), "--key", "user_id", "--destination", "t", "--dry-run",
+                       "--database", str(database))
     refused(code, err, "does not exist")
     code, _, err = run(capsys, "evaluate", "t", "--task", "regression", "--label", "y", "--prediction", "p",
                        "--database", str(database))
