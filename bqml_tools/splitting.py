@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ from .templates import Query, render
 
 FINE = 10_000  # fine positions per bucket in a stratified split
 LUMPY_KEYS_PER_BUCKET = 5
+STRATUM_DEVIATION_WARNING = 0.05  # warn when a label's realised fractions are further off than this
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,36 @@ class SplitSpec:
     key_types: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.key, str):
-            object.__setattr__(self, "key", (self.key,))
-        object.__setattr__(self, "key", tuple(self.key))
+        key = self.key
+        if isinstance(key, str):
+            key = (key,)
+        elif key is None or not isinstance(key, (list, tuple)):
+            raise InvalidSplitSpec(
+                f"key {key!r} must be a column name or a list of column names, e.g. key=['user_id']"
+            )
+        object.__setattr__(self, "key", tuple(key))
         if not self.key:
             raise InvalidSplitSpec("no key column: pass --key COLUMN (repeat it for a composite key)")
-        if len(set(self.key)) != len(self.key):
-            raise InvalidSplitSpec(f"key columns repeat: {', '.join(self.key)}")
         for column in self.key:
             identifiers.column(column, "key column")
+        if len({c.lower() for c in self.key}) != len(self.key):
+            raise InvalidSplitSpec(f"key columns repeat: {', '.join(self.key)}")
         if self.stratify is not None:
             identifiers.column(self.stratify, "stratify column")
         identifiers.column(self.split_column, "split column")
+        named = list(self.key) + ([self.stratify] if self.stratify is not None else []) + [self.split_column]
+        identifiers.refuse_reserved(named, "the split options")
+        for column in named[:-1]:
+            if identifiers.same_name(column, self.split_column):
+                raise InvalidSplitSpec(
+                    f"split column {self.split_column!r} is also the key or stratify column {column!r}: "
+                    "pass --split-column with another name"
+                )
+        if not isinstance(self.key_types, Mapping):
+            raise InvalidSplitSpec(f"key_types {self.key_types!r} must be a mapping of column -> type name")
         salt_component(self.salt)
         self.null_policy()
+        self.plan  # fractions, sample and buckets are checked now, not at the first query
 
     @property
     def plan(self) -> BucketPlan:
@@ -74,16 +91,30 @@ class SplitSpec:
 
 def _header(source: identifiers.Source, spec: SplitSpec, plan: BucketPlan, key: list[KeyColumn],
             only_split: str | None, checked: bool) -> list[str]:
+    """The comment lines opening a split query: what it does, in the formulas it uses."""
     shares = ", ".join(f"{n} {float(f) * 100:g}%" for n, f in zip(plan.names, plan.fractions))
-    sample = "" if plan.sample == 1 else f" of a {plan.sample} sample (buckets 0-{plan.sample_upper - 1})"
+    sample = f" of a {plan.sample} sample" if plan.sampled else ""
     what = f"only split {only_split} of {shares}{sample}" if only_split else f"{shares}{sample}"
     key_text = ", ".join(f"{c.name} ({c.kind})" if c.kind else c.name for c in key)
+    n = plan.buckets
     lines = [
         f"bqml_tools split of {source}: {what}",
-        f"key: {key_text}{'; salted' if spec.salt is not None else ''}"
-        + (f"; stratified by {spec.stratify}" if spec.stratify else ""),
-        f"bucket = ABS(MOD(FARM_FINGERPRINT(key string), {plan.buckets})): {plan.describe()}",
+        f"key: {key_text}{'; salted' if spec.salt is not None else ''}; h = FARM_FINGERPRINT(key string)",
     ]
+    if spec.stratify is None:
+        lines.append(f"split  = ABS(MOD(h, {n})): {plan.describe()}")
+    else:
+        lines += [
+            f"stratified by {spec.stratify}: each key's stratum is its majority label (ties: the smallest "
+            "label text), so a key's rows stay in one split",
+            f"split  = per stratum, keys in the order ABS(MOD(h, {n})) * {FINE} + ABS(MOD(DIV(h, "
+            f"{n * plan.slots}), {FINE})) take {shares} of the stratum's rows",
+        ]
+    if plan.sampled:
+        lines.append(
+            f"sample = ABS(MOD(DIV(h, {n}), {plan.slots})) < {plan.threshold} keeps {plan.describe_sample()}, "
+            "independently of the split: a key's split is the same at every rate"
+        )
     policy, null_split = spec.null_policy()
     lines.append({"error": "NULL keys: the query fails (ERROR) rather than drop or misplace them",
                   "drop": "NULL keys: dropped (--null-keys drop)",
@@ -111,6 +142,16 @@ def _key_columns(spec: SplitSpec, schema: Mapping[str, str] | None, schema_diale
     return out
 
 
+def _checked(source: str | identifiers.Source, spec: SplitSpec, engine: Engine | None = None,
+             needs_engine: bool = False) -> identifiers.Source:
+    """The parsed source, after checking the arguments' types (API misuse is a BqmlToolsError)."""
+    if not isinstance(spec, SplitSpec):
+        raise InvalidSplitSpec(f"spec must be a SplitSpec, not {type(spec).__name__}: e.g. SplitSpec(key=['user_id'])")
+    if (engine is not None or needs_engine) and not isinstance(engine, Engine):
+        raise InvalidSplitSpec(f"engine must be an engine (DuckDBEngine, BigQueryEngine), not {type(engine).__name__}")
+    return source if isinstance(source, identifiers.Source) else identifiers.source(source)
+
+
 def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
     """Column -> engine type of ``source``, from a dry run (reads no data)."""
     query = render("select_all.sql", engine.dialect, src=source)
@@ -119,10 +160,11 @@ def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
 
 def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
              schema: Mapping[str, str] | None, only_split: str | None,
-             schema_dialect: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Template name and context. ``schema_dialect``: the engine the schema came from."""
+             schema_dialect: str | None = None, adds_split_column: bool = True) -> tuple[str, dict[str, Any]]:
+    """Template name and context. ``schema_dialect``: the engine the schema came from;
+    ``adds_split_column``: whether the query's rows carry the source's columns plus the split column."""
     schema_dialect = schema_dialect or dialect
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec)
     plan = spec.plan
     policy, null_split = spec.null_policy()
     if only_split is not None and only_split not in plan.names and only_split != null_split:
@@ -130,11 +172,14 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
             f"split {only_split!r} is not one of the splits: {', '.join(plan.names)}"
             + (f", {null_split}" if null_split else "")
         )
-    if schema is not None and spec.split_column in schema and only_split is None:
-        raise InvalidSplitSpec(
-            f"the source already has a column named {spec.split_column!r}: pass --split-column "
-            "with another name"
-        )
+    if schema is not None:
+        identifiers.refuse_reserved(schema, f"the source {src}")
+        clash = next((c for c in schema if identifiers.same_name(c, spec.split_column)), None)
+        if clash is not None and only_split is None and adds_split_column:
+            raise InvalidSplitSpec(
+                f"the source already has a column {clash!r}, the same name as the split column "
+                f"{spec.split_column!r} (names are case-insensitive): pass --split-column with another name"
+            )
     key = _key_columns(spec, schema, schema_dialect, dialect, spec.key)
     context: dict[str, Any] = dict(
         src=src, key=key, salt_component=salt_component(spec.salt), plan=plan, null_keys=policy,
@@ -165,7 +210,7 @@ def split_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
     With an engine, the source's schema is checked first (columns exist, key types have a
     canonical string). ``inline=True`` gives a self-contained statement to paste into a console.
     """
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec, engine)
     schema = source_schema(engine, src) if engine is not None else None
     name, context = _context(src, spec, dialect, schema, only_split,
                              engine.dialect if engine is not None else None)
@@ -174,19 +219,20 @@ def split_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
 
 def profile_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
                   schema: Mapping[str, str] | None = None, inline: bool = True) -> Query:
-    name, context = _context(source, spec, dialect, schema, None)
+    name, context = _context(source, spec, dialect, schema, None, adds_split_column=False)
     template = "split/split_profile.sql" if name == "split" else "split/stratified_profile.sql"
     return render(template, dialect, inline=inline, **context)
 
 
 def assignments_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
                       engine: Engine | None = None, inline: bool = True) -> Query:
-    """Each row's key columns, key string, fingerprint, bucket and split: for auditing a split."""
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    """Each row's key string, fingerprint, bucket and split (and sample slot): for auditing a split."""
+    src = _checked(source, spec, engine)
     if spec.stratify is not None:
         raise InvalidSplitSpec("assignments of a stratified split depend on the data: run the split itself")
     schema = source_schema(engine, src) if engine is not None else None
-    _, context = _context(src, spec, dialect, schema, None, engine.dialect if engine else None)
+    _, context = _context(src, spec, dialect, schema, None, engine.dialect if engine else None,
+                          adds_split_column=False)
     return render("split/assignments.sql", dialect, inline=inline, **context)
 
 
@@ -198,7 +244,9 @@ class SplitReport:
     warnings: list[str]
     null_key_rows: int
     unsampled_rows: int
-    strata: pd.DataFrame | None = None  # stratified: rows per (split, stratum)
+    # stratified: per label value, its rows, the realised fraction in each split and the largest
+    # deviation from the asked fractions (max_deviation)
+    strata: pd.DataFrame | None = None
 
 
 def _profile(engine: Engine, source: identifiers.Source, spec: SplitSpec,
@@ -282,21 +330,39 @@ def _report(profile: pd.DataFrame, spec: SplitSpec) -> SplitReport:
                 )
     strata = None
     if spec.stratify is not None:
-        strata = (sampled.groupby(["stratum", "split"])["n_rows"].sum().unstack(fill_value=0)
-                  .reindex(columns=list(plan.names), fill_value=0))
-        strata.columns.name = None
-        strata = strata.reset_index()
-        strata.insert(1, "rows", strata[list(plan.names)].sum(axis=1))
+        strata = _strata(sampled, plan)
+        for row in strata.itertuples(index=False):
+            if row.max_deviation > STRATUM_DEVIATION_WARNING:
+                warnings.append(
+                    f"label {row.stratum}: its rows' split fractions are up to {row.max_deviation:.1%} off the "
+                    "asked ones (few keys carry it, and a key's rows stay in one split)"
+                )
     return SplitReport(table=table, warnings=warnings, null_key_rows=null_rows,
                        unsampled_rows=int(profile.loc[profile["part"] == "unsampled", "n_rows"].sum()),
                        strata=strata)
 
 
+def _strata(sampled: pd.DataFrame, plan: BucketPlan) -> pd.DataFrame:
+    """Per label value: its sampled rows, the realised fraction of them in each split, and the
+    largest gap between a realised and an asked fraction."""
+    names = list(plan.names)
+    counts = (sampled.groupby(["stratum", "split"])["n_rows"].sum().unstack(fill_value=0)
+              .reindex(columns=names, fill_value=0))
+    counts.columns.name = None
+    rows = counts.sum(axis=1)
+    shares = counts.div(rows.where(rows > 0), axis=0)
+    asked = pd.Series([float(f) for f in plan.fractions], index=names)
+    out = shares.copy()
+    out.insert(0, "rows", rows.astype("int64"))
+    out["max_deviation"] = (shares - asked).abs().max(axis=1)
+    return out.reset_index()
+
+
 def split_report(engine: Engine, source: str | identifiers.Source, spec: SplitSpec) -> SplitReport:
     """Run the profile query (one scan) and summarise: raises NullKeys under the 'error' policy."""
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec, engine, needs_engine=True)
     schema = source_schema(engine, src)
-    _context(src, spec, engine.dialect, schema, None)  # validates columns and types first
+    _context(src, spec, engine.dialect, schema, None, adds_split_column=False)  # validates columns and types first
     return _report(_profile(engine, src, spec, schema), spec)
 
 
@@ -307,36 +373,71 @@ def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
     NULL keys are counted first: under the 'error' policy nothing is returned and NullKeys
     says how many rows have one.
     """
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec, engine, needs_engine=True)
     split_report(engine, src, spec)
     return engine.run(split_query(src, spec, engine.dialect, engine=engine, only_split=only_split,
                                   inline=False))
 
 
-def assign(values: Sequence[str | Sequence[str]], spec: SplitSpec) -> pd.DataFrame:
+def _key_parts(value: object, width: int) -> list[str]:
+    """One key value as its parts' canonical strings; ints are their decimal text."""
+    def part(item: object) -> str:
+        if isinstance(item, int) and not isinstance(item, bool):
+            return str(item)
+        if not isinstance(item, str):
+            raise InvalidSplitSpec(
+                f"key value {item!r} is a {type(item).__name__}: pass the key's canonical text "
+                "(e.g. '42', '2024-01-31', 'true'; see README, Keys)"
+            )
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidSplitSpec(f"key value {item!r} is not valid UTF-8 text") from None
+        return item
+
+    parts = [part(p) for p in value] if isinstance(value, (list, tuple)) else [part(value)]
+    if len(parts) != width:
+        raise InvalidSplitSpec(
+            f"key value {value!r} has {len(parts)} part(s) but the key has {width} column(s)"
+        )
+    return parts
+
+
+def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: SplitSpec) -> pd.DataFrame:
     """Which split each key value falls in, computed in Python (no engine, no table).
 
     A value is the key's canonical string (for STRING, INT64, BOOL and DATE columns, the text
-    itself: ``'42'``, ``'2024-01-31'``, ``'true'``), or a sequence of them for a composite key.
-    Stratified splits depend on the data and cannot be answered without it.
+    itself: ``'42'``, ``'2024-01-31'``, ``'true'``; an int stands for its digits), or a list or
+    tuple of them for a composite key. A single string is one key, not a sequence of characters.
+    ``split`` is the key's split, the same at every sample rate; with a sample, ``sample_slot``
+    and ``sampled`` say whether the sample keeps the key. Stratified splits depend on the data
+    and cannot be answered without it.
     """
+    if not isinstance(spec, SplitSpec):
+        raise InvalidSplitSpec(f"spec must be a SplitSpec, not {type(spec).__name__}")
     if spec.stratify is not None:
         raise InvalidSplitSpec("a stratified split depends on the data: run the split and look the key up")
+    if isinstance(values, (str, int)) and not isinstance(values, bool):
+        values = [values]
+    elif isinstance(values, (bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise InvalidSplitSpec(
+            f"key values {values!r} must be a string or a list of strings (a tuple or list per composite key)"
+        )
     plan = spec.plan
     rows = []
     for value in values:
-        parts = [value] if isinstance(value, str) else list(value)
-        if len(parts) != len(spec.key):
-            raise InvalidSplitSpec(
-                f"key value {value!r} has {len(parts)} part(s) but the key has {len(spec.key)} column(s)"
-            )
-        text = key_string(parts, spec.salt)
-        fingerprint = farm_fingerprint(text)
+        parts = _key_parts(value, len(spec.key))
+        fingerprint = farm_fingerprint(key_string(parts, spec.salt))
         bucket = abs(fingerprint) % plan.buckets  # == ABS(MOD(h, N)) for truncated MOD
-        rows.append({"key": value if isinstance(value, str) else ",".join(parts),
-                     "fingerprint": fingerprint, "bucket": bucket,
-                     "split": plan.split_of_bucket(bucket) or "(not sampled)"})
-    return pd.DataFrame(rows, columns=["key", "fingerprint", "bucket", "split"])
+        row = {"key": ",".join(parts), "fingerprint": fingerprint, "bucket": bucket,
+               "split": plan.split_of_bucket(bucket)}
+        if plan.sampled:
+            quotient = abs(fingerprint) // plan.buckets  # |DIV(h, N)|: DIV truncates toward zero
+            row["sample_slot"] = quotient % plan.slots
+            row["sampled"] = row["sample_slot"] < plan.threshold
+        rows.append(row)
+    columns = ["key", "fingerprint", "bucket", "split"] + (["sample_slot", "sampled"] if plan.sampled else [])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, destination: str, dialect: str, *,
@@ -344,7 +445,7 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
                         replace: bool = False) -> list[Query]:
     """CREATE [OR REPLACE] TABLE|VIEW statements storing the split: one table with the split
     column, or with ``per_split`` one per split named ``<destination>_<split>``."""
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec, engine)
     target = identifiers.source(destination)
     if target.is_file:
         raise InvalidSplitSpec(f"destination {destination!r} must be a table name, not a file: use --output for files")
@@ -368,7 +469,7 @@ def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpe
 
     Returns the split report; raises DestinationExists rather than overwrite without ``replace``.
     """
-    src = source if isinstance(source, identifiers.Source) else identifiers.source(source)
+    src = _checked(source, spec, engine, needs_engine=True)
     report = split_report(engine, src, spec)
     for query in materialize_queries(src, spec, destination, engine.dialect, engine=engine, view=view,
                                      per_split=per_split, replace=replace):

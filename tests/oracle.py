@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections import Counter
 from fractions import Fraction
 
 import farmhash
@@ -52,24 +53,96 @@ def key_string(parts: list[str | None], salt: str | None = None) -> str | None:
 
 def truncated_mod(x: int, n: int) -> int:
     """SQL MOD: the remainder takes the sign of the dividend."""
-    quotient = -((-x) // n) if x < 0 else x // n
-    return x - n * quotient
+    return x - n * truncated_div(x, n)
+
+
+def truncated_div(x: int, n: int) -> int:
+    """SQL DIV (BigQuery DIV, DuckDB //): the quotient rounded toward zero."""
+    quotient = abs(x) // abs(n)
+    return quotient if (x >= 0) == (n > 0) else -quotient
+
+
+SAMPLE_SLOTS = 1_000_000  # README: the sample slot is ABS(MOD(DIV(h, N), 1000000))
 
 
 def bucket(key: str | None, buckets: int) -> int | None:
+    """README: bucket = ABS(MOD(h, N)), h = FARM_FINGERPRINT(key string)."""
     return None if key is None else abs(truncated_mod(fingerprint(key), buckets))
 
 
-def split_of(bucket_: int | None, names: list[str], fractions: list[Fraction], sample: Fraction,
-             buckets: int) -> str | None:
-    """Consecutive bucket ranges from 0, inside buckets < sample * buckets; None: not sampled."""
+def slot(key: str | None, buckets: int) -> int | None:
+    """README: slot = ABS(MOD(DIV(h, N), 1000000)), the part of h the sample reads."""
+    return None if key is None else abs(truncated_mod(truncated_div(fingerprint(key), buckets), SAMPLE_SLOTS))
+
+
+def sampled(key: str | None, buckets: int, rate: Fraction) -> bool:
+    """README: a key is sampled iff slot < ceil(rate * 1000000)."""
+    if key is None:
+        return False
+    threshold = -((-rate.numerator * SAMPLE_SLOTS) // rate.denominator)  # ceil
+    return slot(key, buckets) < threshold
+
+
+def split_of(bucket_: int | None, names: list[str], fractions: list[Fraction], buckets: int) -> str | None:
+    """Consecutive bucket ranges from 0, in the listed order (the same at every sample rate)."""
     if bucket_ is None:
         return None
-    upper, cumulative = [], Fraction(0)
-    for f in fractions:
+    cumulative = Fraction(0)
+    for name, f in zip(names, fractions):
         cumulative += f
-        upper.append(cumulative * sample * buckets)
-    for name, hi in zip(names, upper):
-        if bucket_ < hi:
+        if bucket_ < cumulative * buckets:
             return name
-    return None
+    raise AssertionError(f"bucket {bucket_} outside 0-{buckets - 1}")
+
+
+def split_of_key(key: str | None, names: list[str], fractions: list[Fraction], buckets: int,
+                 rate: Fraction = Fraction(1)) -> str | None:
+    """The key's split, or None when the key is NULL or not in the sample."""
+    if key is None or not sampled(key, buckets, rate):
+        return None
+    return split_of(bucket(key, buckets), names, fractions, buckets)
+
+
+FINE = 10_000  # README: fine positions per bucket in a stratified split
+
+
+def key_strata(frame, key: str, label: str) -> dict[str, tuple[str, int]]:
+    """Key string -> (its majority label, ties to the smallest label text; its row count)."""
+    counts: dict[str, Counter] = {}
+    for k, y in zip(frame[key], frame[label]):
+        counts.setdefault(str(k), Counter())[str(y)] += 1
+    return {k: (min(c, key=lambda y: (-c[y], y)), sum(c.values())) for k, c in counts.items()}
+
+
+def stratified_oracle(frame, key: str, label: str, spec, id_column: str = "id") -> dict:
+    """Row id -> split. Per key: h, sampled iff ABS(MOD(DIV(h, N), 1e6)) < ceil(rate * 1e6); fine
+    position ABS(MOD(h, N)) * FINE + ABS(MOD(DIV(h, N * 1e6), FINE)). Per stratum, positions in
+    order take the fractions of the stratum's rows: the midpoint of a position's cumulative share
+    picks the split. Every row gets its key's split."""
+    plan = spec.plan
+    n = plan.buckets
+    rows_at: dict[tuple[str, int], int] = {}
+    position_of: dict[str, tuple[str, int]] = {}
+    for k, (stratum, rows) in key_strata(frame, key, label).items():
+        if not sampled(k, n, plan.sample):
+            continue
+        h = fingerprint(k)
+        tie = abs(truncated_mod(truncated_div(h, n * SAMPLE_SLOTS), FINE))
+        position = bucket(k, n) * FINE + tie
+        position_of[k] = (stratum, position)
+        rows_at[(stratum, position)] = rows_at.get((stratum, position), 0) + rows
+    totals = Counter()
+    for (stratum, _), rows in rows_at.items():
+        totals[stratum] += rows
+    assignment, cumulative = {}, Counter()
+    for (stratum, position) in sorted(rows_at):
+        rows = rows_at[(stratum, position)]
+        cumulative[stratum] += rows
+        midpoint = Fraction(2 * cumulative[stratum] - rows, 2 * totals[stratum])
+        bound = Fraction(0)
+        for name, fraction in zip(plan.names, plan.fractions):
+            bound += fraction
+            if midpoint < bound or name == plan.names[-1]:
+                assignment[(stratum, position)] = name
+                break
+    return {i: assignment[position_of[str(k)]] for i, k in zip(frame[id_column], frame[key]) if str(k) in position_of}

@@ -35,7 +35,7 @@ def expected_splits(frame, key_kinds, spec_fractions, sample=Fraction(1), bucket
     for row in frame.itertuples(index=False):
         parts = [oracle.canonical(getattr(row, c), k) for c, k in key_kinds.items()]
         key = oracle.key_string(parts, salt)
-        out[row.id] = oracle.split_of(oracle.bucket(key, buckets), names, fractions, sample, buckets)
+        out[row.id] = oracle.split_of_key(key, names, fractions, buckets, sample)
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -43,9 +43,10 @@ def expected_splits(frame, key_kinds, spec_fractions, sample=Fraction(1), bucket
     "key_kinds,fractions,sample,buckets,salt",
     [
         ({"user_id": "INT64"}, {"train": 0.8, "valid": 0.1, "test": 0.1}, None, 10, None),
-        ({"user_id": "INT64"}, {"train": 0.8, "valid": 0.1, "test": 0.1}, "1/7", 70, None),
+        ({"user_id": "INT64"}, {"train": 0.8, "valid": 0.1, "test": 0.1}, "1/7", 10, None),
         ({"user_id": "INT64"}, {"train": 0.7, "test": 0.3}, None, 10, "experiment-7"),
-        ({"user_id": "INT64", "day": "DATE"}, {"a": 0.5, "b": 0.25, "c": 0.25}, "0.5", 8, None),
+        ({"user_id": "INT64", "day": "DATE"}, {"a": 0.5, "b": 0.25, "c": 0.25}, "0.5", 4, None),
+        ({"user_id": "INT64"}, {"train": 0.7, "test": 0.3}, "1/70", 10, None),
         ({"day": "DATE"}, {"train": 0.9, "test": 0.1}, None, 10, "it's"),
     ],
 )

@@ -1,18 +1,22 @@
 {#-
-  _stratified.sql: the CTEs of a stratified split (imported with context).
+  _stratified.sql: the CTEs of a stratified, grouped split (imported with context).
 
-  Each stratum (label value) follows the fractions on its own, deterministically, with no
-  window over raw rows:
-    1. bucket = ABS(MOD(h, buckets)) as in a plain split (same sample, same nesting); within
-       the sample a fine position  bucket * FINE + ABS(MOD(DIV(h, buckets), FINE)),
-       which orders keys like the plain split does and breaks ties with the quotient of h;
-    2. rows are counted per (stratum, fine position)  -- one aggregate, small;
-    3. a window *partitioned by stratum* over that small result places each position at the
-       midpoint of its cumulative share, and that midpoint picks the split: position p goes to
-       split i when  (2 * cumulative - rows) * D < 2 * stratum_total * C_i,  all integers,
-       where C_i / D is the cumulative fraction of splits 0..i.
-  Rows with the same key and label stay together. `guard`: ERROR() on NULL keys or labels
-  (the split query); without it (the profile) such rows are kept and classified instead.
+  Keys are stratified, not rows, so a key's rows never span two splits:
+    1. rows are counted per (key, label)  -- one aggregate;
+    2. each key's stratum is its majority label, ties to the smallest label text: a window
+       *partitioned by key* over that aggregate (never over raw rows);
+    3. per key, h = FARM_FINGERPRINT(key string); the sample keeps the key iff
+       ABS(MOD(DIV(h, N), M)) < threshold, as in a plain split; the key's fine position is
+         ABS(MOD(h, N)) * FINE + ABS(MOD(DIV(h, N * M), FINE))
+       (the plain split's bucket order, ties broken by a part of h the sample does not read);
+    4. sampled keys' rows are counted per (stratum, fine position)  -- small;
+    5. a window *partitioned by stratum* over that small result places each position at the
+       midpoint of its cumulative share of rows, and the midpoint picks the split: position p
+       goes to split i when  (2 * cumulative - rows) * D < 2 * stratum_total * C_i,  all
+       integers, where C_i / D is the cumulative fraction of splits 0..i;
+    6. every row gets its key's split.
+  `guard`: ERROR() on NULL keys or labels (the split query); without it (the profile) such
+  rows are kept and classified instead. Every working column and alias starts with _bqml_.
 -#}
 {% import 'split/_keys.sql' as k with context %}
 {% macro ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, guard) %}
@@ -20,62 +24,93 @@ keyed AS (
   SELECT
     *,
 {% if guard and null_keys == 'error' %}
-    COALESCE({{ k.key_string(key, salt_component) }}, {{ sql.error('bqml_tools: NULL key in ' ~ (key | map(attribute='name') | join(', ')) ~ '; rerun with --null-keys drop or --null-keys split:NAME') }}) AS _bqml_key,
+    COALESCE({{ k.key_string(key, salt_component) }}, {{ k.null_key_error(key) }}) AS _bqml_key,
 {% else %}
     {{ k.key_string(key, salt_component) }} AS _bqml_key,
 {% endif %}
 {% if guard %}
-    COALESCE({{ sql.key_string(sql.quote(stratum.name), stratum.kind) }}, {{ sql.error('bqml_tools: NULL label in ' ~ stratum.name ~ '; stratified splits need a label on every row: filter or fill them first') }}) AS _bqml_stratum
+    COALESCE({{ sql.key_string(sql.quote(stratum.name), stratum.kind) }}, {{ sql.error('bqml_tools: NULL label in ' ~ stratum.name ~ '; stratified splits need a label on every row: filter or fill them first') }}) AS _bqml_label
 {% else %}
-    {{ sql.key_string(sql.quote(stratum.name), stratum.kind) }} AS _bqml_stratum
+    {{ sql.key_string(sql.quote(stratum.name), stratum.kind) }} AS _bqml_label
 {% endif %}
   FROM {{ sql.relation(src) }}
 ),
-hashed AS (
-  SELECT *, {{ sql.fingerprint('_bqml_key') }} AS _bqml_hash
+key_labels AS (
+  SELECT _bqml_key, _bqml_label, COUNT(*) AS _bqml_rows
   FROM keyed
+  GROUP BY _bqml_key, _bqml_label
 ),
-bucketed AS (
+ranked AS (
   SELECT
-    *,
-    ABS(MOD(_bqml_hash, {{ plan.buckets | int }})) * {{ fine | int }}
-      + ABS(MOD({{ sql.int_divide('_bqml_hash', plan.buckets | int) }}, {{ fine | int }})) AS _bqml_bucket
+    _bqml_key,
+    _bqml_label,
+    SUM(_bqml_rows) OVER (PARTITION BY _bqml_key) AS _bqml_key_rows,
+    ROW_NUMBER() OVER (PARTITION BY _bqml_key ORDER BY _bqml_rows DESC, _bqml_label) AS _bqml_rank
+  FROM key_labels
+  WHERE _bqml_key IS NOT NULL AND _bqml_label IS NOT NULL
+),
+hashed AS (
+  SELECT _bqml_key, _bqml_label AS _bqml_stratum, _bqml_key_rows, {{ sql.fingerprint('_bqml_key') }} AS _bqml_hash
+  FROM ranked
+  WHERE _bqml_rank = 1
+),
+positioned AS (
+  SELECT
+    _bqml_key,
+    _bqml_stratum,
+    _bqml_key_rows,
+    {{ k.slot_of('_bqml_hash', plan) }} AS _bqml_slot,
+    {{ k.bucket_of('_bqml_hash', plan) }} * {{ fine | int }}
+      + ABS(MOD({{ sql.int_divide('_bqml_hash', (plan.buckets * plan.slots) | int) }}, {{ fine | int }})) AS _bqml_position
   FROM hashed
-{% if guard %}
-{% if plan.sample_upper < plan.buckets %}
-  WHERE ABS(MOD(_bqml_hash, {{ plan.buckets | int }})) < {{ plan.sample_upper | int }}{{ ' OR _bqml_hash IS NULL' if null_keys == 'split' }}
-{% elif null_keys == 'drop' %}
-  WHERE _bqml_hash IS NOT NULL
-{% endif %}
-{% endif %}
 ),
 strata AS (
-  SELECT _bqml_stratum, _bqml_bucket, COUNT(*) AS n_rows
-  FROM bucketed
-  WHERE _bqml_bucket < {{ (plan.sample_upper * fine) | int }} AND _bqml_stratum IS NOT NULL
-  GROUP BY _bqml_stratum, _bqml_bucket
+  SELECT _bqml_stratum, _bqml_position, SUM(_bqml_key_rows) AS _bqml_rows
+  FROM positioned
+{% if plan.sampled %}
+  WHERE _bqml_slot < {{ plan.threshold | int }}
+{% endif %}
+  GROUP BY _bqml_stratum, _bqml_position
 ),
 placed AS (
   SELECT
     _bqml_stratum,
-    _bqml_bucket,
-    2 * SUM(n_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_bucket) - n_rows AS twice_midpoint,
-    2 * SUM(n_rows) OVER (PARTITION BY _bqml_stratum) AS twice_total
+    _bqml_position,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum) AS _bqml_twice_total
   FROM strata
 ),
 assigned AS (
   SELECT
     _bqml_stratum,
-    _bqml_bucket,
+    _bqml_position,
     CASE
 {% for name in plan.names %}
 {% if loop.last %}
       ELSE {{ sql.value('split_' ~ loop.index0, name) }}
 {% else %}
-      WHEN twice_midpoint * {{ denominator | int }} < twice_total * {{ cumulative[loop.index0] | int }} THEN {{ sql.value('split_' ~ loop.index0, name) }}
+      WHEN _bqml_twice_midpoint * {{ denominator | int }} < _bqml_twice_total * {{ cumulative[loop.index0] | int }} THEN {{ sql.value('split_' ~ loop.index0, name) }}
 {% endif %}
 {% endfor %}
     END AS _bqml_split
   FROM placed
+),
+key_splits AS (
+  SELECT
+    _bqml_p._bqml_key,
+    _bqml_p._bqml_stratum,
+    _bqml_p._bqml_key_rows,
+{% if plan.sampled %}
+    CASE WHEN _bqml_p._bqml_slot < {{ plan.threshold | int }} THEN 'sampled' ELSE 'unsampled' END AS _bqml_part,
+{% else %}
+    'sampled' AS _bqml_part,
+{% endif %}
+    _bqml_a._bqml_split
+  FROM positioned AS _bqml_p
+  LEFT JOIN assigned AS _bqml_a
+    ON _bqml_p._bqml_stratum = _bqml_a._bqml_stratum AND _bqml_p._bqml_position = _bqml_a._bqml_position
+{% if plan.sampled %}
+      AND _bqml_p._bqml_slot < {{ plan.threshold | int }}
+{% endif %}
 )
 {%- endmacro %}

@@ -1,8 +1,8 @@
 {#-
   name: stratified_split
-  Like split.sql, but every value of `stratum` (a label column) follows the fractions on its
-  own (see _stratified.sql). Reads `src` twice: once to count rows per (label, fine bucket),
-  once to emit the rows.
+  Like split.sql, but every label value follows the fractions on its own while a key's rows
+  stay in one split (see _stratified.sql: keys are stratified by their majority label). Reads
+  `src` three times: twice for the (key, label) counts, once to emit the rows.
   params: as split.sql, plus
     stratum       {name, kind}: the label column
     fine          fine positions per bucket
@@ -15,16 +15,25 @@
 WITH
 {{ s.ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, true) }}
 SELECT
-  {{ sql.star_except(['_bqml_key', '_bqml_stratum', '_bqml_hash', '_bqml_bucket'], 'b') }}{% if only_split is none %},
+  {{ sql.star_except(['_bqml_key', '_bqml_label'], '_bqml_r') }}{% if only_split is none %},
 {% if null_split is not none %}
-  COALESCE(a._bqml_split, {{ sql.value('null_split', null_split) }}) AS {{ sql.quote(split_column) }}
+  COALESCE(_bqml_s._bqml_split, {{ sql.value('null_split', null_split) }}) AS {{ sql.quote(split_column) }}
 {% else %}
-  a._bqml_split AS {{ sql.quote(split_column) }}
+  _bqml_s._bqml_split AS {{ sql.quote(split_column) }}
 {% endif %}
 {% endif %}
-FROM bucketed AS b
-LEFT JOIN assigned AS a
-  ON b._bqml_stratum = a._bqml_stratum AND b._bqml_bucket = a._bqml_bucket
-{% if only_split is not none %}
-WHERE {{ 'a._bqml_split IS NULL OR ' if only_split == null_split }}a._bqml_split = {{ sql.value('only_split', only_split) }}
+FROM keyed AS _bqml_r
+{{ 'LEFT JOIN' if null_split is not none else 'JOIN' }} key_splits AS _bqml_s
+  ON _bqml_r._bqml_key = _bqml_s._bqml_key
+{% set conditions = [] %}
+{% if only_split is none %}
+{% if plan.sampled %}{% do conditions.append('_bqml_s._bqml_split IS NOT NULL') %}{% endif %}
+{% elif only_split in plan.names %}
+{% do conditions.append('_bqml_s._bqml_split = ' ~ sql.value('only_split', only_split)) %}
+{% endif %}
+{% if null_split is not none and (only_split == null_split or (only_split is none and conditions)) %}
+{% do conditions.append('_bqml_r._bqml_key IS NULL') %}
+{% endif %}
+{% if conditions %}
+WHERE {{ conditions | join(' OR ') }}
 {% endif %}

@@ -1,28 +1,36 @@
--- bqml_tools split of my-project.ml.events: train 80%, valid 10%, test 10% of a 1/2 sample (buckets 0-9)
--- key: user_id
--- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 20)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- bqml_tools split of my-project.ml.events: train 80%, valid 10%, test 10% of a 1/2 sample
+-- key: user_id; h = FARM_FINGERPRINT(key string)
+-- split  = ABS(MOD(h, 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- sample = ABS(MOD(DIV(h, 10), 1000000)) < 500000 keeps 1/2 of keys (50%), independently of the split: a key's split is the same at every rate
 -- NULL keys: all go to split holdout
 -- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
 
 WITH keyed AS (
-  SELECT
-    `user_id`,
-    CAST(`user_id` AS STRING) AS key_string
+  SELECT CAST(`user_id` AS STRING) AS _bqml_key
   FROM `my-project.ml.events`
 ),
 hashed AS (
-  SELECT *, FARM_FINGERPRINT(key_string) AS fingerprint
+  SELECT _bqml_key, FARM_FINGERPRINT(_bqml_key) AS _bqml_hash
   FROM keyed
+),
+bucketed AS (
+  SELECT
+    _bqml_key,
+    _bqml_hash,
+    ABS(MOD(_bqml_hash, 10)) AS _bqml_bucket,
+    ABS(MOD(DIV(_bqml_hash, 10), 1000000)) AS _bqml_slot
+  FROM hashed
 )
 SELECT
-  *,
-  ABS(MOD(fingerprint, 20)) AS bucket,
+  _bqml_key AS key_string,
+  _bqml_hash AS fingerprint,
+  _bqml_bucket AS bucket,
   CASE
-    WHEN ABS(MOD(fingerprint, 20)) < 10
-    THEN CASE
-    WHEN ABS(MOD(fingerprint, 20)) < 8 THEN 'train'
-    WHEN ABS(MOD(fingerprint, 20)) < 9 THEN 'valid'
+    WHEN _bqml_bucket IS NULL THEN NULL
+    WHEN _bqml_bucket < 8 THEN 'train'
+    WHEN _bqml_bucket < 9 THEN 'valid'
     ELSE 'test'
-  END
-  END AS `split`
-FROM hashed
+  END AS split,
+  _bqml_slot AS sample_slot,
+  _bqml_slot < 500000 AS sampled
+FROM bucketed

@@ -1,17 +1,25 @@
 CREATE OR REPLACE VIEW `my-project.ml.events_split_test` AS
--- bqml_tools split of my-project.ml.events: only split test of train 80%, valid 10%, test 10% of a 1/2 sample (buckets 0-9)
--- key: user_id
--- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 20)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- bqml_tools split of my-project.ml.events: only split test of train 80%, valid 10%, test 10% of a 1/2 sample
+-- key: user_id; h = FARM_FINGERPRINT(key string)
+-- split  = ABS(MOD(h, 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- sample = ABS(MOD(DIV(h, 10), 1000000)) < 500000 keeps 1/2 of keys (50%), independently of the split: a key's split is the same at every rate
 -- NULL keys: all go to split holdout
 -- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
 
-WITH bucketed AS (
+WITH hashed AS (
   SELECT
     *,
-    ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 20)) AS _bqml_bucket
+    FARM_FINGERPRINT(CAST(`user_id` AS STRING)) AS _bqml_hash
   FROM `my-project.ml.events`
+),
+bucketed AS (
+  SELECT
+    *,
+    ABS(MOD(_bqml_hash, 10)) AS _bqml_bucket,
+    ABS(MOD(DIV(_bqml_hash, 10), 1000000)) AS _bqml_slot
+  FROM hashed
 )
 SELECT
-  * EXCEPT (_bqml_bucket)
+  * EXCEPT (_bqml_hash, _bqml_bucket, _bqml_slot)
 FROM bucketed
-WHERE _bqml_bucket >= 9 AND _bqml_bucket < 10
+WHERE _bqml_bucket >= 9 AND _bqml_bucket < 10 AND _bqml_slot < 500000

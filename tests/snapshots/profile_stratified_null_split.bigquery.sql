@@ -1,6 +1,7 @@
 -- bqml_tools split of my-project.ml.events: train 80%, valid 10%, test 10%
--- key: user_id; stratified by label
--- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- key: user_id; h = FARM_FINGERPRINT(key string)
+-- stratified by label: each key's stratum is its majority label (ties: the smallest label text), so a key's rows stay in one split
+-- split  = per stratum, keys in the order ABS(MOD(h, 10)) * 10000 + ABS(MOD(DIV(h, 10000000), 10000)) take train 80%, valid 10%, test 10% of the stratum's rows
 -- NULL keys: all go to split nokey
 -- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
 
@@ -9,71 +10,95 @@ keyed AS (
   SELECT
     *,
     CAST(`user_id` AS STRING) AS _bqml_key,
-    CAST(`label` AS STRING) AS _bqml_stratum
+    CAST(`label` AS STRING) AS _bqml_label
   FROM `my-project.ml.events`
 ),
-hashed AS (
-  SELECT *, FARM_FINGERPRINT(_bqml_key) AS _bqml_hash
+key_labels AS (
+  SELECT _bqml_key, _bqml_label, COUNT(*) AS _bqml_rows
   FROM keyed
+  GROUP BY _bqml_key, _bqml_label
 ),
-bucketed AS (
+ranked AS (
   SELECT
-    *,
+    _bqml_key,
+    _bqml_label,
+    SUM(_bqml_rows) OVER (PARTITION BY _bqml_key) AS _bqml_key_rows,
+    ROW_NUMBER() OVER (PARTITION BY _bqml_key ORDER BY _bqml_rows DESC, _bqml_label) AS _bqml_rank
+  FROM key_labels
+  WHERE _bqml_key IS NOT NULL AND _bqml_label IS NOT NULL
+),
+hashed AS (
+  SELECT _bqml_key, _bqml_label AS _bqml_stratum, _bqml_key_rows, FARM_FINGERPRINT(_bqml_key) AS _bqml_hash
+  FROM ranked
+  WHERE _bqml_rank = 1
+),
+positioned AS (
+  SELECT
+    _bqml_key,
+    _bqml_stratum,
+    _bqml_key_rows,
+    ABS(MOD(DIV(_bqml_hash, 10), 1000000)) AS _bqml_slot,
     ABS(MOD(_bqml_hash, 10)) * 10000
-      + ABS(MOD(DIV(_bqml_hash, 10), 10000)) AS _bqml_bucket
+      + ABS(MOD(DIV(_bqml_hash, 10000000), 10000)) AS _bqml_position
   FROM hashed
 ),
 strata AS (
-  SELECT _bqml_stratum, _bqml_bucket, COUNT(*) AS n_rows
-  FROM bucketed
-  WHERE _bqml_bucket < 100000 AND _bqml_stratum IS NOT NULL
-  GROUP BY _bqml_stratum, _bqml_bucket
+  SELECT _bqml_stratum, _bqml_position, SUM(_bqml_key_rows) AS _bqml_rows
+  FROM positioned
+  GROUP BY _bqml_stratum, _bqml_position
 ),
 placed AS (
   SELECT
     _bqml_stratum,
-    _bqml_bucket,
-    2 * SUM(n_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_bucket) - n_rows AS twice_midpoint,
-    2 * SUM(n_rows) OVER (PARTITION BY _bqml_stratum) AS twice_total
+    _bqml_position,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum) AS _bqml_twice_total
   FROM strata
 ),
 assigned AS (
   SELECT
     _bqml_stratum,
-    _bqml_bucket,
+    _bqml_position,
     CASE
-      WHEN twice_midpoint * 10 < twice_total * 8 THEN 'train'
-      WHEN twice_midpoint * 10 < twice_total * 9 THEN 'valid'
+      WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 8 THEN 'train'
+      WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 9 THEN 'valid'
       ELSE 'test'
     END AS _bqml_split
   FROM placed
 ),
+key_splits AS (
+  SELECT
+    _bqml_p._bqml_key,
+    _bqml_p._bqml_stratum,
+    _bqml_p._bqml_key_rows,
+    'sampled' AS _bqml_part,
+    _bqml_a._bqml_split
+  FROM positioned AS _bqml_p
+  LEFT JOIN assigned AS _bqml_a
+    ON _bqml_p._bqml_stratum = _bqml_a._bqml_stratum AND _bqml_p._bqml_position = _bqml_a._bqml_position
+),
 classified AS (
   SELECT
-    b._bqml_key,
-    b._bqml_stratum,
-    a._bqml_split,
     CASE
-      WHEN b._bqml_key IS NULL THEN 'null_key'
-      WHEN b._bqml_stratum IS NULL THEN 'null_label'
-      WHEN b._bqml_bucket < 100000 THEN 'sampled'
-      ELSE 'unsampled'
-    END AS part
-  FROM bucketed AS b
-  LEFT JOIN assigned AS a
-    ON b._bqml_stratum = a._bqml_stratum AND b._bqml_bucket = a._bqml_bucket
-),
-per_key AS (
-  SELECT part, _bqml_split, _bqml_stratum, _bqml_key, COUNT(*) AS n_rows
-  FROM classified
-  GROUP BY part, _bqml_split, _bqml_stratum, _bqml_key
+      WHEN _bqml_l._bqml_key IS NULL THEN 'null_key'
+      WHEN _bqml_l._bqml_label IS NULL THEN 'null_label'
+      ELSE _bqml_s._bqml_part
+    END AS _bqml_part,
+    _bqml_s._bqml_split,
+    _bqml_l._bqml_label,
+    _bqml_l._bqml_rows,
+    CASE WHEN _bqml_l._bqml_label = _bqml_s._bqml_stratum THEN 1 ELSE 0 END AS _bqml_is_stratum,
+    COALESCE(_bqml_s._bqml_key_rows, _bqml_l._bqml_rows) AS _bqml_key_rows
+  FROM key_labels AS _bqml_l
+  LEFT JOIN key_splits AS _bqml_s
+    ON _bqml_l._bqml_key = _bqml_s._bqml_key
 )
 SELECT
-  part,
+  _bqml_part AS part,
   _bqml_split AS split,
-  _bqml_stratum AS stratum,
-  SUM(n_rows) AS n_rows,
-  COUNT(_bqml_key) AS n_keys,
-  MAX(n_rows) AS max_key_rows
-FROM per_key
-GROUP BY part, split, stratum
+  _bqml_label AS stratum,
+  SUM(_bqml_rows) AS n_rows,
+  SUM(_bqml_is_stratum) AS n_keys,
+  MAX(_bqml_key_rows) AS max_key_rows
+FROM classified
+GROUP BY _bqml_part, _bqml_split, _bqml_label

@@ -1,6 +1,6 @@
 -- bqml_tools split of ml.events: only split train of train 80%, valid 10%, test 10%
--- key: user_id
--- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- key: user_id; h = FARM_FINGERPRINT(key string)
+-- split  = ABS(MOD(h, 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
 -- NULL keys: the query fails (ERROR) rather than drop or misplace them
 -- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
 

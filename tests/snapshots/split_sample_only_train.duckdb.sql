@@ -1,19 +1,27 @@
--- bqml_tools split of ml.events: only split train of train 80%, valid 10%, test 10% of a 1/70 sample (buckets 0-9)
--- key: user_id
--- bucket = ABS(MOD(FARM_FINGERPRINT(key string), 700)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- bqml_tools split of ml.events: only split train of train 80%, valid 10%, test 10% of a 1/70 sample
+-- key: user_id; h = FARM_FINGERPRINT(key string)
+-- split  = ABS(MOD(h, 10)): train = buckets 0-7, valid = bucket 8, test = bucket 9
+-- sample = ABS(MOD(DIV(h, 10), 1000000)) < 14286 keeps 1/70 of keys (14286/1000000 = 1.4286%), independently of the split: a key's split is the same at every rate
 -- NULL keys: the query fails (ERROR) rather than drop or misplace them
 -- key types not checked (no engine): CAST(key AS STRING) is canonical for STRING, INT64, BOOL and DATE keys
 
-WITH bucketed AS (
+WITH hashed AS (
   SELECT
     *,
     COALESCE(
-      ABS(MOD(farm_fingerprint(CAST("user_id" AS STRING)), 700)),
+      farm_fingerprint(CAST("user_id" AS STRING)),
       ERROR('bqml_tools: NULL key in user_id; rerun with --null-keys drop or --null-keys split:NAME')
-    ) AS _bqml_bucket
+    ) AS _bqml_hash
   FROM "ml"."events"
+),
+bucketed AS (
+  SELECT
+    *,
+    ABS(MOD(_bqml_hash, 10)) AS _bqml_bucket,
+    ABS(MOD((_bqml_hash // 10), 1000000)) AS _bqml_slot
+  FROM hashed
 )
 SELECT
-  * EXCLUDE (_bqml_bucket)
+  * EXCLUDE (_bqml_hash, _bqml_bucket, _bqml_slot)
 FROM bucketed
-WHERE _bqml_bucket < 8
+WHERE _bqml_bucket < 8 AND _bqml_slot < 14286
