@@ -17,8 +17,9 @@ demo: $(VENV)/.installed  ## split a generated table on embedded DuckDB, printin
 test: $(VENV)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed  ## speed figures (printed, never asserted)
+bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted; BENCHMARKS.md keeps the latest)
 	$(BIN)/python benchmarks/bench_fingerprint.py
+	$(BIN)/python benchmarks/bench_split.py
 	$(BIN)/python benchmarks/bench_evaluate.py
 
 clean:

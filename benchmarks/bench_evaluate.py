@@ -5,6 +5,7 @@ scikit-learn; asserts nothing. Usage:  python benchmarks/bench_evaluate.py [ROWS
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -14,11 +15,16 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from bqml_tools import DuckDBEngine
-from bqml_tools.evaluation import EvalSpec, evaluate, evaluate_query
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import header  # noqa: E402
+
+from bqml_tools import DuckDBEngine  # noqa: E402
+from bqml_tools.evaluation import EvalSpec, evaluate, evaluate_query  # noqa: E402
 
 
 def main(rows: int) -> None:
+    header(f"evaluate --task binary on {rows:,} predictions, one run per mode",
+           f"python benchmarks/bench_evaluate.py {rows}")
     rng = np.random.default_rng(0)
     label = (rng.random(rows) < 0.1).astype(np.int8)
     score = np.clip(rng.beta(2, 8, rows) + 0.25 * label, 0, 1)

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bqml_tools import connect_duckdb, farm_fingerprint
+from bqml_tools import _fingerprint_arrow as fa
 from bqml_tools import fingerprint as fp
 from bqml_tools.errors import EngineUnavailable
 from conftest import SHARED_GOLDEN, VENDORED_GOLDEN, golden_bytes, golden_vectors
@@ -227,7 +228,7 @@ def test_arrow_udf_edge_arrays(backend_name, kind):
 def test_numba_kernel_never_reads_outside_the_data():
     """pyarrow validates arrays it builds; the kernel still checks each value's offsets itself."""
     pytest.importorskip("numba")
-    kernel = fp.numba_kernel(required=True)
+    kernel = fa.numba_kernel(required=True)
     data = np.frombuffer(b"abcdef", dtype=np.uint8)
     out = np.empty(2, dtype=np.uint64)
     for dtype in (np.int32, np.int64):
@@ -268,13 +269,14 @@ def test_auto_backend_loads_numba_only_once_it_pays_off():
     out = run_python("""
         import sys
         from bqml_tools import cli, connect_duckdb, fingerprint
-        print("numba" in sys.modules)
+        print(any(m in sys.modules for m in ("numba", "bqml_tools._fingerprint_arrow")))
         con = connect_duckdb()
         small = con.execute("SELECT sum(farm_fingerprint(CAST(i AS VARCHAR)) % 1000) FROM range(5000) t(i)").fetchone()
         print("numba" in sys.modules)
-        fingerprint.AUTO_NUMBA_AFTER_ROWS = 20000
+        from bqml_tools import _fingerprint_arrow
+        _fingerprint_arrow.AUTO_NUMBA_AFTER_ROWS = 20000
         big = con.execute("SELECT list(farm_fingerprint(CAST(i AS VARCHAR)) ORDER BY i) FROM range(50000) t(i)").fetchone()[0]
-        print("numba" in sys.modules, fingerprint._kernel is not None)
+        print("numba" in sys.modules, _fingerprint_arrow._kernel is not None)
         print(big == [fingerprint.farm_fingerprint(str(i)) for i in range(50000)])
     """)
     assert out.split() == ["False", "False", "True", "True", "True"]
@@ -284,9 +286,9 @@ def test_without_numba_auto_falls_back_and_numba_is_refused_with_the_fix():
     out = run_python("""
         import sys
         sys.modules["numba"] = None  # as if numba were not installed
-        from bqml_tools import connect_duckdb, fingerprint
+        from bqml_tools import _fingerprint_arrow, connect_duckdb, fingerprint
         from bqml_tools.errors import EngineUnavailable
-        fingerprint.AUTO_NUMBA_AFTER_ROWS = 0
+        _fingerprint_arrow.AUTO_NUMBA_AFTER_ROWS = 0
         print(connect_duckdb().execute("SELECT farm_fingerprint('1footrue')").fetchone()[0])
         try:
             fingerprint.register_duckdb(connect_duckdb(), backend="numba")
@@ -302,9 +304,9 @@ def test_numba_backend_from_the_environment():
     pytest.importorskip("numba")
     out = run_python("""
         import sys
-        from bqml_tools import connect_duckdb, fingerprint
+        from bqml_tools import _fingerprint_arrow, connect_duckdb
         con = connect_duckdb()
-        print(con.execute("SELECT farm_fingerprint('1footrue')").fetchone()[0], fingerprint._kernel is not None)
+        print(con.execute("SELECT farm_fingerprint('1footrue')").fetchone()[0], _fingerprint_arrow._kernel is not None)
     """, BQML_TOOLS_FINGERPRINT="numba")
     assert out.split() == ["-1541654101129638711", "True"]
 
