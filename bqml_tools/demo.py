@@ -47,18 +47,41 @@ def run_demo(rows: int = 200_000, echo: Callable[[str], None] = print, save: str
     echo(format_frame(report.table, "table"))
     for warning in report.warnings:
         echo(f"warning: {warning}")
+    for line in pitfall_lines(engine, spec):
+        echo(line)
+
+
+def pitfall_lines(engine: DuckDBEngine, spec: splitting.SplitSpec) -> list[str]:
+    """The correlated-MOD pitfall and bqml_tools' fix, with numbers from the demo table (per user)."""
+    plan = spec.plan
+    n, rate = plan.buckets, plan.sample
+    textbook = rate.denominator if rate.numerator == 1 else n
     naive = engine.connection.execute(
-        """
-        WITH h AS (SELECT farm_fingerprint(CAST(user_id AS VARCHAR)) AS h FROM ml.events)
+        f"""
+        WITH users AS (SELECT DISTINCT user_id FROM ml.events),
+        h AS (SELECT farm_fingerprint(CAST(user_id AS VARCHAR)) AS h FROM users)
         SELECT
-          count(*) FILTER (WHERE abs(h % 10) = 0) AS sampled,
-          count(*) FILTER (WHERE abs(h % 10) = 0 AND abs(h % 10) < 8) AS train
+          count(*) FILTER (WHERE abs(h % {textbook}) = 0) AS sampled,
+          count(*) FILTER (WHERE abs(h % {textbook}) = 0 AND abs(h % {n}) < {plan.upper[0]}) AS first
         FROM h
         """
     ).fetchone()
-    echo(
-        "\n# Why one bucket space: the textbook 'sample with MOD(h, 10) = 0, then train = "
-        "MOD(h, 10) < 8'\n# reuses the same hash, so every sampled row passes the second test: "
-        f"{naive[1]:,} of {naive[0]:,} sampled rows ({naive[1] / max(naive[0], 1):.0%}) land in train."
-    )
-    echo(f"# bqml_tools puts both in {spec.plan.buckets} buckets: {spec.plan.describe()}.")
+    sampled = splitting.split(engine, DEMO_TABLE, spec)[["user_id", "split"]].drop_duplicates()
+    full = dict(splitting.split(engine, DEMO_TABLE, splitting.SplitSpec(
+        key=spec.key, fractions=spec.fractions, key_types=spec.key_types))[["user_id", "split"]]
+        .drop_duplicates().itertuples(index=False, name=None))
+    moved = sum(full[u] != s for u, s in sampled.itertuples(index=False, name=None))
+    shares = sampled["split"].value_counts(normalize=True)
+    first = plan.names[0]
+    return [
+        "",
+        f"# The pitfall: sample with MOD(h, {textbook}) = 0, then split with MOD(h, {n}) < {plan.upper[0]} "
+        f"for {first}. Both read",
+        f"# the same remainder of h, so {naive[1]:,} of {naive[0]:,} sampled users "
+        f"({naive[1] / max(naive[0], 1):.0%}) land in {first} and none in the other splits.",
+        f"# bqml_tools splits on ABS(MOD(h, {n})) and samples on another part of h, "
+        f"ABS(MOD(DIV(h, {n}), {plan.slots})) < {plan.threshold}:",
+        "# of the " + f"{len(sampled):,} sampled users, "
+        + ", ".join(f"{shares.get(name, 0):.1%} {name}" for name in plan.names)
+        + f"; {moved} of them have a split other than their unsampled one.",
+    ]
