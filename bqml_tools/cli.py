@@ -130,9 +130,11 @@ split_options = [
                  help="name=fraction pairs, in bucket order; fractions sum to 1 (0.8, 4/5, 80%)."),
     click.option("--salt", default=None, help="Text mixed into the key, for independent experiments."),
     click.option("--sample", default=None, metavar="RATE",
-                 help="Keep only this share of keys (1/70, 0.01) and split inside that sample."),
+                 help="Keep only this share of keys (1/70, 0.01; at least 1/1000000). A key's split is the "
+                      "same at every rate, and a larger rate only adds keys."),
     click.option("--buckets", default=None, metavar="N",
-                 help="Bucket count (default: the smallest that makes every boundary whole)."),
+                 help="Bucket count of the split, ABS(MOD(h, N)) (default: the smallest that makes every "
+                      "fraction boundary whole; at most 1000000)."),
 ]
 
 
