@@ -19,12 +19,32 @@ from .splitting import source_schema
 from .templates import Query, render
 
 TASKS = ("regression", "binary", "multiclass")
-CLIP = 1e-15
+# log loss clips probabilities to [EPS, 1 - EPS] with EPS the float64 machine epsilon, as
+# scikit-learn's log_loss does (np.finfo(float64).eps; no renormalisation of multiclass rows).
+CLIP = 2.220446049250313e-16
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOP_K = 3
+DEFAULT_BINS_PER_LOGIT = 10_000
 BOUND_WARNING = 1e-4
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
                       r"UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\b", re.I)
 _BOOL = re.compile(r"^BOOL(EAN)?$", re.I)
 _STRINGY = re.compile(r"^(VARCHAR|STRING|TEXT)\b", re.I)
+
+
+# Which options each task uses; an option given for a task that ignores it is refused (it would do
+# nothing, silently). ``None`` means "not given" (the defaults apply where the option is used).
+_OPTIONAL = ("prediction", "score", "probs", "threshold", "positive", "top_k", "auc", "bins_per_logit",
+             "zero_division", "label_type")
+_USED_BY = {
+    "regression": {"prediction", "zero_division"},
+    "binary": {"score", "threshold", "positive", "auc", "bins_per_logit", "zero_division", "label_type"},
+    "multiclass": {"prediction", "probs", "top_k", "zero_division", "label_type"},
+}
+
+
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,8 @@ class EvalSpec:
     ``auc``: ``"exact"`` (default on DuckDB) or ``"binned"`` (default on BigQuery).
     ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
+    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
+    zero_division "null"); an option the task does not use is refused rather than ignored.
     """
 
     task: str
@@ -42,55 +64,84 @@ class EvalSpec:
     prediction: str | None = None
     score: str | None = None
     by: Sequence[str] = ()
-    threshold: float = 0.5
+    threshold: float | None = None
     positive: Any = None
     probs: str | None = None
-    top_k: int = 3
+    top_k: int | None = None
     invalid: str = "error"
     auc: str | None = None
-    bins_per_logit: int = 10_000
-    zero_division: str = "null"
+    bins_per_logit: int | None = None
+    zero_division: str | None = None
     label_type: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by", tuple([self.by] if isinstance(self.by, str) else self.by))
+        if isinstance(self.by, str):
+            object.__setattr__(self, "by", (self.by,))
+        elif isinstance(self.by, (list, tuple)):
+            object.__setattr__(self, "by", tuple(self.by))
+        else:
+            raise BqmlToolsError(f"by {self.by!r} must be a column name or a list of column names")
         if self.task not in TASKS:
             raise BqmlToolsError(f"task {self.task!r} is not one of: {', '.join(TASKS)}")
         identifiers.column(self.label, "label column")
         needed = "score" if self.task == "binary" else "prediction"
         if getattr(self, needed) is None:
             raise BqmlToolsError(f"task {self.task} needs --{needed} COLUMN")
+        unused = [o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]]
+        if unused:
+            raise BqmlToolsError(f"{', '.join(_flag(o) for o in unused)} {'does' if len(unused) == 1 else 'do'} "
+                                 f"nothing for task {self.task}: leave {'it' if len(unused) == 1 else 'them'} out")
+        if self.top_k is not None and self.probs is None:
+            raise BqmlToolsError("--top-k needs --probs COLUMN (top_k_accuracy ranks the probabilities)")
+        if self.bins_per_logit is not None and self.auc == "exact":
+            raise BqmlToolsError("--bins-per-logit does nothing with --auc exact: leave one of them out")
         for role in ("prediction", "score", "probs"):
             if getattr(self, role) is not None:
                 identifiers.column(getattr(self, role), f"{role} column")
         for column in self.by:
             identifiers.column(column, "group (--by) column")
-        if len(set(self.by)) != len(self.by):
-            raise BqmlToolsError(f"--by columns repeat: {', '.join(self.by)}")
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
-                or not 0 <= float(self.threshold) <= 1 or math.isnan(self.threshold):
+        identifiers.refuse_reserved(self.columns, "the evaluation")
+        lowered = [c.lower() for c in self.by]
+        if len(set(lowered)) != len(lowered):
+            raise BqmlToolsError(f"--by columns repeat (names are case-insensitive): {', '.join(self.by)}")
+        if self.threshold is not None and (
+                isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float))
+                or math.isnan(self.threshold) or not 0 <= float(self.threshold) <= 1):
             raise BqmlToolsError(f"threshold {self.threshold!r} must be a number in [0, 1]")
         if self.invalid not in ("error", "exclude"):
             raise BqmlToolsError(f"invalid-rows policy {self.invalid!r} is not one of: error, exclude")
         if self.auc not in (None, "exact", "binned"):
             raise BqmlToolsError(f"AUC mode {self.auc!r} is not one of: exact, binned")
-        if self.zero_division not in ("null", "sklearn"):
+        if self.zero_division not in (None, "null", "sklearn"):
             raise BqmlToolsError(f"zero-division convention {self.zero_division!r} is not one of: null, sklearn")
-        if not isinstance(self.top_k, int) or self.top_k < 1:
+        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1):
             raise BqmlToolsError(f"top-k {self.top_k!r} must be a whole number >= 1")
-        if not isinstance(self.bins_per_logit, int) or not 1 <= self.bins_per_logit <= 10**7:
+        if self.bins_per_logit is not None and (isinstance(self.bins_per_logit, bool)
+                                                or not isinstance(self.bins_per_logit, int)
+                                                or not 1 <= self.bins_per_logit <= 10**7):
             raise BqmlToolsError(f"bins per logit unit {self.bins_per_logit!r} must be from 1 to 10,000,000")
         if isinstance(self.positive, str) and not self.positive.isprintable():
             raise BqmlToolsError(f"positive label {self.positive!r} must be printable text")
+        if self.positive is not None and not isinstance(self.positive, (str, int, float)) \
+                or isinstance(self.positive, float) and not math.isfinite(self.positive):
+            raise BqmlToolsError(f"positive label {self.positive!r} must be a finite number, text or a boolean")
 
     @property
     def columns(self) -> list[str]:
         cols = [self.label] + [c for c in (self.prediction, self.score, self.probs) if c] + list(self.by)
         return list(dict.fromkeys(cols))
 
+    def refuse(self, options: Sequence[str], what: str) -> None:
+        """Refuse the options in ``options`` that are given: ``what`` does not use them."""
+        given = [o for o in options if (getattr(self, o) not in (None, ()))]
+        if given:
+            raise BqmlToolsError(f"{', '.join(_flag(o) for o in given)} {'does' if len(given) == 1 else 'do'} "
+                                 f"nothing for {what}: leave {'it' if len(given) == 1 else 'them'} out")
+
 
 def _check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
-    """Check columns and types; return label_mode and positive for the binary templates."""
+    """Check columns and types; return the type facts the templates need."""
+    identifiers.refuse_reserved(schema, "the source")
     for column in spec.columns:
         if column not in schema:
             raise UnknownColumn(f"column {column!r} is not in the source; it has: {', '.join(schema) or '(no columns)'}")
@@ -105,8 +156,7 @@ def _check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
             raise BqmlToolsError(f"score column {spec.score!r} is {schema[spec.score]}: it must hold probabilities in [0, 1]")
         out.update(_label_mode(spec, label_type))
     if spec.task == "multiclass":
-        kinds = {c: ("string" if _STRINGY.match(schema[c]) else "bool" if _BOOL.match(schema[c]) else
-                     "number" if _NUMERIC.match(schema[c]) else schema[c]) for c in (spec.label, spec.prediction)}
+        kinds = {c: _kind(schema[c]) for c in (spec.label, spec.prediction)}
         if kinds[spec.label] != kinds[spec.prediction]:
             raise BqmlToolsError(
                 f"label {spec.label!r} is {schema[spec.label]} but prediction {spec.prediction!r} is "
@@ -117,10 +167,17 @@ def _check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
                 f"probabilities column {spec.probs!r} is {schema[spec.probs]}: it must be an "
                 "ARRAY<STRUCT<label, prob>> like ML.PREDICT's predicted_<label>_probs"
             )
+        out["class_numeric"] = kinds[spec.label] == "number"
     return out
 
 
+def _kind(sql_type: str) -> str:
+    return ("string" if _STRINGY.match(sql_type) else "bool" if _BOOL.match(sql_type) else
+            "number" if _NUMERIC.match(sql_type) else sql_type)
+
+
 def _label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
+    """How the binary templates read the label: its mode, the positive value, whether it is numeric."""
     if spec.positive is not None:
         positive = spec.positive
         if label_type is not None and not _STRINGY.match(label_type) and isinstance(positive, str):
@@ -128,29 +185,39 @@ def _label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
                 positive = int(positive) if re.fullmatch(r"-?\d+", positive) else float(positive)
             except ValueError:
                 raise BqmlToolsError(f"--positive {spec.positive!r} is not a value of the {label_type} label {spec.label!r}") from None
+            if not math.isfinite(positive):
+                raise BqmlToolsError(f"--positive {spec.positive!r} must be a finite value of the label {spec.label!r}")
         elif label_type is None and isinstance(positive, str) and re.fullmatch(r"-?\d+", positive):
             positive = int(positive)
-        return {"label_mode": "positive", "positive": positive}
+        numeric = (label_type is not None and bool(_NUMERIC.match(label_type))) if label_type is not None else \
+            isinstance(positive, (int, float)) and not isinstance(positive, bool)
+        return {"label_mode": "positive", "positive": positive, "label_numeric": numeric}
     if label_type is not None and _BOOL.match(label_type):
-        return {"label_mode": "bool", "positive": None}
+        return {"label_mode": "bool", "positive": None, "label_numeric": False}
     if label_type is not None and not _NUMERIC.match(label_type):
         raise BqmlToolsError(
             f"label {spec.label!r} is {label_type}: pass --positive VALUE to name the positive class"
         )
-    return {"label_mode": "binary", "positive": None}
+    return {"label_mode": "binary", "positive": None, "label_numeric": True}
 
 
 def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | None) -> list[str]:
+    threshold = DEFAULT_THRESHOLD if spec.threshold is None else spec.threshold
     lines = [f"bqml_tools {what} of {source}: task {spec.task}, label {spec.label}"
-             + (f", score {spec.score} (positive when >= {spec.threshold})" if spec.task == "binary" else "")
+             + (f", score {spec.score}" if spec.task == "binary" else "")
+             + (f" (positive when >= {threshold})" if what == "evaluate" and spec.task == "binary" else "")
              + (f", prediction {spec.prediction}" if spec.prediction else "")]
     if spec.by:
         lines.append(f"one row per {', '.join(spec.by)}; one scan of the table")
     if mode:
         lines.append("AUC: exact (ties count half)" if mode == "exact" else
-                     f"AUC: scores binned on the logit scale ({spec.bins_per_logit} bins per unit); "
+                     f"AUC: scores binned on the logit scale ({_bins_per_logit(spec)} bins per unit); "
                      "roc_auc_error_bound bounds the error")
     return lines
+
+
+def _bins_per_logit(spec: EvalSpec) -> int:
+    return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
 
 
 def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: Mapping[str, str] | None,
@@ -158,18 +225,18 @@ def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: M
     mode = spec.auc or ("exact" if dialect == "duckdb" else "binned")
     context: dict[str, Any] = dict(
         src=source, by=list(spec.by), label=spec.label, prediction=spec.prediction, score=spec.score,
-        probs=spec.probs, top_k=spec.top_k, threshold=float(spec.threshold), mode=mode,
-        bins_per_logit=spec.bins_per_logit, clip=CLIP, zero_division=spec.zero_division,
-        guard=inline and spec.invalid == "error",
+        probs=spec.probs, top_k=DEFAULT_TOP_K if spec.top_k is None else spec.top_k,
+        threshold=float(DEFAULT_THRESHOLD if spec.threshold is None else spec.threshold), mode=mode,
+        bins_per_logit=_bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
+        guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
     )
-    if spec.task == "binary":
-        if schema is not None:
-            context.update(_check_types(spec, schema))
-        else:
-            context.update(_label_mode(spec, spec.label_type))
-    elif schema is not None:
-        _check_types(spec, schema)
+    if schema is not None:
+        context.update(_check_types(spec, schema))
+    elif spec.task == "binary":
+        context.update(_label_mode(spec, spec.label_type))
+    elif spec.task == "multiclass" and spec.label_type is not None:
+        context["class_numeric"] = _kind(spec.label_type) == "number"
     return context
 
 
@@ -178,17 +245,61 @@ def _src(source: str | identifiers.Source) -> identifiers.Source:
 
 
 VIEWS = {"metrics": None, "classes": "evaluate/multiclass_classes.sql", "confusion": "evaluate/confusion_matrix.sql"}
+_BINARY_COUNTS = ("invalid_label_rows", "invalid_score_rows", "positives", "group_rows")
+# The output columns of each statement after its group columns (a test checks them against the
+# rendered SQL). A --by column with one of these names would give the result two columns of that
+# name (and a false invalid-row count, say), so it is refused.
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "regression": ("rows", "mae", "mse", "rmse", "r2", "explained_variance", "mean_squared_log_error",
+                   "median_absolute_error", "mean_label", "mean_prediction", "baseline_rmse", "negative_rows",
+                   "invalid_rows"),
+    "binary": ("rows", "positives", "tp", "fp", "tn", "fn", "accuracy", "precision", "recall", "specificity", "f1",
+               "balanced_accuracy", "log_loss", "brier", "roc_auc", "roc_auc_error_bound", "average_precision",
+               "base_rate", "baseline_log_loss", "invalid_label_rows", "invalid_score_rows"),
+    "multiclass": ("rows", "accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
+                   "weighted_recall", "weighted_f1", "micro_precision", "micro_recall", "micro_f1", "log_loss",
+                   "top_k_accuracy", "baseline_accuracy", "invalid_rows"),
+    "classes": ("class", "support", "predicted", "tp", "precision", "recall", "f1"),
+    "confusion": ("actual", "predicted", "rows"),
+    "roc": ("threshold", "fpr", "tpr", "tp", "fp") + _BINARY_COUNTS,
+    "pr": ("threshold", "precision", "recall", "tp", "fp") + _BINARY_COUNTS,
+    "thresholds": ("threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1") + _BINARY_COUNTS,
+    "calibration": ("bin", "bin_lower", "bin_upper", "rows", "mean_score", "observed_rate",
+                    "expected_calibration_error") + _BINARY_COUNTS,
+}
+
+
+def output_columns(spec: EvalSpec, what: str) -> tuple[str, ...]:
+    """The columns a statement returns after the group columns (``what``: a task, view or curve)."""
+    columns = OUTPUTS[what]
+    if what == "multiclass" and not spec.probs:
+        columns = tuple(c for c in columns if c not in ("log_loss", "top_k_accuracy"))
+    return columns
+
+
+def _refuse_output_names(spec: EvalSpec, what: str, command: str) -> None:
+    outputs = {c.lower() for c in output_columns(spec, what)}
+    clashing = [c for c in spec.by if c.lower() in outputs]
+    if clashing:
+        raise BqmlToolsError(
+            f"group column {clashing[0]!r} has the name of a column {command} returns; rename it in a view "
+            f"first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...) and group by the new name"
+        )
 
 
 def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: str, *,
                    engine: Engine | None = None, view: str = "metrics", inline: bool = True) -> Query:
     """The metrics statement (or, for multiclass, the per-class or confusion-matrix view)."""
     src = _src(source)
-    schema = source_schema(engine, src) if engine is not None else None
     if view != "metrics" and spec.task != "multiclass":
         raise BqmlToolsError(f"view {view!r} is for multiclass evaluation; {spec.task} has metrics only")
     if view not in VIEWS:
         raise BqmlToolsError(f"view {view!r} is not one of: {', '.join(VIEWS)}")
+    if view != "metrics":
+        spec.refuse(["probs", "top_k", "zero_division"] if view == "confusion" else ["probs", "top_k"],
+                    f"--view {view}")
+    _refuse_output_names(spec, spec.task if view == "metrics" else view, "evaluate")
+    schema = source_schema(engine, src) if engine is not None else None
     template = VIEWS[view] or f"evaluate/{spec.task}.sql"
     return render(template, dialect, inline=inline, **_context(src, spec, dialect, schema, inline, "evaluate"))
 
@@ -198,22 +309,36 @@ def _attach(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _check_invalid(frame: pd.DataFrame, spec: EvalSpec, source: identifiers.Source) -> list[str]:
-    counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows")
-              if c in frame.columns}
-    valid = int(frame["rows"].fillna(0).sum()) if "rows" in frame.columns else 0
+def _group_counts(frame: pd.DataFrame, spec: EvalSpec, columns: Sequence[str]) -> dict[str, int]:
+    """Per-group counts repeated on each row of a group (curves), summed over groups."""
+    firsts = frame.drop_duplicates(subset=list(spec.by)) if spec.by else frame.head(1)
+    return {c: int(firsts[c].fillna(0).sum()) for c in columns}
+
+
+def _check_invalid(counts: Mapping[str, int], valid: int, spec: EvalSpec, source: identifiers.Source) -> list[str]:
+    """Refuse (policy 'error') or report (policy 'exclude') invalid rows; the same words for every command."""
     if valid + sum(counts.values()) == 0:
         raise BqmlToolsError(f"no rows to evaluate in {source}: the table is empty")
+    probs = f", or a true-class probability in {spec.probs} that is NaN or outside [0, 1]" if spec.probs else ""
     messages = {
-        "invalid_rows": f"row(s) have a NULL label ({spec.label}) or prediction ({spec.prediction})",
+        "invalid_rows": f"row(s) have a NULL, NaN or infinite label ({spec.label}) or prediction ({spec.prediction}){probs}"
+        if spec.task == "regression" else f"row(s) have a NULL label ({spec.label}) or prediction ({spec.prediction}){probs}",
         "invalid_label_rows": f"row(s) have a NULL label or one that is not binary in {spec.label}"
                               + ("" if spec.positive is not None else " (pass --positive VALUE for other labels)"),
-        "invalid_score_rows": f"row(s) have a NULL score or one outside [0, 1] in {spec.score}",
+        "invalid_score_rows": f"row(s) have a NULL, NaN or infinite score or one outside [0, 1] in {spec.score}",
     }
     found = [f"{n:,} {messages[c]}" for c, n in counts.items() if n]
     if found and spec.invalid == "error":
         raise BqmlToolsError("; ".join(found) + ": fix them, or pass --invalid exclude to leave them out and count them")
     return [f"excluded {m}" for m in found]
+
+
+def _check_positive(spec: EvalSpec, positives: int, valid: int) -> None:
+    if spec.positive is not None and valid > 0 and positives == 0:
+        raise BqmlToolsError(
+            f"--positive {spec.positive!r}: no evaluated row has this value in {spec.label}; "
+            "check the value (and its type) against the label's values"
+        )
 
 
 def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *,
@@ -224,10 +349,15 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     frame = engine.run(query)
     if view != "metrics":
         return _attach(frame, [])
-    warnings = _check_invalid(frame, spec, src)
+    # the statement's own columns only: a group column may carry another statement's name (invalid_rows)
+    counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows")
+              if c in output_columns(spec, spec.task)}
+    valid = int(frame["rows"].fillna(0).sum())
+    warnings = _check_invalid(counts, valid, spec, src)
     if spec.task == "regression" and (frame["negative_rows"].fillna(0) > 0).any():
         warnings.append("mean_squared_log_error is NULL where labels or predictions are negative")
     if spec.task == "binary":
+        _check_positive(spec, int(frame["positives"].fillna(0).sum()), valid)
         if frame["roc_auc"].isna().any() and (frame["rows"] > 0).any():
             warnings.append("roc_auc is NULL for groups with only one class")
         bound = frame["roc_auc_error_bound"].max()
@@ -238,6 +368,15 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
 
 
 CURVES = ("roc", "pr", "thresholds", "calibration")
+# What each curve ignores among the binary options (given, they are refused).
+_CURVE_UNUSED = {"roc": ("threshold", "zero_division"), "pr": ("threshold", "zero_division"),
+                 "thresholds": ("threshold", "auc", "bins_per_logit"),
+                 "calibration": ("threshold", "auc", "bins_per_logit", "zero_division")}
+
+
+def curve_unused(kind: str) -> tuple[str, ...]:
+    """The EvalSpec options curve ``kind`` does not use (given, they are refused)."""
+    return _CURVE_UNUSED[kind]
 
 
 def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dialect: str, *,
@@ -249,6 +388,8 @@ def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dia
     for name, value in (("steps", steps), ("bins", bins)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
             raise BqmlToolsError(f"--{name} {value!r} must be a whole number from 1 to 100,000")
+    spec.refuse(_CURVE_UNUSED[kind], f"curve {kind}")
+    _refuse_output_names(spec, kind, f"curve {kind}")
     src = _src(source)
     schema = source_schema(engine, src) if engine is not None else None
     context = _context(src, spec, dialect, schema, inline, "curve" if kind in ("roc", "pr") else kind)
@@ -258,17 +399,44 @@ def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dia
 
 def curve(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, kind: str, *,
           steps: int = 100, bins: int = 10) -> pd.DataFrame:
-    """ROC / PR curve points, a threshold sweep, or a calibration table, per group."""
-    return engine.run(curve_query(source, spec, kind, engine.dialect, engine=engine, steps=steps,
-                                  bins=bins, inline=False))
+    """ROC / PR curve points, a threshold sweep, or a calibration table, per group.
+
+    Invalid rows are refused or excluded and counted exactly as ``evaluate`` does; the counts
+    the statement carries on each row are checked here and then dropped.
+    """
+    src = _src(source)
+    frame = engine.run(curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps,
+                                   bins=bins, inline=False))
+    counts = _group_counts(frame, spec, _BINARY_COUNTS)
+    positives, valid = counts.pop("positives"), counts.pop("group_rows")
+    # a group with no valid row keeps one row (roc, pr, calibration) or a sweep of zeros
+    # (thresholds) so that its counts reach this check; it has no curve
+    empty = frame["group_rows"] == 0
+    warnings = _check_invalid(counts, valid, spec, src)
+    _check_positive(spec, positives, valid)
+    frame = frame.loc[~empty].drop(columns=list(_BINARY_COUNTS)).reset_index(drop=True)
+    return _attach(frame, warnings)
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When the read-out says under-fitting or over-fitting (see README, "Diagnose")."""
+    """When the read-out says under-fitting or over-fitting (see README, "Diagnose").
 
-    underfit_skill: float = 0.1  # train error removes less than this share of the baseline's
-    overfit_gap: float = 0.1  # validation error exceeds train error by more than this share of the baseline's
+    ``underfit_skill`` in [0, 1]: under-fitting when train error removes less than this share of
+    the baseline's. ``overfit_gap`` >= 0: over-fitting when validation error exceeds train error by
+    more than this share of the baseline's. Both finite numbers; anything else is refused.
+    """
+
+    underfit_skill: float = 0.1
+    overfit_gap: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("underfit_skill", 0.0, 1.0), ("overfit_gap", 0.0, math.inf)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not low <= value <= high:
+                bound = f"from {low:g} to {high:g}" if math.isfinite(high) else f">= {low:g}"
+                raise BqmlToolsError(f"--{name.replace('_', '-')} {value!r} must be a finite number {bound}")
 
 
 _ERRORS = {"regression": ("rmse", "rmse", "baseline_rmse"),
@@ -279,9 +447,19 @@ _ERRORS = {"regression": ("rmse", "rmse", "baseline_rmse"),
 def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *, split_column: str = "split",
              train: str = "train", valid: str = "valid",
              thresholds: Thresholds | None = None) -> pd.DataFrame:
-    """Train vs validation error against a constant predictor: under-fit, over-fit or good fit."""
+    """Train vs validation error against a constant predictor: under-fit, over-fit or good fit.
+
+    ``skill`` compares the train error with the constant predictor's on train (the mean label,
+    the base rate, the majority class of train); ``valid_skill`` compares the validation error
+    with the best constant predictor's on the validation rows (their own mean, base rate or
+    majority class): at or below 0 the model does no better than a constant on validation.
+    """
     thresholds = thresholds or Thresholds()
+    if not isinstance(thresholds, Thresholds):
+        raise BqmlToolsError(f"thresholds {thresholds!r} must be a bqml_tools.evaluation.Thresholds")
     identifiers.column(split_column, "split column")
+    spec.refuse(["by", "threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division"],
+                "diagnose (it compares rmse, log loss or accuracy per split)")
     grouped = EvalSpec(**{**spec.__dict__, "by": (split_column,)})
     frame = evaluate(engine, source, grouped).set_index(split_column)
     for name in (train, valid):
@@ -293,13 +471,17 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     metric, column, baseline_column = _ERRORS[spec.task]
 
     def error(split: str, col: str) -> float:
-        value = float(frame.loc[split, col])
+        value = frame.loc[split, col]
+        value = float("nan") if pd.isna(value) else float(value)
         return 1 - value if spec.task == "multiclass" else value
 
     train_error, valid_error = error(train, column), error(valid, column)
-    baseline = error(train, baseline_column)
+    baseline, valid_baseline = error(train, baseline_column), error(valid, baseline_column)
     skill = 1 - train_error / baseline if baseline > 0 else float("nan")
     gap = (valid_error - train_error) / baseline if baseline > 0 else float("nan")
+    valid_skill = 1 - valid_error / valid_baseline if valid_baseline > 0 else float("nan")
+    no_skill = (f"{valid} {metric} {valid_error:.4g} is no better than a constant predictor's "
+                f"{valid_baseline:.4g} on {valid} (valid_skill {valid_skill:.1%})") if valid_skill <= 0 else ""
     if math.isnan(skill):
         verdict, reason = "undetermined", "the train labels are constant: a constant predictor is perfect"
     elif skill < thresholds.underfit_skill:
@@ -310,13 +492,21 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         verdict = "over-fitting"
         reason = (f"{valid} {metric} {valid_error:.4g} exceeds train {train_error:.4g} by "
                   f"{gap:.1%} of the baseline's {baseline:.4g} (allowed {thresholds.overfit_gap:.0%})")
+    elif no_skill:
+        verdict = "no skill on validation"
+        reason = (f"train {metric} {train_error:.4g} removes {skill:.1%} of the constant predictor's "
+                  f"{baseline:.4g} and the gap is {gap:.1%}, but {no_skill}")
+        no_skill = ""
     else:
         verdict = "good fit"
         reason = (f"train {metric} {train_error:.4g} removes {skill:.1%} of the constant predictor's "
                   f"{baseline:.4g}; {valid} {metric} {valid_error:.4g} is within "
                   f"{thresholds.overfit_gap:.0%} of the baseline of train's (gap {gap:.1%})")
+    if no_skill:
+        reason += f"; {no_skill}"
     return _attach(pd.DataFrame([{
         "metric": metric, "train": train_error, "valid": valid_error, "baseline": baseline,
-        "skill": skill, "gap": gap, "verdict": verdict, "reason": reason,
+        "skill": skill, "gap": gap, "valid_baseline": valid_baseline, "valid_skill": valid_skill,
+        "verdict": verdict, "reason": reason,
         "train_rows": int(frame.loc[train, "rows"]), "valid_rows": int(frame.loc[valid, "rows"]),
-    }]), list(frame.attrs.get("warnings", [])))
+    }]), [w for w in frame.attrs.get("warnings", []) if w.startswith("excluded")])  # the rest is about unused metrics

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
-from bqml_tools.evaluation import EvalSpec, curve_query, evaluate_query
+from dataclasses import replace
+
+from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
 from bqml_tools.templates import DIALECTS, render
 from bqml_tools.identifiers import source
 
@@ -56,8 +58,10 @@ def cases() -> dict[str, object]:
             out[f"evaluate_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
             if spec.task == "multiclass":
                 for view in ("classes", "confusion"):
-                    out[f"evaluate_{name}_{view}.{dialect}"] = evaluate_query(preds, spec, dialect, view=view)
+                    view_spec = replace(spec, probs=None, top_k=None)  # the views have no probability metrics
+                    out[f"evaluate_{name}_{view}.{dialect}"] = evaluate_query(preds, view_spec, dialect, view=view)
             if spec.task == "binary":
                 for kind in ("roc", "pr", "thresholds", "calibration"):
-                    out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, spec, kind, dialect)
+                    curve_spec = replace(spec, **{option: None for option in curve_unused(kind)})
+                    out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, curve_spec, kind, dialect)
     return out

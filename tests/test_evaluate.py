@@ -101,7 +101,7 @@ def test_regression_constant_label_gives_null_r2_or_sklearn_convention(engine):
 def test_regression_nulls_refused_then_excluded(engine):
     frame = pd.DataFrame({"y": [1.0, None, 3.0, 4.0], "p": [1.5, 2.0, None, 4.5]})
     table = load(engine, "ds.nulls", frame)
-    with pytest.raises(BqmlToolsError, match=r"2 row\(s\) have a NULL label \(y\) or prediction \(p\)"):
+    with pytest.raises(BqmlToolsError, match=r"2 row\(s\) have a NULL, NaN or infinite label \(y\) or prediction \(p\)"):
         evaluate(engine, table, EvalSpec(task="regression", label="y", prediction="p"))
     got = evaluate(engine, table, EvalSpec(task="regression", label="y", prediction="p", invalid="exclude"))
     assert got.loc[0, "rows"] == 2 and got.loc[0, "invalid_rows"] == 2
@@ -125,7 +125,6 @@ def sk_binary(y, s, t=0.5):
     pred = (s >= t).astype(int)
     tn, fp, fn, tp = skm.confusion_matrix(y, pred, labels=[0, 1]).ravel()
     both = len(set(y)) == 2
-    clipped = np.clip(s, 1e-15, 1 - 1e-15)
     return {
         "rows": len(y), "positives": int(y.sum()), "tp": tp, "fp": fp, "tn": tn, "fn": fn,
         "accuracy": skm.accuracy_score(y, pred),
@@ -134,7 +133,7 @@ def sk_binary(y, s, t=0.5):
         "specificity": tn / (tn + fp) if tn + fp else float("nan"),
         "f1": skm.f1_score(y, pred, zero_division=np.nan),
         "balanced_accuracy": skm.balanced_accuracy_score(y, pred) if both else float("nan"),
-        "log_loss": skm.log_loss(y, clipped, labels=[0, 1]),
+        "log_loss": skm.log_loss(y, s, labels=[0, 1]),
         "brier": skm.brier_score_loss(y, s, pos_label=1) if both else float(np.mean((s - y) ** 2)),
         "roc_auc": skm.roc_auc_score(y, s) if both else float("nan"),
         "average_precision": skm.average_precision_score(y, s) if y.sum() else float("nan"),
@@ -202,7 +201,7 @@ def test_binned_auc_within_its_bound(engine, distribution):
     exact = skm.roc_auc_score(y, s)
     assert abs(got["roc_auc"] - exact) <= got["roc_auc_error_bound"] + 1e-12
     assert got["roc_auc_error_bound"] <= 1e-4
-    assert got["log_loss"] == pytest.approx(skm.log_loss(y, np.clip(s, 1e-15, 1 - 1e-15)), rel=REL)
+    assert got["log_loss"] == pytest.approx(skm.log_loss(y, s), rel=REL)
 
 
 def test_binned_bound_warns_when_scores_sit_in_few_bins(engine):
@@ -219,7 +218,7 @@ def test_binary_invalid_rows(engine):
     frame = pd.DataFrame({"label": [0, 1, 2, None, 1, 0], "score": [0.1, 1.2, 0.5, 0.5, None, 0.3]})
     table = load(engine, "ds.bad", frame.astype({"label": "Int64"}))
     with pytest.raises(BqmlToolsError, match=r"2 row\(s\) have a NULL label or one that is not binary in label.*"
-                                             r"2 row\(s\) have a NULL score or one outside \[0, 1\] in score"):
+                                             r"2 row\(s\) have a NULL, NaN or infinite score or one outside \[0, 1\] in score"):
         evaluate(engine, table, EvalSpec(task="binary", label="label", score="score"))
     got = evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", invalid="exclude")).iloc[0]
     assert got["rows"] == 2 and got["invalid_label_rows"] == 2 and got["invalid_score_rows"] == 2
@@ -257,7 +256,7 @@ def test_multiclass_matches_sklearn(engine):
             for name, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
                 want = fn(y, p, average=average, zero_division=np.nan)
                 assert close(getattr(row, f"{average}_{name}"), want), (average, name)
-        assert close(row.log_loss, skm.log_loss(y, np.clip(pr, 1e-15, 1 - 1e-15), labels=classes))
+        assert close(row.log_loss, skm.log_loss(y, pr, labels=classes))
         assert close(row.top_k_accuracy, skm.top_k_accuracy_score(y, pr, k=2, labels=classes))
         assert close(row.baseline_accuracy, y.value_counts().max() / len(y))
 
@@ -342,7 +341,7 @@ def test_calibration_table_and_ece(engine):
     table = load(engine, "ds.bin", frame)
     cal = curve(engine, table, EvalSpec(task="binary", label="label", score="score"), "calibration", bins=10)
     y, s = frame["label"].to_numpy(), frame["score"].to_numpy()
-    bins = np.minimum(np.floor(s * 10), 9)
+    bins = np.searchsorted(np.linspace(0.0, 1.0, 11)[1:-1], s)  # calibration_curve's bins
     ece = 0.0
     for row in cal.itertuples(index=False):
         mask = bins == row.bin
@@ -413,7 +412,7 @@ def test_bad_inputs(engine):
 def test_printed_statement_refuses_invalid_rows_itself(duck):
     load(duck, "ds.bad", pd.DataFrame({"label": [0, 1, 1], "score": [0.2, 1.5, 0.7]}))
     sql = evaluate_query("ds.bad", EvalSpec(task="binary", label="label", score="score"), "duckdb").sql
-    with pytest.raises(Exception, match="1 row\\(s\\) have a NULL score or one outside"):
+    with pytest.raises(Exception, match="1 row\\(s\\) have a NULL, NaN or infinite score or one outside"):
         duck.connection.execute(sql).fetchall()
     excluded = evaluate_query("ds.bad", EvalSpec(task="binary", label="label", score="score", invalid="exclude"), "duckdb").sql
     assert duck.connection.execute(excluded).fetchone()[0] == 2

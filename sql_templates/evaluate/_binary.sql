@@ -1,55 +1,61 @@
 {#-
   _binary.sql: the CTEs every binary-classification query starts with (imported with context).
 
-  scored      one row per input row: y (1/0) and s (score), both NULL when the row is invalid
-              (label NULL or not binary, score NULL or outside [0, 1]), plus invalid flags.
+  scored      the one scan of `src`: per row, the group aliases, y (1/0) and s (score), both NULL
+              when the row is invalid (label NULL or not binary; score NULL, NaN, infinite or
+              outside [0, 1]), plus invalid flags.
   binned      ONE aggregate per (group, bin): bin = the exact score ('exact') or its logit
               quantised to 1/bins_per_logit ('binned'; bins stay narrow where scores pile up near
-              0 or 1: logit(s) spans about -744..37 for doubles in (0, 1); exact 0 and 1 get bins
-              of their own); counts, counts at the threshold, log-likelihood and squared-error sums.
-              Invalid rows form the NULL bin with n = pos = 0.
+              0 or 1). Every double in (0, 1) has |logit| < 745, so exact 0 and 1 get the bins
+              -/+(746 * bins_per_logit + 1), outside every other bin: the order is total at any
+              bins_per_logit. Counts, counts at the threshold, log-likelihood and squared-error
+              sums. Invalid rows form the NULL bin with n = pos = 0.
   cumulative  a window *over binned* (small), partitioned by group, ordered by bin descending:
               positives and negatives scoring at or above each bin.
   Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
-  threshold, mode, bins_per_logit, clip.
+  label_numeric, threshold, mode, bins_per_logit, clip.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
+{# Run on the scan's reserved names: _bqml_label, _bqml_score. #}
 {% macro label_valid() -%}
-{%- if label_mode == 'binary' %}{{ sql.quote(label) }} IN (0, 1){% else %}{{ sql.quote(label) }} IS NOT NULL{% endif -%}
+{%- if label_mode == 'binary' %}{{ c.finite('_bqml_label') }} AND _bqml_label IN (0, 1){% elif label_numeric %}{{ c.finite('_bqml_label') }}{% else %}_bqml_label IS NOT NULL{% endif -%}
 {%- endmacro %}
 {% macro label_positive() -%}
-{%- if label_mode == 'bool' %}{{ sql.quote(label) }}{% elif label_mode == 'positive' %}{{ sql.quote(label) }} = {{ sql.value('positive', positive) }}{% else %}{{ sql.quote(label) }} = 1{% endif -%}
+{%- if label_mode == 'bool' %}_bqml_label{% elif label_mode == 'positive' %}_bqml_label = {{ sql.value('positive', positive) }}{% else %}_bqml_label = 1{% endif -%}
 {%- endmacro %}
-{% macro score_valid() %}{{ sql.quote(score) }} >= 0 AND {{ sql.quote(score) }} <= 1{% endmacro %}
 
-{# Probabilities clipped to [clip, 1 - clip] for log loss, as scikit-learn does. #}
-{% macro clipped(expr) %}LEAST(GREATEST({{ expr }}, {{ number_literal(clip) }}), {{ number_literal(1 - clip) }}){% endmacro %}
-
-{# y and s per row, NULL when the row is invalid; with `flags`, which part is invalid. #}
-{% macro scored(flags=true) %}
+{# y and s per row, NULL when the row is invalid, plus which part is invalid. The source's
+   columns are read under reserved names first, and each validity test is written once. #}
+{% macro scored() %}
 scored AS (
   SELECT
-    {{ c.groups() }}CASE WHEN {{ label_valid() }} AND {{ score_valid() }} THEN IF({{ label_positive() }}, 1, 0) END AS y,
-    CASE WHEN {{ label_valid() }} AND {{ score_valid() }} THEN {{ sql.float64(sql.quote(score)) }} END AS s{% if flags %},
-    IF({{ label_valid() }}, 0, 1) AS invalid_label,
-    IF({{ score_valid() }}, 0, 1) AS invalid_score{% endif %}
-
-  FROM {{ sql.relation(src) }}
+    {{ c.groups() }}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN {{ sql.float64('_bqml_score') }} END AS s,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score
+  FROM (
+    SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }} AS score_ok
+    FROM (
+      SELECT {{ c.groups_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score
+      FROM {{ sql.relation(src) }}
+    ) AS source_rows
+  ) AS checked
 )
 {%- endmacro %}
 
 {% macro ctes() %}
+{% set edge = 746 * bins_per_logit + 1 %}
 {{ scored() }},
 binned AS (
   SELECT
-    {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -1e9 WHEN s = 1 THEN 1e9 ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,
+    {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
     MAX(s) AS score_max,
     COUNTIF(y = 1 AND s >= {{ sql.value('threshold', threshold) }}) AS tp,
     COUNTIF(y = 0 AND s >= {{ sql.value('threshold', threshold) }}) AS fp,
-    SUM(IF(y = 1, LN({{ clipped('s') }}), LN(1 - {{ clipped('s') }}))) AS log_likelihood,
+    SUM(IF(y = 1, LN({{ c.clipped('s') }}), LN({{ c.clipped('1 - s') }}))) AS log_likelihood,
     SUM((s - y) * (s - y)) AS squared_error,
     SUM(s) AS score_sum,
     SUM(invalid_label) AS invalid_labels,
@@ -64,4 +70,20 @@ cumulative AS (
     SUM(n - pos) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
   FROM binned
 )
+{%- endmacro %}
+
+{# The invalid-row checks of every binary statement: (count column, message) for c.invalid_guard. #}
+{% set invalid_checks = [
+  ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
+  ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
+] %}
+
+{# The per-group counts the curves carry on each row (checked in Python as evaluate does):
+   windows over an aggregated CTE whose rows hold the counts `invalid_labels`, `invalid_scores`,
+   `pos` and `n`. #}
+{% macro group_counts() -%}
+    CAST(SUM(invalid_labels) OVER ({{ c.partition() }}) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) OVER ({{ c.partition() }}) AS INT64) AS invalid_score_rows,
+    CAST(SUM(pos) OVER ({{ c.partition() }}) AS INT64) AS positives,
+    CAST(SUM(n) OVER ({{ c.partition() }}) AS INT64) AS group_rows
 {%- endmacro %}

@@ -1,18 +1,51 @@
 {#-
   _common.sql: dialect-free macros shared by the evaluation templates (imported with context).
   Context used: `by` (group columns), `zero_division` ('null' | 'sklearn'), `guard` (bool).
+
+  Names. The scan of the source (the first CTE) reads the user's columns and projects only
+  names bqml_tools chooses: group columns under reserved aliases _bqml_g0, _bqml_g1, ... and
+  working columns (y, s, n, pos, ...). No user column name exists after the scan, so no --by,
+  label or score column can shadow a working column; group columns get their own names back in
+  the final projection only (groups_out). Source columns starting with _bqml_ are refused in
+  Python, and a --by column named like an output column is refused there too.
 -#}
-{# The group columns, each followed by a comma, for SELECT lists. #}
-{% macro groups(prefix='') %}{% for column in by %}{{ prefix }}{{ sql.quote(column) }}, {% endfor %}{% endmacro %}
+{# A group column's reserved alias. #}
+{% macro g(index) %}_bqml_g{{ index }}{% endmacro %}
 
-{# GROUP BY the group columns plus `extra`; nothing when there is nothing to group by. #}
-{% macro group_by(extra=[]) %}{% set columns = [] %}{% for column in by %}{% do columns.append(sql.quote(column)) %}{% endfor %}{% set columns = columns + extra %}{% if columns %}GROUP BY {{ columns | join(', ') }}{% endif %}{% endmacro %}
+{# In the scan: each group column under its alias, each followed by a comma. #}
+{% macro groups_in() %}{% for column in by %}{{ sql.quote(column) }} AS {{ g(loop.index0) }}, {% endfor %}{% endmacro %}
 
-{# ORDER BY the group columns (results come back in a stable order), or nothing. #}
-{% macro order_by() %}{% if by %}ORDER BY {% for column in by %}{{ sql.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+{# After the scan: the group aliases, each followed by a comma, for SELECT lists. #}
+{% macro groups(prefix='') %}{% for column in by %}{{ prefix }}{{ g(loop.index0) }}, {% endfor %}{% endmacro %}
 
-{# PARTITION BY the group columns, or nothing (a window over an aggregated, ungrouped result). #}
-{% macro partition() %}{% if by %}PARTITION BY {% for column in by %}{{ sql.quote(column) }}{{ ', ' if not loop.last }}{% endfor %} {% endif %}{% endmacro %}
+{# In the final projection: the group aliases renamed to the user's column names. #}
+{% macro groups_out() %}{% for column in by %}{{ g(loop.index0) }} AS {{ sql.quote(column) }}, {% endfor %}{% endmacro %}
+
+{# GROUP BY the group aliases plus `extra`; nothing when there is nothing to group by. #}
+{% macro group_by(extra=[]) %}{% set columns = [] %}{% for column in by %}{% do columns.append(g(loop.index0)) %}{% endfor %}{% set columns = columns + extra %}{% if columns %}GROUP BY {{ columns | join(', ') }}{% endif %}{% endmacro %}
+
+{# ORDER BY the group aliases (results come back in a stable order), or nothing. #}
+{% macro order_by() %}{% if by %}ORDER BY {% for column in by %}{{ g(loop.index0) }}{{ ', ' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+
+{# PARTITION BY the group aliases, or nothing (a window over an aggregated, ungrouped result). #}
+{% macro partition() %}{% if by %}PARTITION BY {% for column in by %}{{ g(loop.index0) }}{{ ', ' if not loop.last }}{% endfor %} {% endif %}{% endmacro %}
+
+{# The one validity rule for numbers, shared by every command: not NULL, not NaN, not +-inf.
+   Tested explicitly on the value cast to double: comparisons alone let NaN through (DuckDB
+   orders NaN above every number, and a Parquet scan compared NaN as inside [0, 1]). #}
+{% macro finite(expr) %}({{ expr }} IS NOT NULL AND {{ sql.is_finite(sql.float64(expr)) }}){% endmacro %}
+
+{# A probability: a finite number in [0, 1]. #}
+{% macro probability(expr) %}({{ finite(expr) }} AND {{ expr }} >= 0 AND {{ expr }} <= 1){% endmacro %}
+
+{# Clip a probability to [eps, 1 - eps] with eps the float64 machine epsilon, as scikit-learn's
+   log_loss. Written with IF, not LEAST/GREATEST: DuckDB's GREATEST skips NULLs (GREATEST(NULL, eps)
+   is eps), and a NULL must stay NULL on both engines. #}
+{% macro clipped(expr) -%}
+{#- eps as an exponent literal is a double on both engines; 1 - eps is exact in double -#}
+{%- set low, high = number_literal(clip), '(1 - ' ~ number_literal(clip) ~ ')' -%}
+IF({{ expr }} < {{ low }}, {{ low }}, IF({{ expr }} > {{ high }}, {{ high }}, {{ expr }}))
+{%- endmacro %}
 
 {# A ratio: NULL on a zero denominator, or 0 when scikit-learn's convention is asked for. #}
 {% macro ratio(numerator, denominator) -%}
@@ -25,13 +58,19 @@
 {%- if zero_division == 'sklearn' %}CASE WHEN {{ denominator }} = 0 THEN IF({{ numerator }} = 0, 1, 0) ELSE 1 - {{ numerator }} / {{ denominator }} END{% else %}1 - {{ sql.safe_divide(numerator, denominator) }}{% endif -%}
 {%- endmacro %}
 
-{# In a printed statement with the 'error' policy: fail, with the count, when rows are invalid. #}
-{% macro invalid_guard(checks) -%}
+{# In a printed statement with the 'error' policy: fail, with the count, when rows are invalid.
+   `condition`: a filter the statement needs anyway (the guard is ANDed to it). #}
+{% macro invalid_guard(checks, condition=none) -%}
 {%- if guard %}
 WHERE
+{% if condition %}
+  ({{ condition }})
+{% endif %}
 {% for column, message in checks %}
-  {{ 'AND ' if not loop.first }}IF({{ column }} > 0, {{ sql.error_with_count(column, message) }}, TRUE)
+  {{ 'AND ' if condition or not loop.first }}IF({{ column }} > 0, {{ sql.error_with_count(column, message) }}, TRUE)
 {% endfor %}
+{% elif condition %}
+WHERE {{ condition }}
 {% endif -%}
 {%- endmacro %}
 

@@ -4,31 +4,58 @@
   confusion   ONE aggregate of `src` per (group, actual, predicted): the long-format confusion
               matrix, with the summed log-likelihood of the true class and the top-k hits when a
               probabilities column (ARRAY<STRUCT<label, prob>>, like ML.PREDICT's
-              predicted_<label>_probs) is given. Rows with a NULL label or prediction keep
-              actual/predicted NULL and are counted as invalid.
+              predicted_<label>_probs) is given. Invalid rows (a NULL label or prediction, a
+              NaN or infinite numeric class, a true-class probability that is NaN or outside
+              [0, 1]) have actual and predicted NULL and are counted as invalid.
   classes     per (group, class): support (rows whose label is the class), predicted (rows
               predicted as it), tp. Classes are the union of labels and predictions, as in
               scikit-learn; the NULL class carries the invalid rows and, with probabilities,
               the log-likelihood and top-k sums.
-  Context: src, by, label, prediction, probs (or none), top_k, clip.
+  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
-{% macro ctes(with_classes=true) %}
-rows_in AS (
-  SELECT
-    {{ c.groups() }}IF({{ sql.quote(prediction) }} IS NULL, NULL, {{ sql.quote(label) }}) AS actual,
-    IF({{ sql.quote(label) }} IS NULL, NULL, {{ sql.quote(prediction) }}) AS predicted{% if probs %},
-    LEAST(GREATEST(COALESCE({{ sql.float64(sql.prob_of(sql.quote(probs), sql.quote(label))) }}, 0), {{ number_literal(clip) }}), {{ number_literal(1 - clip) }}) AS p_true,
-    {{ sql.count_above(sql.quote(probs), sql.prob_of(sql.quote(probs), sql.quote(label))) }} AS ranked_above{% endif %}
+{# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
+{% macro class_valid(expr) %}{% if class_numeric %}{{ c.finite(expr) }}{% else %}{{ expr }} IS NOT NULL{% endif %}{% endmacro %}
 
-  FROM {{ sql.relation(src) }}
+{% macro ctes(with_classes=true) %}
+{% set valid = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
+rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  SELECT
+    {{ c.groups() }}IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, _bqml_prediction, NULL) AS predicted{% if probs %},
+    IF(valid, LN({{ c.clipped('_bqml_p_true') }}), NULL) AS log_p_true,
+    {{ sql.count_above('_bqml_probs', '_bqml_p_true') }} AS ranked_above{% endif %}
+
+  FROM (
+    SELECT *, {{ valid }} AS valid{% if probs %}, COALESCE({{ sql.float64('_bqml_prob') }}, 0) AS _bqml_p_true{% endif %}
+
+    FROM (
+{% if probs %}
+      SELECT *, {{ sql.prob_of('_bqml_probs', '_bqml_label') }} AS _bqml_prob
+      FROM (
+{% endif %}
+        SELECT
+          {{ c.groups_in() }}{{ sql.quote(label) }} AS _bqml_label,
+          {{ sql.quote(prediction) }} AS _bqml_prediction{% if probs %},
+          {{ sql.quote(probs) }} AS _bqml_probs{% endif %}
+
+        FROM {{ sql.relation(src) }}
+{% if probs %}
+      ) AS source_rows
+{% endif %}
+    ) AS {{ 'with_prob' if probs else 'source_rows' }}
+  ) AS checked
 ),
 confusion AS (
   SELECT
     {{ c.groups() }}actual,
     predicted,
     COUNT(*) AS n{% if probs %},
-    SUM(LN(p_true)) AS log_likelihood,
+    SUM(log_p_true) AS log_likelihood,
     COUNTIF(ranked_above < {{ top_k | int }}) AS top_k_hits{% endif %}
 
   FROM rows_in

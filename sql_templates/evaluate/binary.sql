@@ -4,7 +4,8 @@
   params:
     src, by, label, score, label_mode, positive, threshold, mode ('exact' | 'binned'),
     bins_per_logit, clip, zero_division, guard, header_lines
-  `predicted positive` means score >= threshold. roc_auc counts ties as half (as scikit-learn);
+  `predicted positive` means score >= threshold. average_precision and (with
+  zero_division 'sklearn') balanced_accuracy of a one-class group follow scikit-learn. roc_auc counts ties as half (as scikit-learn);
   with mode 'binned' pairs inside one bin are counted as ties and roc_auc_error_bound
   (half the within-bin positive-negative pairs over all pairs) bounds the error.
 -#}
@@ -34,11 +35,12 @@ counts AS (
     *,
     n - positives - fp AS tn,
     positives - tp AS fn,
+    {{ sql.safe_divide('positives', 'n') }} AS rate,
     {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs
   FROM totals
 )
 SELECT
-  {{ c.groups() }}n AS {{ sql.quote('rows') }},
+  {{ c.groups_out() }}n AS {{ sql.quote('rows') }},
   positives,
   tp,
   fp,
@@ -49,19 +51,25 @@ SELECT
   {{ c.ratio('tp', 'positives') }} AS recall,
   {{ c.ratio('tn', 'tn + fp') }} AS specificity,
   {{ c.ratio('2 * tp', '2 * tp + fp + fn') }} AS f1,
+{% if zero_division == 'sklearn' %}
+  -- scikit-learn averages the recalls of the classes present: one class gives that class's recall
+  CASE
+    WHEN positives = 0 AND n > 0 THEN {{ c.ratio('tn', 'tn + fp') }}
+    WHEN positives = n AND n > 0 THEN {{ c.ratio('tp', 'positives') }}
+    ELSE ({{ c.ratio('tp', 'positives') }} + {{ c.ratio('tn', 'tn + fp') }}) / 2
+  END AS balanced_accuracy,
+{% else %}
   ({{ c.ratio('tp', 'positives') }} + {{ c.ratio('tn', 'tn + fp') }}) / 2 AS balanced_accuracy,
+{% endif %}
   -{{ c.ratio('log_likelihood', 'n') }} AS log_loss,
   {{ c.ratio('squared_error', 'n') }} AS brier,
   {{ sql.safe_divide('concordant', 'pairs') }} AS roc_auc,
   {% if mode == 'exact' %}IF(pairs > 0, 0.0, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
-  {{ sql.safe_divide('precision_sum', 'positives') }} AS average_precision,
+  {{ c.ratio('precision_sum', 'positives') }} AS average_precision,
   {{ c.ratio('positives', 'n') }} AS base_rate,
-  -{{ sql.safe_divide('positives * LN(' ~ b.clipped(sql.safe_divide('positives', 'n')) ~ ') + (n - positives) * LN(1 - ' ~ b.clipped(sql.safe_divide('positives', 'n')) ~ ')', 'n') }} AS baseline_log_loss,
+  -{{ sql.safe_divide('positives * LN(' ~ c.clipped('rate') ~ ') + (n - positives) * LN(' ~ c.clipped('1 - rate') ~ ')', 'n') }} AS baseline_log_loss,
   invalid_label_rows,
   invalid_score_rows
 FROM counts
-{{ c.invalid_guard([
-  ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
-  ('invalid_score_rows', ' row(s) have a NULL score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
-]) }}
+{{ c.invalid_guard(b.invalid_checks) }}
 {{ c.order_by() }}

@@ -10,7 +10,7 @@
 WITH
 {{ m.ctes(with_classes=false) }}
 SELECT
-  {{ c.groups() }}actual,
+  {{ c.groups_out() }}actual,
   predicted,
   CAST(n AS INT64) AS {{ sql.quote('rows') }}
 FROM confusion

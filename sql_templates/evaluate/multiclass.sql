@@ -14,7 +14,7 @@ WITH
 per_class AS (
   SELECT
     *,
-{{ m.class_metrics() }}
+    {{ m.class_metrics() }}
   FROM classes
 ),
 averaged AS (
@@ -23,9 +23,10 @@ averaged AS (
     SUM(tp) AS tp,
     SUM(predicted) AS predicted,
     MAX(support) AS largest_class,
-    AVG({{ sql.quote('precision') }}) AS macro_precision,
-    AVG(recall) AS macro_recall,
-    AVG(f1) AS macro_f1,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, {{ sql.quote('precision') }})) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
     {{ sql.safe_divide('SUM(support * ' ~ sql.quote('precision') ~ ')', 'SUM(IF(' ~ sql.quote('precision') ~ ' IS NULL, 0, support))') }} AS weighted_precision,
     {{ sql.safe_divide('SUM(support * recall)', 'SUM(IF(recall IS NULL, 0, support))') }} AS weighted_recall,
     {{ sql.safe_divide('SUM(support * f1)', 'SUM(IF(f1 IS NULL, 0, support))') }} AS weighted_f1,
@@ -37,7 +38,7 @@ averaged AS (
   {{ c.group_by() }}
 )
 SELECT
-  {{ c.groups() }}CAST(n AS INT64) AS {{ sql.quote('rows') }},
+  {{ c.groups_out() }}CAST(n AS INT64) AS {{ sql.quote('rows') }},
   {{ c.ratio('tp', 'n') }} AS accuracy,
   macro_precision,
   macro_recall,
@@ -55,5 +56,5 @@ SELECT
   {{ sql.safe_divide('largest_class', 'n') }} AS baseline_accuracy,
   CAST(invalid_rows AS INT64) AS invalid_rows
 FROM averaged
-{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]) }}
+{{ c.invalid_guard([('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]) }}
 {{ c.order_by() }}

@@ -9,11 +9,11 @@
 WITH
 {{ m.ctes() }}
 SELECT
-  {{ c.groups() }}class,
+  {{ c.groups_out() }}class,
   support,
   predicted,
   tp,
-{{ m.class_metrics() }}
+  {{ m.class_metrics() }}
 FROM classes
 WHERE class IS NOT NULL
 ORDER BY {{ c.groups() }}class

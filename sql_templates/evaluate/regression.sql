@@ -8,16 +8,18 @@
     guard          ERROR() when rows are invalid (printed statements, 'error' policy)
     zero_division  'null' | 'sklearn'
     header_lines   comment lines
-  Rows with a NULL label or prediction are excluded and counted in `invalid_rows`.
+  Rows with a NULL, NaN or infinite label or prediction are invalid: counted in `invalid_rows`
+  and left out of every metric (the shared rule c.finite).
   r2 and explained_variance use VAR_POP (numerically stable) rather than sum-of-squares
   differences; median_absolute_error is approximate on BigQuery (APPROX_QUANTILES).
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {{ c.header(header_lines) }}
+{% set valid = c.finite(sql.quote(label)) ~ ' AND ' ~ c.finite(sql.quote(prediction)) %}
 WITH scored AS (
   SELECT
-    {{ c.groups() }}{{ sql.float64('CASE WHEN ' ~ sql.quote(prediction) ~ ' IS NOT NULL THEN ' ~ sql.quote(label) ~ ' END') }} AS y,
-    {{ sql.float64('CASE WHEN ' ~ sql.quote(label) ~ ' IS NOT NULL THEN ' ~ sql.quote(prediction) ~ ' END') }} AS p
+    {{ c.groups_in() }}CASE WHEN {{ valid }} THEN {{ sql.float64(sql.quote(label)) }} END AS y,
+    CASE WHEN {{ valid }} THEN {{ sql.float64(sql.quote(prediction)) }} END AS p
   FROM {{ sql.relation(src) }}
 ),
 sums AS (
@@ -29,7 +31,8 @@ sums AS (
     VAR_POP(y) AS var_y,
     VAR_POP(y - p) AS var_residual,
     CAST(COUNTIF(y < 0 OR p < 0) AS INT64) AS negative_rows,
-    AVG(POW(LN(1 + GREATEST(y, 0)) - LN(1 + GREATEST(p, 0)), 2)) AS msle,
+    -- IF, not GREATEST: DuckDB's GREATEST(NULL, 0) is 0, which would count invalid rows as errors of 0
+    AVG(POW(LN(1 + IF(y < 0, 0, y)) - LN(1 + IF(p < 0, 0, p)), 2)) AS msle,
     {{ sql.median('ABS(p - y)') }} AS median_absolute_error,
     AVG(y) AS mean_label,
     AVG(p) AS mean_prediction
@@ -37,7 +40,7 @@ sums AS (
   {{ c.group_by() }}
 )
 SELECT
-  {{ c.groups() }}n AS {{ sql.quote('rows') }},
+  {{ c.groups_out() }}n AS {{ sql.quote('rows') }},
   mae,
   mse,
   SQRT(mse) AS rmse,
@@ -51,5 +54,5 @@ SELECT
   negative_rows,
   invalid_rows
 FROM sums
-{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]) }}
+{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL, NaN or infinite label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]) }}
 {{ c.order_by() }}

@@ -2,7 +2,8 @@
   name: thresholds
   Precision, recall and F1 at thresholds 0, 1/steps, ..., 1 per group, in one scan: rows are
   counted per threshold step (score >= k/steps), then each threshold sums the steps at or above
-  it (a join of two small tables; no window).
+  it (a join of two small tables; no window). Invalid rows form the NULL step (counted, never
+  at or above a threshold); each row carries its group's invalid and positive counts.
   params: as binary.sql, plus steps
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
@@ -10,7 +11,7 @@
 {{ c.header(header_lines) }}
 {% set step = 'FLOOR(s * ' ~ (steps | int) ~ ')' %}
 WITH
-{{ b.scored(false) }},
+{{ b.scored() }},
 stepped AS (
   -- the largest k with s >= k / steps, computed exactly as the comparison the user reads
   SELECT
@@ -19,10 +20,11 @@ stepped AS (
       WHEN s < {{ step }} / {{ steps | int }} THEN {{ step }} - 1
       ELSE {{ step }}
     END AS k,
-    COUNT(*) AS n,
-    COUNTIF(y = 1) AS pos
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
   FROM scored
-  WHERE y IS NOT NULL
   {{ c.group_by(['k']) }}
 ),
 steps AS (
@@ -34,19 +36,26 @@ swept AS (
     CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
     CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
     CAST(SUM(b.pos) AS INT64) AS positives,
-    CAST(SUM(b.n - b.pos) AS INT64) AS negatives
+    CAST(SUM(b.n - b.pos) AS INT64) AS negatives,
+    CAST(SUM(b.invalid_labels) AS INT64) AS invalid_label_rows,
+    CAST(SUM(b.invalid_scores) AS INT64) AS invalid_score_rows
   FROM stepped AS b
   CROSS JOIN steps AS t
   GROUP BY {{ c.groups('b.') }}t.k
 )
 SELECT
-  {{ c.groups() }}k / {{ steps | int }} AS threshold,
+  {{ c.groups_out() }}k / {{ steps | int }} AS threshold,
   tp,
   fp,
   negatives - fp AS tn,
   positives - tp AS fn,
   {{ c.ratio('tp', 'tp + fp') }} AS {{ sql.quote('precision') }},
   {{ c.ratio('tp', 'positives') }} AS recall,
-  {{ c.ratio('2 * tp', '2 * tp + fp + positives - tp') }} AS f1
+  {{ c.ratio('2 * tp', '2 * tp + fp + positives - tp') }} AS f1,
+  invalid_label_rows,
+  invalid_score_rows,
+  positives,
+  positives + negatives AS group_rows
 FROM swept
+{{ c.invalid_guard(b.invalid_checks) }}
 ORDER BY {{ c.groups() }}threshold

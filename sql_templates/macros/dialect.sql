@@ -73,6 +73,10 @@
 {% macro bigquery__float64(expr) %}CAST({{ expr }} AS FLOAT64){% endmacro %}
 {% macro duckdb__float64(expr) %}CAST({{ expr }} AS DOUBLE){% endmacro %}
 
+{# Neither NaN nor +-inf, for a double (NULL stays NULL): BigQuery tests with IS_NAN / IS_INF, DuckDB has isfinite. #}
+{% macro bigquery__is_finite(expr) %}NOT (IS_NAN({{ expr }}) OR IS_INF({{ expr }})){% endmacro %}
+{% macro duckdb__is_finite(expr) %}isfinite({{ expr }}){% endmacro %}
+
 {# Median: BigQuery has no exact median aggregate that scales (PERCENTILE_CONT is a window), so it is
    approximate there (APPROX_QUANTILES); DuckDB's MEDIAN is exact (interpolated, like numpy.median). #}
 {% macro bigquery__median(expr) %}APPROX_QUANTILES({{ expr }}, 2)[OFFSET(1)]{% endmacro %}
@@ -80,11 +84,12 @@
 
 {# The probability a ML.PREDICT-style ARRAY<STRUCT<label, prob>> gives to `label`:
    BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
-{% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_p.prob) FROM UNNEST({{ probs }}) AS _p WHERE _p.label = {{ label }}){% endmacro %}
-{% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _p: _p.label = {{ label }})[1].prob{% endmacro %}
-{# How many entries of the array have a probability strictly above `prob`. #}
-{% macro bigquery__count_above(probs, prob) %}(SELECT COUNTIF(_p.prob > {{ prob }}) FROM UNNEST({{ probs }}) AS _p){% endmacro %}
-{% macro duckdb__count_above(probs, prob) %}len(list_filter({{ probs }}, lambda _p: _p.prob > {{ prob }})){% endmacro %}
+{% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p WHERE _bqml_p.label = {{ label }}){% endmacro %}
+{% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _bqml_p: _bqml_p.label = {{ label }})[1].prob{% endmacro %}
+{# How many entries of the array have a probability strictly above `prob`. The element variable has a
+   reserved name (_bqml_p) so that no column of the source can shadow it. #}
+{% macro bigquery__count_above(probs, prob) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }}) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
+{% macro duckdb__count_above(probs, prob) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }})){% endmacro %}
 
 {# A table of integers lo..hi: BigQuery unnests GENERATE_ARRAY, DuckDB has generate_series. #}
 {% macro bigquery__int_series(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}

@@ -1,11 +1,19 @@
--- bqml_tools thresholds of ml.predictions: task binary, label label, score p (positive when >= 0.5)
+-- bqml_tools thresholds of ml.predictions: task binary, label label, score p
 
 WITH
 scored AS (
   SELECT
-    CASE WHEN "label" IN (0, 1) AND "p" >= 0 AND "p" <= 1 THEN IF("label" = 1, 1, 0) END AS y,
-    CASE WHEN "label" IN (0, 1) AND "p" >= 0 AND "p" <= 1 THEN CAST("p" AS DOUBLE) END AS s
-  FROM "ml"."predictions"
+    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 1, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
+    FROM (
+      SELECT "label" AS _bqml_label, "p" AS _bqml_score
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
 ),
 stepped AS (
   -- the largest k with s >= k / steps, computed exactly as the comparison the user reads
@@ -15,10 +23,11 @@ stepped AS (
       WHEN s < FLOOR(s * 100) / 100 THEN FLOOR(s * 100) - 1
       ELSE FLOOR(s * 100)
     END AS k,
-    COUNT(*) AS n,
-    COUNTIF(y = 1) AS pos
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
   FROM scored
-  WHERE y IS NOT NULL
   GROUP BY k
 ),
 steps AS (
@@ -30,7 +39,9 @@ swept AS (
     CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
     CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
     CAST(SUM(b.pos) AS INT64) AS positives,
-    CAST(SUM(b.n - b.pos) AS INT64) AS negatives
+    CAST(SUM(b.n - b.pos) AS INT64) AS negatives,
+    CAST(SUM(b.invalid_labels) AS INT64) AS invalid_label_rows,
+    CAST(SUM(b.invalid_scores) AS INT64) AS invalid_score_rows
   FROM stepped AS b
   CROSS JOIN steps AS t
   GROUP BY t.k
@@ -43,6 +54,14 @@ SELECT
   positives - tp AS fn,
   (tp) / NULLIF(tp + fp, 0) AS "precision",
   (tp) / NULLIF(positives, 0) AS recall,
-  (2 * tp) / NULLIF(2 * tp + fp + positives - tp, 0) AS f1
+  (2 * tp) / NULLIF(2 * tp + fp + positives - tp, 0) AS f1,
+  invalid_label_rows,
+  invalid_score_rows,
+  positives,
+  positives + negatives AS group_rows
 FROM swept
+WHERE
+  IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
+
 ORDER BY threshold

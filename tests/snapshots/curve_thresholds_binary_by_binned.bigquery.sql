@@ -1,49 +1,68 @@
--- bqml_tools thresholds of my-project.ml.predictions: task binary, label label, score p (positive when >= 0.35)
+-- bqml_tools thresholds of my-project.ml.predictions: task binary, label label, score p
 -- one row per split; one scan of the table
 
 WITH
 scored AS (
   SELECT
-    `split`, CASE WHEN `label` IS NOT NULL AND `p` >= 0 AND `p` <= 1 THEN IF(`label` = 'yes', 1, 0) END AS y,
-    CASE WHEN `label` IS NOT NULL AND `p` >= 0 AND `p` <= 1 THEN CAST(`p` AS FLOAT64) END AS s
-  FROM `my-project.ml.predictions`
+    _bqml_g0, CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'yes', 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS FLOAT64) END AS s,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score AS FLOAT64)) OR IS_INF(CAST(_bqml_score AS FLOAT64)))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
+    FROM (
+      SELECT `split` AS _bqml_g0, `label` AS _bqml_label, `p` AS _bqml_score
+      FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
 ),
 stepped AS (
   -- the largest k with s >= k / steps, computed exactly as the comparison the user reads
   SELECT
-    `split`, CASE
+    _bqml_g0, CASE
       WHEN s >= (FLOOR(s * 100) + 1) / 100 THEN FLOOR(s * 100) + 1
       WHEN s < FLOOR(s * 100) / 100 THEN FLOOR(s * 100) - 1
       ELSE FLOOR(s * 100)
     END AS k,
-    COUNT(*) AS n,
-    COUNTIF(y = 1) AS pos
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
   FROM scored
-  WHERE y IS NOT NULL
-  GROUP BY `split`, k
+  GROUP BY _bqml_g0, k
 ),
 steps AS (
   SELECT k FROM UNNEST(GENERATE_ARRAY(0, 100)) AS k
 ),
 swept AS (
   SELECT
-    b.`split`, t.k,
+    b._bqml_g0, t.k,
     CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
     CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
     CAST(SUM(b.pos) AS INT64) AS positives,
-    CAST(SUM(b.n - b.pos) AS INT64) AS negatives
+    CAST(SUM(b.n - b.pos) AS INT64) AS negatives,
+    CAST(SUM(b.invalid_labels) AS INT64) AS invalid_label_rows,
+    CAST(SUM(b.invalid_scores) AS INT64) AS invalid_score_rows
   FROM stepped AS b
   CROSS JOIN steps AS t
-  GROUP BY b.`split`, t.k
+  GROUP BY b._bqml_g0, t.k
 )
 SELECT
-  `split`, k / 100 AS threshold,
+  _bqml_g0 AS `split`, k / 100 AS threshold,
   tp,
   fp,
   negatives - fp AS tn,
   positives - tp AS fn,
   COALESCE(SAFE_DIVIDE(tp, tp + fp), 0) AS `precision`,
   COALESCE(SAFE_DIVIDE(tp, positives), 0) AS recall,
-  COALESCE(SAFE_DIVIDE(2 * tp, 2 * tp + fp + positives - tp), 0) AS f1
+  COALESCE(SAFE_DIVIDE(2 * tp, 2 * tp + fp + positives - tp), 0) AS f1,
+  invalid_label_rows,
+  invalid_score_rows,
+  positives,
+  positives + negatives AS group_rows
 FROM swept
-ORDER BY `split`, threshold
+WHERE
+  IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
+
+ORDER BY _bqml_g0, threshold

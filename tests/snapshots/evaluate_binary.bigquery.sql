@@ -4,22 +4,28 @@
 WITH
 scored AS (
   SELECT
-    CASE WHEN `label` IN (0, 1) AND `p` >= 0 AND `p` <= 1 THEN IF(`label` = 1, 1, 0) END AS y,
-    CASE WHEN `label` IN (0, 1) AND `p` >= 0 AND `p` <= 1 THEN CAST(`p` AS FLOAT64) END AS s,
-    IF(`label` IN (0, 1), 0, 1) AS invalid_label,
-    IF(`p` >= 0 AND `p` <= 1, 0, 1) AS invalid_score
-  FROM `my-project.ml.predictions`
+    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 1, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS FLOAT64) END AS s,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_label AS FLOAT64)) OR IS_INF(CAST(_bqml_label AS FLOAT64)))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score AS FLOAT64)) OR IS_INF(CAST(_bqml_score AS FLOAT64)))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
+    FROM (
+      SELECT `label` AS _bqml_label, `p` AS _bqml_score
+      FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN -1e9 WHEN s = 1 THEN 1e9 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
     MAX(s) AS score_max,
     COUNTIF(y = 1 AND s >= 0.5) AS tp,
     COUNTIF(y = 0 AND s >= 0.5) AS fp,
-    SUM(IF(y = 1, LN(LEAST(GREATEST(s, 1e-15), 0.999999999999999)), LN(1 - LEAST(GREATEST(s, 1e-15), 0.999999999999999)))) AS log_likelihood,
+    SUM(IF(y = 1, LN(IF(s < 2.220446049250313e-16, 2.220446049250313e-16, IF(s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), s))), LN(IF(1 - s < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - s))))) AS log_likelihood,
     SUM((s - y) * (s - y)) AS squared_error,
     SUM(s) AS score_sum,
     SUM(invalid_label) AS invalid_labels,
@@ -55,6 +61,7 @@ counts AS (
     *,
     n - positives - fp AS tn,
     positives - tp AS fn,
+    SAFE_DIVIDE(positives, n) AS rate,
     CAST(positives AS FLOAT64) * CAST(n - positives AS FLOAT64) AS pairs
   FROM totals
 )
@@ -77,10 +84,10 @@ SELECT
 SAFE_DIVIDE(tied_pairs, 2 * pairs) AS roc_auc_error_bound,
   SAFE_DIVIDE(precision_sum, positives) AS average_precision,
   SAFE_DIVIDE(positives, n) AS base_rate,
-  -SAFE_DIVIDE(positives * LN(LEAST(GREATEST(SAFE_DIVIDE(positives, n), 1e-15), 0.999999999999999)) + (n - positives) * LN(1 - LEAST(GREATEST(SAFE_DIVIDE(positives, n), 1e-15), 0.999999999999999)), n) AS baseline_log_loss,
+  -SAFE_DIVIDE(positives * LN(IF(rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), rate))) + (n - positives) * LN(IF(1 - rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - rate))), n) AS baseline_log_loss,
   invalid_label_rows,
   invalid_score_rows
 FROM counts
 WHERE
   IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
-  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)

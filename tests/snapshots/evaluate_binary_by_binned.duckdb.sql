@@ -5,39 +5,45 @@
 WITH
 scored AS (
   SELECT
-    "split", CASE WHEN "label" IS NOT NULL AND "p" >= 0 AND "p" <= 1 THEN IF("label" = 'yes', 1, 0) END AS y,
-    CASE WHEN "label" IS NOT NULL AND "p" >= 0 AND "p" <= 1 THEN CAST("p" AS DOUBLE) END AS s,
-    IF("label" IS NOT NULL, 0, 1) AS invalid_label,
-    IF("p" >= 0 AND "p" <= 1, 0, 1) AS invalid_score
-  FROM "ml"."predictions"
+    _bqml_g0, CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'yes', 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
+    FROM (
+      SELECT "split" AS _bqml_g0, "label" AS _bqml_label, "p" AS _bqml_score
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
 ),
 binned AS (
   SELECT
-    "split", CASE WHEN s = 0 THEN -1e9 WHEN s = 1 THEN 1e9 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
+    _bqml_g0, CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
     MAX(s) AS score_max,
     COUNTIF(y = 1 AND s >= 0.35) AS tp,
     COUNTIF(y = 0 AND s >= 0.35) AS fp,
-    SUM(IF(y = 1, LN(LEAST(GREATEST(s, 1e-15), 0.999999999999999)), LN(1 - LEAST(GREATEST(s, 1e-15), 0.999999999999999)))) AS log_likelihood,
+    SUM(IF(y = 1, LN(IF(s < 2.220446049250313e-16, 2.220446049250313e-16, IF(s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), s))), LN(IF(1 - s < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - s))))) AS log_likelihood,
     SUM((s - y) * (s - y)) AS squared_error,
     SUM(s) AS score_sum,
     SUM(invalid_label) AS invalid_labels,
     SUM(invalid_score) AS invalid_scores
   FROM scored
-  GROUP BY "split", bin
+  GROUP BY _bqml_g0, bin
 ),
 cumulative AS (
   SELECT
     *,
-    SUM(pos) OVER (PARTITION BY "split" ORDER BY bin DESC) AS pos_at_or_above,
-    SUM(n - pos) OVER (PARTITION BY "split" ORDER BY bin DESC) AS neg_at_or_above
+    SUM(pos) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC) AS pos_at_or_above,
+    SUM(n - pos) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC) AS neg_at_or_above
   FROM binned
 ),
 totals AS (
   SELECT
-    "split", CAST(SUM(n) AS INT64) AS n,
+    _bqml_g0, CAST(SUM(n) AS INT64) AS n,
     CAST(SUM(pos) AS INT64) AS positives,
     CAST(SUM(tp) AS INT64) AS tp,
     CAST(SUM(fp) AS INT64) AS fp,
@@ -49,18 +55,19 @@ totals AS (
     CAST(SUM(invalid_labels) AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) AS INT64) AS invalid_score_rows
   FROM cumulative
-  GROUP BY "split"
+  GROUP BY _bqml_g0
 ),
 counts AS (
   SELECT
     *,
     n - positives - fp AS tn,
     positives - tp AS fn,
+    (positives) / NULLIF(n, 0) AS rate,
     CAST(positives AS DOUBLE) * CAST(n - positives AS DOUBLE) AS pairs
   FROM totals
 )
 SELECT
-  "split", n AS "rows",
+  _bqml_g0 AS "split", n AS "rows",
   positives,
   tp,
   fp,
@@ -71,19 +78,24 @@ SELECT
   COALESCE((tp) / NULLIF(positives, 0), 0) AS recall,
   COALESCE((tn) / NULLIF(tn + fp, 0), 0) AS specificity,
   COALESCE((2 * tp) / NULLIF(2 * tp + fp + fn, 0), 0) AS f1,
-  (COALESCE((tp) / NULLIF(positives, 0), 0) + COALESCE((tn) / NULLIF(tn + fp, 0), 0)) / 2 AS balanced_accuracy,
+  -- scikit-learn averages the recalls of the classes present: one class gives that class's recall
+  CASE
+    WHEN positives = 0 AND n > 0 THEN COALESCE((tn) / NULLIF(tn + fp, 0), 0)
+    WHEN positives = n AND n > 0 THEN COALESCE((tp) / NULLIF(positives, 0), 0)
+    ELSE (COALESCE((tp) / NULLIF(positives, 0), 0) + COALESCE((tn) / NULLIF(tn + fp, 0), 0)) / 2
+  END AS balanced_accuracy,
   -COALESCE((log_likelihood) / NULLIF(n, 0), 0) AS log_loss,
   COALESCE((squared_error) / NULLIF(n, 0), 0) AS brier,
   (concordant) / NULLIF(pairs, 0) AS roc_auc,
 (tied_pairs) / NULLIF(2 * pairs, 0) AS roc_auc_error_bound,
-  (precision_sum) / NULLIF(positives, 0) AS average_precision,
+  COALESCE((precision_sum) / NULLIF(positives, 0), 0) AS average_precision,
   COALESCE((positives) / NULLIF(n, 0), 0) AS base_rate,
-  -(positives * LN(LEAST(GREATEST((positives) / NULLIF(n, 0), 1e-15), 0.999999999999999)) + (n - positives) * LN(1 - LEAST(GREATEST((positives) / NULLIF(n, 0), 1e-15), 0.999999999999999))) / NULLIF(n, 0) AS baseline_log_loss,
+  -(positives * LN(IF(rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), rate))) + (n - positives) * LN(IF(1 - rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - rate)))) / NULLIF(n, 0) AS baseline_log_loss,
   invalid_label_rows,
   invalid_score_rows
 FROM counts
 WHERE
   IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
-  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
 
-ORDER BY "split"
+ORDER BY _bqml_g0

@@ -2,10 +2,22 @@
 
 WITH
 rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
   SELECT
-    IF("y_hat" IS NULL, NULL, "y") AS actual,
-    IF("y" IS NULL, NULL, "y_hat") AS predicted
-  FROM "ml"."predictions"
+    IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, _bqml_prediction, NULL) AS predicted
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AS valid
+    FROM (
+        SELECT
+          "y" AS _bqml_label,
+          "y_hat" AS _bqml_prediction
+        FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
 ),
 confusion AS (
   SELECT
@@ -35,7 +47,7 @@ classes AS (
 per_class AS (
   SELECT
     *,
-(tp) / NULLIF(predicted, 0) AS "precision",
+    (tp) / NULLIF(predicted, 0) AS "precision",
     (tp) / NULLIF(support, 0) AS recall,
     (2 * tp) / NULLIF(support + predicted, 0) AS f1
   FROM classes
@@ -46,9 +58,10 @@ averaged AS (
     SUM(tp) AS tp,
     SUM(predicted) AS predicted,
     MAX(support) AS largest_class,
-    AVG("precision") AS macro_precision,
-    AVG(recall) AS macro_recall,
-    AVG(f1) AS macro_f1,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, "precision")) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
     (SUM(support * "precision")) / NULLIF(SUM(IF("precision" IS NULL, 0, support)), 0) AS weighted_precision,
     (SUM(support * recall)) / NULLIF(SUM(IF(recall IS NULL, 0, support)), 0) AS weighted_recall,
     (SUM(support * f1)) / NULLIF(SUM(IF(f1 IS NULL, 0, support)), 0) AS weighted_f1,
@@ -72,4 +85,4 @@ SELECT
   CAST(invalid_rows AS INT64) AS invalid_rows
 FROM averaged
 WHERE
-  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)

@@ -2,10 +2,22 @@
 
 WITH
 rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
   SELECT
-    IF(`y_hat` IS NULL, NULL, `y`) AS actual,
-    IF(`y` IS NULL, NULL, `y_hat`) AS predicted
-  FROM `my-project.ml.predictions`
+    IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, _bqml_prediction, NULL) AS predicted
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AS valid
+    FROM (
+        SELECT
+          `y` AS _bqml_label,
+          `y_hat` AS _bqml_prediction
+        FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
 ),
 confusion AS (
   SELECT

@@ -3,29 +3,45 @@
 
 WITH
 rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
   SELECT
-    `split`, IF(`y_hat` IS NULL, NULL, `y`) AS actual,
-    IF(`y` IS NULL, NULL, `y_hat`) AS predicted,
-    LEAST(GREATEST(COALESCE(CAST((SELECT ANY_VALUE(_p.prob) FROM UNNEST(`probs`) AS _p WHERE _p.label = `y`) AS FLOAT64), 0), 1e-15), 0.999999999999999) AS p_true,
-    (SELECT COUNTIF(_p.prob > (SELECT ANY_VALUE(_p.prob) FROM UNNEST(`probs`) AS _p WHERE _p.label = `y`)) FROM UNNEST(`probs`) AS _p) AS ranked_above
-  FROM `my-project.ml.predictions`
+    _bqml_g0, IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, _bqml_prediction, NULL) AS predicted,
+    IF(valid, LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
+    (SELECT COUNTIF(_bqml_p.prob > _bqml_p_true) FROM UNNEST(_bqml_probs) AS _bqml_p) AS ranked_above
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prob AS FLOAT64)) OR IS_INF(CAST(_bqml_prob AS FLOAT64)))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS valid, COALESCE(CAST(_bqml_prob AS FLOAT64), 0) AS _bqml_p_true
+    FROM (
+      SELECT *, (SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST(_bqml_probs) AS _bqml_p WHERE _bqml_p.label = _bqml_label) AS _bqml_prob
+      FROM (
+        SELECT
+          `split` AS _bqml_g0, `y` AS _bqml_label,
+          `y_hat` AS _bqml_prediction,
+          `probs` AS _bqml_probs
+        FROM `my-project.ml.predictions`
+      ) AS source_rows
+    ) AS with_prob
+  ) AS checked
 ),
 confusion AS (
   SELECT
-    `split`, actual,
+    _bqml_g0, actual,
     predicted,
     COUNT(*) AS n,
-    SUM(LN(p_true)) AS log_likelihood,
+    SUM(log_p_true) AS log_likelihood,
     COUNTIF(ranked_above < 3) AS top_k_hits
   FROM rows_in
-  GROUP BY `split`, actual, predicted
+  GROUP BY _bqml_g0, actual, predicted
 ),
 classes AS (
   -- each confusion cell counts once for its actual class and once for its predicted class:
   -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
   -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
   SELECT
-    `split`, IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+    _bqml_g0, IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
     CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS support,
     CAST(SUM(IF(side = 1 AND valid, n, 0)) AS INT64) AS predicted,
     CAST(SUM(IF(side = 0 AND valid AND actual = predicted, n, 0)) AS INT64) AS tp,
@@ -37,25 +53,26 @@ classes AS (
     FROM confusion
   ) AS cells
   CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
-  GROUP BY `split`, class
+  GROUP BY _bqml_g0, class
 ),
 per_class AS (
   SELECT
     *,
-SAFE_DIVIDE(tp, predicted) AS `precision`,
+    SAFE_DIVIDE(tp, predicted) AS `precision`,
     SAFE_DIVIDE(tp, support) AS recall,
     SAFE_DIVIDE(2 * tp, support + predicted) AS f1
   FROM classes
 ),
 averaged AS (
   SELECT
-    `split`, COALESCE(SUM(support), 0) AS n,
+    _bqml_g0, COALESCE(SUM(support), 0) AS n,
     SUM(tp) AS tp,
     SUM(predicted) AS predicted,
     MAX(support) AS largest_class,
-    AVG(`precision`) AS macro_precision,
-    AVG(recall) AS macro_recall,
-    AVG(f1) AS macro_f1,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, `precision`)) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
     SAFE_DIVIDE(SUM(support * `precision`), SUM(IF(`precision` IS NULL, 0, support))) AS weighted_precision,
     SAFE_DIVIDE(SUM(support * recall), SUM(IF(recall IS NULL, 0, support))) AS weighted_recall,
     SAFE_DIVIDE(SUM(support * f1), SUM(IF(f1 IS NULL, 0, support))) AS weighted_f1,
@@ -63,10 +80,10 @@ averaged AS (
     SUM(log_likelihood) AS log_likelihood,
     SUM(top_k_hits) AS top_k_hits
   FROM per_class
-  GROUP BY `split`
+  GROUP BY _bqml_g0
 )
 SELECT
-  `split`, CAST(n AS INT64) AS `rows`,
+  _bqml_g0 AS `split`, CAST(n AS INT64) AS `rows`,
   SAFE_DIVIDE(tp, n) AS accuracy,
   macro_precision,
   macro_recall,
@@ -83,6 +100,6 @@ SELECT
   CAST(invalid_rows AS INT64) AS invalid_rows
 FROM averaged
 WHERE
-  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat), or a true-class probability that is NaN or outside [0, 1] (probs); filter them or pass --invalid exclude'), TRUE)
 
-ORDER BY `split`
+ORDER BY _bqml_g0

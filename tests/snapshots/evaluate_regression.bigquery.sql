@@ -2,8 +2,8 @@
 
 WITH scored AS (
   SELECT
-    CAST(CASE WHEN `y_hat` IS NOT NULL THEN `y` END AS FLOAT64) AS y,
-    CAST(CASE WHEN `y` IS NOT NULL THEN `y_hat` END AS FLOAT64) AS p
+    CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y` AS FLOAT64) END AS y,
+    CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y_hat` AS FLOAT64) END AS p
   FROM `my-project.ml.predictions`
 ),
 sums AS (
@@ -15,7 +15,8 @@ sums AS (
     VAR_POP(y) AS var_y,
     VAR_POP(y - p) AS var_residual,
     CAST(COUNTIF(y < 0 OR p < 0) AS INT64) AS negative_rows,
-    AVG(POW(LN(1 + GREATEST(y, 0)) - LN(1 + GREATEST(p, 0)), 2)) AS msle,
+    -- IF, not GREATEST: DuckDB's GREATEST(NULL, 0) is 0, which would count invalid rows as errors of 0
+    AVG(POW(LN(1 + IF(y < 0, 0, y)) - LN(1 + IF(p < 0, 0, p)), 2)) AS msle,
     APPROX_QUANTILES(ABS(p - y), 2)[OFFSET(1)] AS median_absolute_error,
     AVG(y) AS mean_label,
     AVG(p) AS mean_prediction
@@ -38,4 +39,4 @@ SELECT
   invalid_rows
 FROM sums
 WHERE
-  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL, NaN or infinite label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
