@@ -246,6 +246,7 @@ def _src(source: str | identifiers.Source) -> identifiers.Source:
 
 VIEWS = {"metrics": None, "classes": "evaluate/multiclass_classes.sql", "confusion": "evaluate/confusion_matrix.sql"}
 _BINARY_COUNTS = ("invalid_label_rows", "invalid_score_rows", "positives", "group_rows")
+_VIEW_COUNTS = ("invalid_rows", "group_rows")
 # The output columns of each statement after its group columns (a test checks them against the
 # rendered SQL). A --by column with one of these names would give the result two columns of that
 # name (and a false invalid-row count, say), so it is refused.
@@ -259,8 +260,8 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "multiclass": ("rows", "accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
                    "weighted_recall", "weighted_f1", "micro_precision", "micro_recall", "micro_f1", "log_loss",
                    "top_k_accuracy", "baseline_accuracy", "invalid_rows"),
-    "classes": ("class", "support", "predicted", "tp", "precision", "recall", "f1"),
-    "confusion": ("actual", "predicted", "rows"),
+    "classes": ("class", "support", "predicted", "tp", "precision", "recall", "f1") + _VIEW_COUNTS,
+    "confusion": ("actual", "predicted", "rows") + _VIEW_COUNTS,
     "roc": ("threshold", "fpr", "tpr", "tp", "fp") + _BINARY_COUNTS,
     "pr": ("threshold", "precision", "recall", "tp", "fp") + _BINARY_COUNTS,
     "thresholds": ("threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1") + _BINARY_COUNTS,
@@ -348,7 +349,12 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     query = evaluate_query(src, spec, engine.dialect, engine=engine, view=view, inline=False)
     frame = engine.run(query)
     if view != "metrics":
-        return _attach(frame, [])
+        # the same invalid-row rule as the metrics: the statement carries the counts on its rows
+        counts = _group_counts(frame, spec, _VIEW_COUNTS)
+        valid = counts.pop("group_rows")
+        warnings = _check_invalid(counts, valid, spec, src)
+        frame = frame.loc[frame["group_rows"] > 0].drop(columns=list(_VIEW_COUNTS)).reset_index(drop=True)
+        return _attach(frame, warnings)
     # the statement's own columns only: a group column may carry another statement's name (invalid_rows)
     counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows")
               if c in output_columns(spec, spec.task)}

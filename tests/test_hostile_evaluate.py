@@ -208,6 +208,7 @@ def _runs(engine, table: str, names: dict[str, str]):
     m = dict(task="multiclass", label=names["mc_label"], prediction=names["mc_pred"], by=[names["group"]])
     yield "regression", lambda: evaluate(engine, table, EvalSpec(**r))
     yield "binary", lambda: evaluate(engine, table, EvalSpec(**b, auc="binned", bins_per_logit=100))
+    yield "binary_exact", lambda: evaluate(engine, table, EvalSpec(**b, auc="exact"))
     yield "multiclass", lambda: evaluate(engine, table, EvalSpec(**m, probs=names["probs"], top_k=2))
     for view in ("classes", "confusion"):
         yield view, lambda view=view: evaluate(engine, table, EvalSpec(**m), view=view)
@@ -242,8 +243,7 @@ def test_any_template_word_as_a_column_name_gives_the_same_answer(neutral_result
     renamed = {NEUTRAL[role]: names[role] for role in ROLES}
     for what, run in _runs(engine, table, names):
         outputs = {c.lower() for c in output_columns(EvalSpec(task="multiclass", label="x", prediction="y", probs="p"),
-                                                    what if what not in ("regression", "binary", "diagnose") else
-                                                    {"diagnose": "regression"}.get(what, what))}
+                                                    {"diagnose": "regression", "binary_exact": "binary"}.get(what, what))}
         grouped = names["split"] if what == "diagnose" else names["group"]
         if grouped.lower() in outputs:
             with pytest.raises(BqmlToolsError, match="has the name of a column"):
@@ -252,6 +252,16 @@ def test_any_template_word_as_a_column_name_gives_the_same_answer(neutral_result
         got = run()
         want = neutral_results[what].rename(columns=renamed)
         pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=f"{what} with {names}")
+
+
+@pytest.mark.duckdb
+def test_results_hold_plain_numbers(neutral_results):
+    """No DECIMAL from a literal like 0.0 on DuckDB: JSON output and float arithmetic need plain numbers."""
+    import decimal
+
+    for what, frame in neutral_results.items():
+        for column in frame.columns:
+            assert not any(isinstance(v, decimal.Decimal) for v in frame[column]), (what, column)
 
 
 def test_output_lists_match_the_rendered_sql():
@@ -279,8 +289,13 @@ NAN, INF = float("nan"), float("inf")
 def test_nan_scores_in_parquet_are_invalid(tmp_path):
     """DuckDB compared NaN as inside [0, 1] in a Parquet scan: NaN scores counted as true positives."""
     path = tmp_path / "preds.parquet"
-    frame = pd.DataFrame({"label": [1, 0, 1, 0, 1], "score": [0.9, 0.2, NAN, 0.7, 0.6]})
-    frame.to_parquet(path)  # NaN stays NaN in Parquet
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # a real NaN (pandas would write NULL); the file's statistics (min 0.2, max 0.9) leave NaN out,
+    # and DuckDB used them to decide that `score >= 0 AND score <= 1` held for every row
+    pq.write_table(pa.table({"label": pa.array([1, 0, 1, 0, 1]),
+                             "score": pa.array([0.9, 0.2, NAN, 0.7, 0.6], from_pandas=False)}), path)
     engine = DuckDBEngine()
     spec = EvalSpec(task="binary", label="label", score="score")
     with pytest.raises(BqmlToolsError, match=r"^1 row\(s\) have a NULL, NaN or infinite score or one outside \[0, 1\]"):
@@ -355,6 +370,26 @@ def test_curves_of_a_group_with_only_invalid_rows(engine):
         got = curve(engine, table, spec, kind, steps=4)
         assert set(got["g"]) == {"a"}, kind
         assert got.attrs["warnings"] == ["excluded 2 row(s) have a NULL, NaN or infinite score or one outside [0, 1] in score"]
+
+
+@pytest.mark.parametrize("view", ["classes", "confusion"])
+def test_multiclass_views_refuse_or_exclude_invalid_rows_like_the_metrics(engine, view):
+    """The per-class and confusion views used to drop invalid rows silently, whatever --invalid said."""
+    frame = pd.DataFrame({"y": ["a", "b", None, "a", "b", "c"], "p": ["a", "a", "b", None, "b", None],
+                          "g": ["x", "x", "x", "x", "x", "z"]})
+    table = load(engine, "ds.mcviews", frame)
+    spec = EvalSpec(task="multiclass", label="y", prediction="p", by=["g"])
+    with pytest.raises(BqmlToolsError) as metrics_error:
+        evaluate(engine, table, spec)
+    with pytest.raises(BqmlToolsError) as view_error:
+        evaluate(engine, table, spec, view=view)
+    assert str(view_error.value) == str(metrics_error.value)
+    assert str(view_error.value).startswith("3 row(s) have a NULL label (y) or prediction (p)")
+    excluded = EvalSpec(task="multiclass", label="y", prediction="p", by=["g"], invalid="exclude")
+    got = evaluate(engine, table, excluded, view=view)
+    assert got.attrs["warnings"] == evaluate(engine, table, excluded).attrs["warnings"]
+    assert set(got["g"]) == {"x"}  # group z has no valid row
+    assert (got["support"].sum() if view == "classes" else got["rows"].sum()) == 3
 
 
 @pytest.mark.parametrize("what", ["evaluate"] + list(CURVES))

@@ -89,3 +89,6 @@ classes AS (
     {{ c.ratio('tp', 'support') }} AS recall,
     {{ c.ratio('2 * tp', 'support + predicted') }} AS f1
 {%- endmacro %}
+
+{# The invalid-row check of every multiclass statement: (count column, message) for c.invalid_guard. #}
+{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')] %}

@@ -64,7 +64,7 @@ SELECT
   -{{ c.ratio('log_likelihood', 'n') }} AS log_loss,
   {{ c.ratio('squared_error', 'n') }} AS brier,
   {{ sql.safe_divide('concordant', 'pairs') }} AS roc_auc,
-  {% if mode == 'exact' %}IF(pairs > 0, 0.0, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
+  {% if mode == 'exact' %}IF(pairs > 0, {{ sql.float64('0') }}, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
   {{ c.ratio('precision_sum', 'positives') }} AS average_precision,
   {{ c.ratio('positives', 'n') }} AS base_rate,
   -{{ sql.safe_divide('positives * LN(' ~ c.clipped('rate') ~ ') + (n - positives) * LN(' ~ c.clipped('1 - rate') ~ ')', 'n') }} AS baseline_log_loss,

@@ -1,18 +1,29 @@
 {#-
   name: confusion_matrix
-  The long-format confusion matrix: one row per (group, actual, predicted) with its count.
-  Rows with a NULL label or prediction are left out (the metrics count them). One scan.
+  The long-format confusion matrix: one row per (group, actual, predicted) with its count. One
+  scan. Invalid rows form the (NULL, NULL) cell; each row carries its group's invalid-row and
+  valid-row counts (checked in Python as evaluate's metrics do), and a group with no valid row
+  keeps that one cell for its counts.
   params: as multiclass.sql
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes(with_classes=false) }}
+{{ m.ctes(with_classes=false) }},
+counted AS (
+  SELECT
+    *,
+    CAST(SUM(IF(actual IS NULL, n, 0)) OVER ({{ c.partition() }}) AS INT64) AS invalid_rows,
+    CAST(SUM(IF(actual IS NULL, 0, n)) OVER ({{ c.partition() }}) AS INT64) AS group_rows
+  FROM confusion
+)
 SELECT
   {{ c.groups_out() }}actual,
   predicted,
-  CAST(n AS INT64) AS {{ sql.quote('rows') }}
-FROM confusion
-WHERE actual IS NOT NULL AND predicted IS NOT NULL
+  CAST(n AS INT64) AS {{ sql.quote('rows') }},
+  invalid_rows,
+  group_rows
+FROM counted
+{{ c.invalid_guard(m.invalid_checks, condition='actual IS NOT NULL OR group_rows = 0') }}
 ORDER BY {{ c.groups() }}actual, predicted

@@ -56,5 +56,5 @@ SELECT
   {{ sql.safe_divide('largest_class', 'n') }} AS baseline_accuracy,
   CAST(invalid_rows AS INT64) AS invalid_rows
 FROM averaged
-{{ c.invalid_guard([('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]) }}
+{{ c.invalid_guard(m.invalid_checks) }}
 {{ c.order_by() }}

@@ -1,19 +1,30 @@
 {#-
   name: multiclass_classes
   One row per (group, class): support, predicted count, tp, precision, recall, F1. One scan.
+  Each row also carries its group's invalid-row count and valid-row count (checked in Python as
+  evaluate's metrics do); a group with no valid row keeps one row (NULL class) for its counts.
   params: as multiclass.sql
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes() }}
+{{ m.ctes() }},
+counted AS (
+  SELECT
+    *,
+    CAST(SUM(invalid_n) OVER ({{ c.partition() }}) AS INT64) AS invalid_rows,
+    CAST(SUM(support) OVER ({{ c.partition() }}) AS INT64) AS group_rows
+  FROM classes
+)
 SELECT
   {{ c.groups_out() }}class,
   support,
   predicted,
   tp,
-  {{ m.class_metrics() }}
-FROM classes
-WHERE class IS NOT NULL
+  {{ m.class_metrics() }},
+  invalid_rows,
+  group_rows
+FROM counted
+{{ c.invalid_guard(m.invalid_checks, condition='class IS NOT NULL OR group_rows = 0') }}
 ORDER BY {{ c.groups() }}class

@@ -81,7 +81,7 @@ SELECT
   -(log_likelihood) / NULLIF(n, 0) AS log_loss,
   (squared_error) / NULLIF(n, 0) AS brier,
   (concordant) / NULLIF(pairs, 0) AS roc_auc,
-IF(pairs > 0, 0.0, NULL) AS roc_auc_error_bound,
+IF(pairs > 0, CAST(0 AS DOUBLE), NULL) AS roc_auc_error_bound,
   (precision_sum) / NULLIF(positives, 0) AS average_precision,
   (positives) / NULLIF(n, 0) AS base_rate,
   -(positives * LN(IF(rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), rate))) + (n - positives) * LN(IF(1 - rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - rate)))) / NULLIF(n, 0) AS baseline_log_loss,

@@ -43,6 +43,13 @@ classes AS (
   ) AS cells
   CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
   GROUP BY class
+),
+counted AS (
+  SELECT
+    *,
+    CAST(SUM(invalid_n) OVER () AS INT64) AS invalid_rows,
+    CAST(SUM(support) OVER () AS INT64) AS group_rows
+  FROM classes
 )
 SELECT
   class,
@@ -51,7 +58,12 @@ SELECT
   tp,
   SAFE_DIVIDE(tp, predicted) AS `precision`,
     SAFE_DIVIDE(tp, support) AS recall,
-    SAFE_DIVIDE(2 * tp, support + predicted) AS f1
-FROM classes
-WHERE class IS NOT NULL
+    SAFE_DIVIDE(2 * tp, support + predicted) AS f1,
+  invalid_rows,
+  group_rows
+FROM counted
+WHERE
+  (class IS NOT NULL OR group_rows = 0)
+  AND IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+
 ORDER BY class

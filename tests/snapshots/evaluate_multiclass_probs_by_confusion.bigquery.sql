@@ -27,11 +27,23 @@ confusion AS (
     COUNT(*) AS n
   FROM rows_in
   GROUP BY _bqml_g0, actual, predicted
+),
+counted AS (
+  SELECT
+    *,
+    CAST(SUM(IF(actual IS NULL, n, 0)) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_rows,
+    CAST(SUM(IF(actual IS NULL, 0, n)) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS group_rows
+  FROM confusion
 )
 SELECT
   _bqml_g0 AS `split`, actual,
   predicted,
-  CAST(n AS INT64) AS `rows`
-FROM confusion
-WHERE actual IS NOT NULL AND predicted IS NOT NULL
+  CAST(n AS INT64) AS `rows`,
+  invalid_rows,
+  group_rows
+FROM counted
+WHERE
+  (actual IS NOT NULL OR group_rows = 0)
+  AND IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+
 ORDER BY _bqml_g0, actual, predicted
