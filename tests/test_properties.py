@@ -200,4 +200,20 @@ def test_bucket_plan_depends_on_the_fractions_only(fractions, rate):
             assert any((c * smaller).denominator != 1 for c in
                        [sum(plan.fractions[: i + 1], Fraction(0)) for i in range(len(plan.fractions))])
     # the sample keeps ceil(rate * 1e6) of 1e6 slots: at least the asked rate, less than one slot more
-    assert rate <= plan.realised_rate < rate + Fraction(1, 10**6)
+    # (a rate within 1e-9 of a fraction with a denominator up to 10,000 snaps to it first)
+    assert abs(plan.sample - rate) <= Fraction(1, 10**9)
+    assert plan.sample <= plan.realised_rate < plan.sample + Fraction(1, 10**6)
+
+
+@pytest.mark.parametrize("buckets", [2, 10, 700, 10**6])
+def test_sample_slots_and_stratified_tie_breaks_are_uniform_up_to_the_bucket_cap(buckets):
+    """Exact counts over every INT64 h: each quotient q = |DIV(h, D)| below the top stands for D
+    values of h, so ABS(MOD(q, K)) is uniform up to how often K divides the largest q. The sample
+    slot (D = N, K = 1e6) and the stratified tie-break (D = N * 1e6, K = FINE) stay within 0.2%."""
+    from bqml_tools.plan import SAMPLE_SLOTS
+    from bqml_tools.splitting import FINE
+
+    for divisor, modulus in [(buckets, SAMPLE_SLOTS), (buckets * SAMPLE_SLOTS, FINE)]:
+        top = (2**63) // divisor  # the largest |q|
+        most, least = top // modulus + 1, (top - modulus + 1) // modulus + 1
+        assert (most - least) / least < 0.002, (divisor, modulus)
