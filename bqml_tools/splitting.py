@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import identifiers
@@ -382,8 +384,8 @@ def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
 def _key_parts(value: object, width: int) -> list[str]:
     """One key value as its parts' canonical strings; ints are their decimal text."""
     def part(item: object) -> str:
-        if isinstance(item, int) and not isinstance(item, bool):
-            return str(item)
+        if isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)):
+            return str(int(item))
         if not isinstance(item, str):
             raise InvalidSplitSpec(
                 f"key value {item!r} is a {type(item).__name__}: pass the key's canonical text "
@@ -417,7 +419,7 @@ def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: 
         raise InvalidSplitSpec(f"spec must be a SplitSpec, not {type(spec).__name__}")
     if spec.stratify is not None:
         raise InvalidSplitSpec("a stratified split depends on the data: run the split and look the key up")
-    if isinstance(values, (str, int)) and not isinstance(values, bool):
+    if isinstance(values, (str, numbers.Integral)) and not isinstance(values, (bool, np.bool_)):
         values = [values]
     elif isinstance(values, (bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
         raise InvalidSplitSpec(
