@@ -47,6 +47,14 @@ def _flag(option: str) -> str:
     return "--" + option.replace("_", "-")
 
 
+def _refuse_unused(given: Sequence[str], what: str) -> None:
+    """One line naming every given option that ``what`` does not use."""
+    if given:
+        one = len(given) == 1
+        raise BqmlToolsError(f"{', '.join(map(_flag, given))} {'does' if one else 'do'} nothing for {what}: "
+                             f"leave {'it' if one else 'them'} out")
+
+
 @dataclass(frozen=True)
 class EvalSpec:
     """What to evaluate. ``prediction`` for regression and multiclass, ``score`` for binary.
@@ -87,10 +95,8 @@ class EvalSpec:
         needed = "score" if self.task == "binary" else "prediction"
         if getattr(self, needed) is None:
             raise BqmlToolsError(f"task {self.task} needs --{needed} COLUMN")
-        unused = [o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]]
-        if unused:
-            raise BqmlToolsError(f"{', '.join(_flag(o) for o in unused)} {'does' if len(unused) == 1 else 'do'} "
-                                 f"nothing for task {self.task}: leave {'it' if len(unused) == 1 else 'them'} out")
+        _refuse_unused([o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]],
+                       f"task {self.task}")
         if self.top_k is not None and self.probs is None:
             raise BqmlToolsError("--top-k needs --probs COLUMN (top_k_accuracy ranks the probabilities)")
         if self.bins_per_logit is not None and self.auc == "exact":
@@ -133,10 +139,7 @@ class EvalSpec:
 
     def refuse(self, options: Sequence[str], what: str) -> None:
         """Refuse the options in ``options`` that are given: ``what`` does not use them."""
-        given = [o for o in options if (getattr(self, o) not in (None, ()))]
-        if given:
-            raise BqmlToolsError(f"{', '.join(_flag(o) for o in given)} {'does' if len(given) == 1 else 'do'} "
-                                 f"nothing for {what}: leave {'it' if len(given) == 1 else 'them'} out")
+        _refuse_unused([o for o in options if getattr(self, o) not in (None, ())], what)
 
 
 def _check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
@@ -464,7 +467,10 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     if not isinstance(thresholds, Thresholds):
         raise BqmlToolsError(f"thresholds {thresholds!r} must be a bqml_tools.evaluation.Thresholds")
     identifiers.column(split_column, "split column")
-    spec.refuse(["by", "threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division"],
+    if spec.by:
+        raise BqmlToolsError(f"diagnose groups by the split column ({split_column}) itself: leave --by out "
+                             "(evaluate --by gives the metrics per group)")
+    spec.refuse(["threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division"],
                 "diagnose (it compares rmse, log loss or accuracy per split)")
     grouped = EvalSpec(**{**spec.__dict__, "by": (split_column,)})
     frame = evaluate(engine, source, grouped).set_index(split_column)

@@ -542,7 +542,7 @@ def test_curve_options_that_do_nothing_are_refused(kind, option):
 
 
 def test_diagnose_refuses_options_it_ignores(engine):
-    with pytest.raises(BqmlToolsError, match="--by does nothing for diagnose"):
+    with pytest.raises(BqmlToolsError, match=r"diagnose groups by the split column \(split\) itself: leave --by out"):
         diagnose(engine, "ds.t", EvalSpec(task="regression", label="y", prediction="p", by=["g"]))
     with pytest.raises(BqmlToolsError, match="--threshold does nothing for diagnose"):
         diagnose(engine, "ds.t", EvalSpec(task="binary", label="y", score="p", threshold=0.2))
