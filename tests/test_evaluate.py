@@ -401,9 +401,13 @@ def test_bad_inputs(engine):
     empty = load(engine, "ds.empty", sql="SELECT 1.0 AS y, 1.0 AS p WHERE false")
     with pytest.raises(BqmlToolsError, match="the table is empty"):
         evaluate(engine, empty, EvalSpec(task="regression", label="y", prediction="p"))
-    for bad in [dict(threshold=1.5), dict(threshold=float("nan")), dict(invalid="skip"), dict(top_k=0)]:
-        with pytest.raises(BqmlToolsError):
+    for bad, message in [(dict(threshold=1.5), "threshold 1.5 must be a number in"),
+                         (dict(threshold=float("nan")), "threshold nan must be"), (dict(invalid="skip"), "'skip' is not one of"),
+                         (dict(bins_per_logit=0), "bins per logit unit 0 must be")]:
+        with pytest.raises(BqmlToolsError, match=message):
             EvalSpec(task="binary", label="y", score="p", **bad)
+    with pytest.raises(BqmlToolsError, match="top-k 0 must be a whole number >= 1"):
+        EvalSpec(task="multiclass", label="y", prediction="p", probs="q", top_k=0)
     with pytest.raises(BqmlToolsError, match="needs --score"):
         EvalSpec(task="binary", label="y")
 
