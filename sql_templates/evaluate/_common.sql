@@ -2,12 +2,14 @@
   _common.sql: dialect-free macros shared by the evaluation templates (imported with context).
   Context used: `by` (group columns), `zero_division` ('null' | 'sklearn'), `guard` (bool).
 
-  Names. The scan of the source (the first CTE) reads the user's columns and projects only
-  names bqml_tools chooses: group columns under reserved aliases _bqml_g0, _bqml_g1, ... and
-  working columns (y, s, n, pos, ...). No user column name exists after the scan, so no --by,
-  label or score column can shadow a working column; group columns get their own names back in
-  the final projection only (groups_out). Source columns starting with _bqml_ are refused in
-  Python, and a --by column named like an output column is refused there too.
+  Names. The scan of the source (an innermost subquery of the first CTE) reads each user column
+  once, under a reserved name: group columns as _bqml_g0, _bqml_g1, ..., the others as
+  _bqml_label, _bqml_score, _bqml_prediction, _bqml_probs. Everything above it uses only those
+  and working names bqml_tools chooses (y, s, n, pos, ...), so no --by, label or score column can
+  shadow a working column, and no struct field of the probabilities can shadow a column read
+  inside UNNEST. Group columns get their own names back in the final projection only
+  (groups_out). Source columns starting with _bqml_ are refused in Python, and so is a --by
+  column named like an output column of the statement.
 -#}
 {# A group column's reserved alias. #}
 {% macro g(index) %}_bqml_g{{ index }}{% endmacro %}

@@ -15,12 +15,18 @@
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {{ c.header(header_lines) }}
-{% set valid = c.finite(sql.quote(label)) ~ ' AND ' ~ c.finite(sql.quote(prediction)) %}
 WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
   SELECT
-    {{ c.groups_in() }}CASE WHEN {{ valid }} THEN {{ sql.float64(sql.quote(label)) }} END AS y,
-    CASE WHEN {{ valid }} THEN {{ sql.float64(sql.quote(prediction)) }} END AS p
-  FROM {{ sql.relation(src) }}
+    {{ c.groups() }}IF(valid, {{ sql.float64('_bqml_label') }}, NULL) AS y,
+    IF(valid, {{ sql.float64('_bqml_prediction') }}, NULL) AS p
+  FROM (
+    SELECT *, {{ c.finite('_bqml_label') }} AND {{ c.finite('_bqml_prediction') }} AS valid
+    FROM (
+      SELECT {{ c.groups_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(prediction) }} AS _bqml_prediction
+      FROM {{ sql.relation(src) }}
+    ) AS source_rows
+  ) AS checked
 ),
 sums AS (
   SELECT

@@ -1,10 +1,17 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task regression, label y, prediction y_hat
 
 WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
   SELECT
-    CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y` AS FLOAT64) END AS y,
-    CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y_hat` AS FLOAT64) END AS p
-  FROM `my-project.ml.predictions`
+    IF(valid, CAST(_bqml_label AS FLOAT64), NULL) AS y,
+    IF(valid, CAST(_bqml_prediction AS FLOAT64), NULL) AS p
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_label AS FLOAT64)) OR IS_INF(CAST(_bqml_label AS FLOAT64)))) AND (_bqml_prediction IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prediction AS FLOAT64)) OR IS_INF(CAST(_bqml_prediction AS FLOAT64)))) AS valid
+    FROM (
+      SELECT `y` AS _bqml_label, `y_hat` AS _bqml_prediction
+      FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
 ),
 sums AS (
   SELECT

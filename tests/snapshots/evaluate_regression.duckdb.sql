@@ -1,10 +1,17 @@
 -- bqml_tools evaluate of ml.predictions: task regression, label y, prediction y_hat
 
 WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
   SELECT
-    CASE WHEN ("y" IS NOT NULL AND isfinite(CAST("y" AS DOUBLE))) AND ("y_hat" IS NOT NULL AND isfinite(CAST("y_hat" AS DOUBLE))) THEN CAST("y" AS DOUBLE) END AS y,
-    CASE WHEN ("y" IS NOT NULL AND isfinite(CAST("y" AS DOUBLE))) AND ("y_hat" IS NOT NULL AND isfinite(CAST("y_hat" AS DOUBLE))) THEN CAST("y_hat" AS DOUBLE) END AS p
-  FROM "ml"."predictions"
+    IF(valid, CAST(_bqml_label AS DOUBLE), NULL) AS y,
+    IF(valid, CAST(_bqml_prediction AS DOUBLE), NULL) AS p
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND (_bqml_prediction IS NOT NULL AND isfinite(CAST(_bqml_prediction AS DOUBLE))) AS valid
+    FROM (
+      SELECT "y" AS _bqml_label, "y_hat" AS _bqml_prediction
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
 ),
 sums AS (
   SELECT

@@ -2,10 +2,17 @@
 -- one row per split, region; one scan of the table
 
 WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
   SELECT
-    `split` AS _bqml_g0, `region` AS _bqml_g1, CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y` AS FLOAT64) END AS y,
-    CASE WHEN (`y` IS NOT NULL AND NOT (IS_NAN(CAST(`y` AS FLOAT64)) OR IS_INF(CAST(`y` AS FLOAT64)))) AND (`y_hat` IS NOT NULL AND NOT (IS_NAN(CAST(`y_hat` AS FLOAT64)) OR IS_INF(CAST(`y_hat` AS FLOAT64)))) THEN CAST(`y_hat` AS FLOAT64) END AS p
-  FROM `my-project.ml.predictions`
+    _bqml_g0, _bqml_g1, IF(valid, CAST(_bqml_label AS FLOAT64), NULL) AS y,
+    IF(valid, CAST(_bqml_prediction AS FLOAT64), NULL) AS p
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_label AS FLOAT64)) OR IS_INF(CAST(_bqml_label AS FLOAT64)))) AND (_bqml_prediction IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prediction AS FLOAT64)) OR IS_INF(CAST(_bqml_prediction AS FLOAT64)))) AS valid
+    FROM (
+      SELECT `split` AS _bqml_g0, `region` AS _bqml_g1, `y` AS _bqml_label, `y_hat` AS _bqml_prediction
+      FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
 ),
 sums AS (
   SELECT

@@ -2,10 +2,17 @@
 -- one row per split, region; one scan of the table
 
 WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
   SELECT
-    "split" AS _bqml_g0, "region" AS _bqml_g1, CASE WHEN ("y" IS NOT NULL AND isfinite(CAST("y" AS DOUBLE))) AND ("y_hat" IS NOT NULL AND isfinite(CAST("y_hat" AS DOUBLE))) THEN CAST("y" AS DOUBLE) END AS y,
-    CASE WHEN ("y" IS NOT NULL AND isfinite(CAST("y" AS DOUBLE))) AND ("y_hat" IS NOT NULL AND isfinite(CAST("y_hat" AS DOUBLE))) THEN CAST("y_hat" AS DOUBLE) END AS p
-  FROM "ml"."predictions"
+    _bqml_g0, _bqml_g1, IF(valid, CAST(_bqml_label AS DOUBLE), NULL) AS y,
+    IF(valid, CAST(_bqml_prediction AS DOUBLE), NULL) AS p
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND (_bqml_prediction IS NOT NULL AND isfinite(CAST(_bqml_prediction AS DOUBLE))) AS valid
+    FROM (
+      SELECT "split" AS _bqml_g0, "region" AS _bqml_g1, "y" AS _bqml_label, "y_hat" AS _bqml_prediction
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
 ),
 sums AS (
   SELECT
