@@ -4,7 +4,7 @@ Source: a Parquet file of ROWS events (user_id BIGINT over ROWS/5 users, day DAT
 features). The split is what ``bqml-tools split events.parquet --key user_id --output out.parquet``
 does: ``split_report`` (the profile query: one scan, hashes every key) then ``DuckDBEngine.export``
 (the split query: a second scan, hashes every key again, COPY to Parquet). Median of RUNS runs of
-each of:
+each of (interleaved round by round):
   - farm_fingerprint with the numba backend / with pyfarmhash (the fallback)
   - the same queries with farm_fingerprint replaced by a DuckDB macro over native hash():
     the time without FarmHash; (t_farm - t_native) / t_farm is the share of time spent hashing
@@ -16,6 +16,7 @@ Usage:  python benchmarks/bench_split.py [ROWS] [RUNS]     (default 10,000,000 r
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import figure, header, median_seconds  # noqa: E402
+from _common import figure, header  # noqa: E402
 
 from bqml_tools import DuckDBEngine, SplitSpec, split_query, split_report  # noqa: E402
 from bqml_tools.fingerprint import register_duckdb  # noqa: E402
@@ -53,28 +54,42 @@ def engine_for(hashing: str, threads: int | None) -> DuckDBEngine:
     return DuckDBEngine(con)
 
 
-def split_to_parquet(engine: DuckDBEngine, source: str, out: str) -> None:
+def split_to_parquet(engine: DuckDBEngine, source: str, out: str) -> tuple[float, float]:
+    """What ``bqml-tools split SOURCE --key user_id --output OUT`` runs; seconds of each of its two queries."""
     spec = SplitSpec(key=["user_id"])
+    start = time.perf_counter()
     split_report(engine, source, spec)
+    middle = time.perf_counter()
     engine.export(split_query(source, spec, "duckdb", engine=engine, inline=False), out, replace=True)
+    return middle - start, time.perf_counter() - middle
 
 
 def library(source: str, tmp: str, rows: int, runs: int, threads: int | None, label: str) -> None:
-    times = {}
-    for hashing in ("numba", "native hash()", "pyfarmhash"):
-        engine = engine_for(hashing, threads)
-        out = os.path.join(tmp, "out.parquet")
+    """Each round runs every variant once (interleaved, so a neighbour's load hits them alike);
+    pyfarmhash, ~3x slower, runs in the first round only."""
+    variants = ("numba", "native hash()", "pyfarmhash")
+    engines = {hashing: engine_for(hashing, threads) for hashing in variants}
+    out = os.path.join(tmp, "out.parquet")
+    for engine in engines.values():
         split_to_parquet(engine, source, out)  # warm-up: numba's cache, the OS page cache
-        seconds, _ = median_seconds(lambda: split_to_parquet(engine, source, out),
-                                    1 if hashing == "pyfarmhash" else runs)
-        times[hashing] = seconds
+    phases: dict[str, list[tuple[float, float]]] = {hashing: [] for hashing in variants}
+    for round_ in range(runs):
+        for hashing, engine in engines.items():
+            if hashing != "pyfarmhash" or round_ == 0:
+                phases[hashing].append(split_to_parquet(engine, source, out))
+    for engine in engines.values():
         engine.connection.close()
+    totals = {hashing: [a + b for a, b in runs_] for hashing, runs_ in phases.items()}
+    for hashing in variants:
+        seconds = statistics.median(totals[hashing])
+        report, export = (statistics.median(p[i] for p in phases[hashing]) for i in (0, 1))
         figure(f"{label} split to Parquet, farm_fingerprint -> {hashing}", rows / seconds / 1e6, "M rows/s",
-               f"{seconds:.2f} s" + (", 1 run" if hashing == "pyfarmhash" else ""))
+               f"{seconds:.2f} s: profile query {report:.2f} s + split query to Parquet {export:.2f} s"
+               + (", 1 run" if hashing == "pyfarmhash" else ""))
     for backend in ("numba", "pyfarmhash"):
-        share = (times[backend] - times["native hash()"]) / times[backend]
-        figure(f"{label} share of split time hashing, {backend}", 100 * share, "%",
-               "(t - t with native hash()) / t; 2 hashes per row: profile + split")
+        shares = [(t - native) / t for t, native in zip(totals[backend], totals["native hash()"])]
+        figure(f"{label} share of split time hashing, {backend}", 100 * statistics.median(shares), "%",
+               "median of (t - t with native hash()) / t per round; each row is hashed twice: profile + split")
 
 
 def whole_cli(source: str, tmp: str, rows: int) -> None:
