@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 
 import click
 
-from . import splitting
 from .errors import BqmlToolsError
-from .fingerprint import farm_fingerprint
 from .output import FORMATS, format_frame
-from .templates import DIALECTS
+
+# Start-up stays fast: pandas, DuckDB, jinja2, numba and the BigQuery client are imported inside the
+# commands that use them (tests/test_cli.py checks that --help loads none of them).
+DIALECTS = ("bigquery", "duckdb")  # bqml_tools.templates.DIALECTS, without importing jinja2
 
 
 def _key_types(pairs: Sequence[str]) -> dict[str, str]:
@@ -182,6 +183,8 @@ def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
     """
     import pandas as pd
 
+    from .fingerprint import farm_fingerprint
+
     rows = []
     for value in values:
         if from_hex:
@@ -211,6 +214,8 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
       bqml-tools which-split 42 43 --key user_id
       bqml-tools which-split 42,2024-01-31 --key user_id --key day --sample 1/70
     """
+    from . import splitting
+
     spec = splitting.SplitSpec(key=keys, fractions=fractions, salt=salt, sample=sample,
                                buckets=_buckets(buckets))
     parsed = [v if len(keys) == 1 else v.split(",") for v in values]
@@ -443,22 +448,28 @@ def _emit_verdict(frame: Any) -> None:
 
 
 @cli.command()
-@click.option("--rows", default=200_000, show_default=True, type=click.IntRange(10, 100_000_000),
-              help="Rows in the generated table (10 to 100,000,000).")
+@click.option("--rows", default=200_000, show_default=True, type=click.IntRange(10, 10_000_000),
+              help="Rows in the generated table (10 to 10,000,000).")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")
-def demo(rows: int, save: str | None) -> None:
-    """Make a small events table in DuckDB, print the BigQuery split SQL, run it locally.
+@click.option("--predictions", "predictions_path", default=None, metavar="PATH",
+              help="Also write predictions of models fitted on the table's train split (80/10/10 by user): "
+                   "columns split, label, p, y, y_hat, plan, predicted_plan, plan_probs.")
+def demo(rows: int, save: str | None, predictions_path: str | None) -> None:
+    """Make an events table in DuckDB, print the BigQuery split SQL, run it locally.
 
     \b
     Examples:
       bqml-tools demo
-      bqml-tools demo --rows 50000 --save events.parquet
+      bqml-tools demo --rows 50000 --save events.parquet --predictions preds.parquet
     """
     from .demo import run_demo
 
-    if save is not None:
-        _check_output(save, None, replace=False, option="--save")
-    run_demo(rows, echo=click.echo, save=save)
+    for path, option in ((save, "--save"), (predictions_path, "--predictions")):
+        if path is not None:
+            _check_output(path, None, replace=False, option=option)
+    if save is not None and predictions_path is not None and os.path.abspath(save) == os.path.abspath(predictions_path):
+        raise BqmlToolsError(f"--save and --predictions are both {save}: give two files")
+    run_demo(rows, echo=click.echo, save=save, predictions_path=predictions_path)
 
 
 def _check_output(path: str, source: str | None, replace: bool, option: str = "--output") -> None:
@@ -524,6 +535,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
       bqml-tools split my-project.ml.events --key user_id --engine bigquery --project my-project \\
           --destination my-project.ml.events_split --replace
     """
+    from . import splitting
+
     engine_options, _ = _split_options(options)
     spec = splitting.SplitSpec(
         key=keys, fractions=fractions, salt=salt, sample=sample, buckets=_buckets(buckets),
@@ -571,6 +584,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
 def _run_split(runner: Any, source: str, spec: Any, only_split: str | None, stratify: str | None,
                output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
                engine_options: dict[str, Any]) -> None:
+    from . import splitting
+
     if engine_options["dry_run"]:
         _dry_run(runner, splitting.split_query(source, spec, runner.dialect, engine=runner,
                                                only_split=only_split, inline=False))

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
 from .errors import BadQuery, BqmlToolsError, DestinationExists, EngineUnavailable, QueryError, TableNotFound
 from .fingerprint import register_duckdb
+from .identifiers import frames_in
 from .templates import Query
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -55,17 +60,26 @@ class DuckDBEngine:
             register_duckdb_once(connection)
         self.connection = connection
 
-    def _execute(self, sql: str, query: Query) -> Any:
+    def _execute(self, sql: str, query: Query, fetch: Callable[[], Any] | None = None) -> Any:
+        """Run ``sql`` and return all its rows (or what ``fetch()``, which runs it, returns) with the query's
+        in-memory sources registered; the result is complete before they are unregistered."""
         if query.dialect != self.dialect:
             raise QueryError(f"query {query.template} was rendered for {query.dialect}, not duckdb")
         import duckdb
 
         try:
-            return self.connection.execute(sql, query.params or None)
+            with self._frames(sql, query):
+                if fetch is not None:
+                    return fetch()
+                return self.connection.execute(sql, query.params or None).fetchall()
         except duckdb.CatalogException as error:
             if "already exists" in str(error):
                 raise DestinationExists(f"DuckDB: {_first_line(error)} (query {query.template}): pass --replace "
                                         "to overwrite it") from error
+            frame = re.search(r"_bqml_frame_[0-9]+", str(error))
+            if frame and not frames_in(f'"{frame.group(0)}"'):
+                raise TableNotFound(f"DuckDB: query {query.template} reads in-memory source {frame.group(0)}, "
+                                    "which no longer exists: pass the DataFrame or Arrow table itself") from error
             raise TableNotFound(f"DuckDB: not found in query {query.template}: {_first_line(error)}") from error
         except duckdb.IOException as error:
             raise TableNotFound(f"DuckDB could not read a file in query {query.template}: "
@@ -76,12 +90,41 @@ class DuckDBEngine:
         except duckdb.Error as error:
             raise QueryError(f"DuckDB failed query {query.template}: {_first_line(error)}") from error
 
+    @contextmanager
+    def _frames(self, sql: str, query: Query) -> Iterator[None]:
+        """Register the DataFrames / Arrow tables the statement names (``_bqml_frame_<n>``) for its run."""
+        frames = frames_in(sql)
+        if frames and _CREATES_VIEW.search(sql):
+            raise BqmlToolsError(f"query {query.template} would store a view over an in-memory source, which is "
+                                 "gone once the call returns: store a table instead (view=False)")
+        import duckdb
+
+        for name, frame in frames.items():
+            try:
+                self.connection.register(name, frame)
+            except duckdb.NotImplementedException:  # e.g. db-dtypes columns (what run() returns): via Arrow
+                import pyarrow as pa
+
+                self.connection.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        try:
+            yield
+        finally:
+            for name in frames:
+                self.connection.unregister(name)
+
     def run(self, query: Query) -> pd.DataFrame:
-        return self._execute(query.sql, query).df()
+        """The rows as a DataFrame with the dtypes google-cloud-bigquery's ``to_dataframe`` gives (see
+        ``bigquery_dtypes``), so the same code reads results from either engine."""
+        def fetch() -> Any:
+            relation = self.connection.sql(query.sql, params=query.params or None)
+            to_arrow = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+            return to_arrow()
+
+        return bigquery_dtypes(self._execute(query.sql, query, fetch))
 
     def dry_run(self, query: Query) -> DryRun:
         """DuckDB plans the query (``DESCRIBE``) without reading data; it cannot estimate bytes."""
-        rows = self._execute(f"DESCRIBE {query.sql}", query).fetchall()
+        rows = self._execute(f"DESCRIBE {query.sql}", query)
         return DryRun(schema={row[0]: row[1] for row in rows}, bytes_processed=None)
 
     def execute(self, query: Query) -> None:
@@ -109,6 +152,66 @@ class DuckDBEngine:
         finally:
             if os.path.lexists(temporary):
                 os.unlink(temporary)
+
+
+_CREATES_VIEW = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\b", re.IGNORECASE)
+
+
+def _bigquery_arrow_type(kind: pa.DataType) -> pa.DataType:
+    """The Arrow type google-cloud-bigquery would hand to pandas for a DuckDB result column of type ``kind``:
+    BigQuery has one integer type (INT64), one float (FLOAT64), microsecond DATETIME and UTC TIMESTAMP."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(kind):
+        return pa.int64()
+    if pa.types.is_floating(kind):
+        return pa.float64()
+    if pa.types.is_timestamp(kind):
+        return pa.timestamp("us", tz="UTC" if kind.tz is not None else None)
+    if pa.types.is_time(kind):
+        return pa.time64("us")
+    if pa.types.is_date(kind):
+        return pa.date32()
+    if pa.types.is_large_string(kind) or getattr(pa.types, "is_string_view", bool)(kind):
+        return pa.string()
+    return kind
+
+
+def _fits_nanoseconds(column: Any) -> bool:
+    import pyarrow as pa
+
+    try:
+        column.cast(pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def bigquery_dtypes(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result as google-cloud-bigquery 3.x's ``RowIterator.to_dataframe()`` converts it.
+
+    INT64 -> ``Int64`` (nullable), BOOL -> ``boolean`` (nullable), FLOAT64 -> ``float64``,
+    STRING -> pandas' string dtype (as pyarrow gives it), DATE -> ``dbdate``, TIME -> ``dbtime``
+    (db-dtypes), DATETIME -> ``datetime64[us]``, TIMESTAMP -> ``datetime64[us, UTC]``, NUMERIC ->
+    ``object`` (decimal.Decimal), ARRAY/STRUCT -> ``object``. Like the client, dates or timestamps
+    outside pandas' nanosecond range come back as Python objects instead of failing.
+    """
+    import db_dtypes
+    import pandas as pd
+    import pyarrow as pa
+
+    wanted = pa.schema([pa.field(f.name, _bigquery_arrow_type(f.type)) for f in table.schema])
+    if wanted != table.schema:
+        table = table.cast(wanted)
+    dates = [c for c in table.columns if pa.types.is_date(c.type)]
+    stamps = [c for c in table.columns if pa.types.is_timestamp(c.type)]
+    date_as_object = not all(_fits_nanoseconds(c) for c in dates)
+    mapped = {pa.bool_(): pd.BooleanDtype(), pa.int64(): pd.Int64Dtype(), pa.time64("us"): db_dtypes.TimeDtype()}
+    if not date_as_object:
+        mapped[pa.date32()] = db_dtypes.DateDtype()
+    return table.to_pandas(date_as_object=date_as_object,
+                           timestamp_as_object=not all(_fits_nanoseconds(c) for c in stamps),
+                           integer_object_nulls=True, types_mapper=mapped.get)
 
 
 # COPY options per output suffix; anything else is refused rather than silently written as CSV.

@@ -6,10 +6,14 @@ never identifiers: they become query parameters or escaped literals.
 """
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+import sys
+import threading
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .errors import InvalidIdentifier
 
@@ -30,6 +34,14 @@ FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".tsv":
 # (in any case: both engines compare column names case-insensitively) could shadow one, so such
 # sources are refused instead of giving a silently wrong answer.
 RESERVED_PREFIX = "_bqml_"
+# An in-memory source (a pandas DataFrame or a pyarrow Table) is named _bqml_frame_<n> in the SQL;
+# DuckDBEngine registers the object under that name while a query that mentions it runs.
+FRAME_PREFIX = RESERVED_PREFIX + "frame_"
+FRAME_NAME = re.compile(r'"(' + FRAME_PREFIX + r'[0-9]+)"')  # as duckdb__relation quotes it
+_frame_numbers = itertools.count(1)
+_frame_lock = threading.Lock()
+_frames: "weakref.WeakValueDictionary[str, Source]" = weakref.WeakValueDictionary()
+_read_readers: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def column(name: str, role: str = "column") -> str:
@@ -65,19 +77,82 @@ class Source:
     parts: tuple[str, ...] = ()
     path: str | None = None
     file_format: str | None = None  # "csv" | "parquet" for files
+    frame: Any = field(default=None, compare=False, repr=False)  # a DataFrame / Arrow table (DuckDB only)
+    frame_kind: str | None = None  # "pandas DataFrame" | "pyarrow Table", for messages
 
     @property
     def is_file(self) -> bool:
         return self.path is not None
 
+    @property
+    def is_frame(self) -> bool:
+        return self.frame_kind is not None
+
     def __str__(self) -> str:
+        if self.frame_kind is not None:
+            return f"{self.frame_kind} {self.parts[0]}"
         return self.path if self.path is not None else ".".join(self.parts)
 
 
-def source(text: str) -> Source:
-    """Parse a table name, or a CSV/Parquet path (recognised by its suffix)."""
-    if not isinstance(text, str) or not text:
-        raise InvalidIdentifier("source is empty: pass a table name (project.dataset.table) or a file path")
+def _frame_kind(obj: Any) -> str | None:
+    """ "pandas DataFrame" / "pyarrow Table" / "pyarrow RecordBatchReader", without importing either."""
+    pandas, pyarrow = sys.modules.get("pandas"), sys.modules.get("pyarrow")
+    if pandas is not None and isinstance(obj, pandas.DataFrame):
+        return "pandas DataFrame"
+    if pyarrow is not None and isinstance(obj, pyarrow.Table):
+        return "pyarrow Table"
+    if pyarrow is not None and isinstance(obj, pyarrow.RecordBatchReader):
+        return "pyarrow RecordBatchReader"
+    return None
+
+
+def frame_source(obj: Any) -> Source:
+    """A Source for an in-memory table, named ``_bqml_frame_<n>``; DuckDB reads it in place.
+
+    A RecordBatchReader is read into a Table first: a split or an evaluation may scan its source
+    more than once, and a reader can be read only once.
+    """
+    kind = _frame_kind(obj)
+    if kind is None:
+        raise InvalidIdentifier(f"source of type {type(obj).__name__} is not a pandas DataFrame or a pyarrow Table")
+    if kind == "pyarrow RecordBatchReader":
+        if obj in _read_readers:  # a second read would silently give no rows
+            raise InvalidIdentifier("this pyarrow RecordBatchReader was already read by an earlier call (a reader "
+                                    "can be read once): pass a pyarrow Table (reader.read_all()) to use it again")
+        _read_readers.add(obj)
+        obj, kind = obj.read_all(), "pyarrow Table"
+    with _frame_lock:
+        name = f"{FRAME_PREFIX}{next(_frame_numbers)}"
+        src = Source(parts=(name,), frame=obj, frame_kind=kind)
+        _frames[name] = src
+    return src
+
+
+def frames_in(sql: str) -> dict[str, Any]:
+    """The in-memory tables a rendered DuckDB statement reads, by name (those still alive)."""
+    found = {}
+    for name in set(FRAME_NAME.findall(sql)):
+        src = _frames.get(name)
+        if src is not None:
+            found[name] = src.frame
+    return found
+
+
+def source(text: Any) -> Source:
+    """Parse a table name, or a CSV/Parquet path (recognised by its suffix); a pandas DataFrame or a
+    pyarrow Table (or RecordBatchReader) becomes an in-memory source that DuckDB reads in place."""
+    if isinstance(text, Source):
+        return text
+    if not isinstance(text, str) and _frame_kind(text) is not None:
+        return frame_source(text)
+    if not isinstance(text, str):
+        raise InvalidIdentifier(
+            f"source of type {type(text).__name__} is not supported: pass a table name "
+            "(project.dataset.table), a .csv/.parquet path, a pandas DataFrame or a pyarrow Table"
+        )
+    if not text:
+        raise InvalidIdentifier("source is empty: pass a table name (project.dataset.table), a file path, "
+                                "a pandas DataFrame or a pyarrow Table")
     suffix = Path(text).suffix.lower()
     if suffix in FILE_SUFFIXES:
         if any(ch in text for ch in "\n\r\x00"):
@@ -87,7 +162,19 @@ def source(text: str) -> Source:
     for pattern in _TABLE_PATTERNS:
         match = pattern.fullmatch(stripped)
         if match:
-            return Source(parts=tuple(v for v in match.groupdict().values() if v is not None))
+            parts = tuple(v for v in match.groupdict().values() if v is not None)
+            if parts[-1].lower().startswith(FRAME_PREFIX):
+                raise InvalidIdentifier(f"table name {text!r}: names starting with {FRAME_PREFIX!r} are reserved "
+                                        "for in-memory sources (DataFrames); rename the table")
+            return Source(parts=parts)
+    project, _, rest = stripped.partition(".")
+    if (re.fullmatch(r"[a-z][a-z0-9-]*", project) and not 6 <= len(project) <= 30
+            and _TABLE_PATTERNS[0].fullmatch(f"project.{rest}")):
+        raise InvalidIdentifier(
+            f"source {text!r}: project id {project!r} has {len(project)} characters, and BigQuery project ids "
+            "have 6 to 30 (lowercase letters, digits, hyphens): check the project id, or drop it to read "
+            "dataset.table"
+        )
     raise InvalidIdentifier(
         f"source {text!r} is not a table name: write project.dataset.table (project ids may "
         "contain hyphens; names may not contain quotes, backticks, spaces or semicolons), or "

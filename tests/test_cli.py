@@ -270,3 +270,18 @@ def test_unreachable_bigquery_endpoint_gives_up_within_the_timeout(capsys):
                          "--timeout", "2")
     assert code == 2 and err.count("\n") == 1, err
     assert "BigQuery endpoint http://127.0.0.1:9 could not be reached" in err and "after retrying for 2 s" in err
+
+
+@pytest.mark.parametrize("args", [["--help"], ["split", "--help"], ["evaluate", "--help"], ["curve", "--help"]])
+def test_help_loads_no_heavy_module(args):
+    """Start-up stays fast: --help imports none of pandas, DuckDB, pyarrow, numba, jinja2, the BigQuery client."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "duckdb", "pyarrow", "numpy", "numba", "jinja2", "google.cloud.bigquery")
+    code = ("import sys\nfrom bqml_tools.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+            f"print('LOADED:', *[m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage:" in done.stdout
+    assert done.stdout.splitlines()[-1] == "LOADED:"

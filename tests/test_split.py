@@ -231,7 +231,7 @@ def test_inline_and_bound_queries_return_the_same_rows(duck):
     bound = split_query(table, spec, "duckdb", engine=duck, inline=False)
     assert printed.params == {} and bound.params
     assert "a'b" not in bound.sql
-    a = duck.connection.execute(printed.sql).df().sort_values("id").reset_index(drop=True)
+    a = duck.run(printed).sort_values("id").reset_index(drop=True)
     b = duck.run(bound).sort_values("id").reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
 

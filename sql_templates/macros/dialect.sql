@@ -14,7 +14,9 @@
 {% macro bigquery__quote(name) %}`{{ name }}`{% endmacro %}
 
 {# One backtick pair around the whole path, as the BigQuery console writes it (ids may contain hyphens). #}
-{% macro bigquery__relation(src) %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endmacro %}
+{# An in-memory source (DataFrame, Arrow table) is named "_bqml_frame_<n>" on DuckDB, which DuckDBEngine
+   registers while the query runs; BigQuery cannot see the Python process, so it is refused there. #}
+{% macro bigquery__relation(src) %}{% if src.is_frame %}{{ raise_error("a " ~ src.frame_kind ~ " can only be read by DuckDB: load it into a BigQuery table first (e.g. client.load_table_from_dataframe) and pass the table name") }}{% endif %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endmacro %}
 {# DuckDB reads files through table functions; table parts are quoted one by one. read_csv/read_parquet
    glob their path (`*`, `?`, `[...]`: data[1].csv would read data1.csv) with no switch to turn it off,
    so each glob character is written as a one-character class ([[], [*], [?]): exactly that file is read. #}
