@@ -494,8 +494,8 @@ class _nothing:
 
 def test_binned_auc_order_is_total_at_the_finest_bins(engine):
     """1e-300's bin (logit -690.8 * 10^7) used to sort below the exact-0 sentinel -1e9."""
-    s = np.array([0.0, 1e-300, 1 - 1e-16, 1.0])
-    y = np.array([0, 1, 0, 1])
+    s = np.array([0.0, 5e-324, 1e-300, 1 - 1e-16, 1.0])  # 5e-324: the smallest double, logit -744.4
+    y = np.array([0, 0, 1, 0, 1])
     table = load(engine, "ds.sentinel", pd.DataFrame({"label": y, "score": s}))
     spec = EvalSpec(task="binary", label="label", score="score", auc="binned", bins_per_logit=10**7)
     got = evaluate(engine, table, spec).iloc[0]
