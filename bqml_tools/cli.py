@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from typing import Any, Sequence
 from urllib.parse import urlsplit
@@ -31,18 +32,39 @@ def _key_types(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _parsed(value: str | None, convert: Any, message: str) -> Any:
-    """``convert(value)``, None for None, or a one-line error naming the value."""
-    if value is None:
-        return None
-    try:
-        return convert(value)
-    except ValueError:
-        raise BqmlToolsError(message.format(value=value)) from None
+class Number(click.ParamType):
+    """Every numeric option: ``0.5``, ``1/3`` or ``50%``, read by the parser of ``--fractions``
+    (bqml_tools.plan.parse_fraction: exact, at most 30 significant digits and exponents within +-30,
+    so nothing can hang). ``whole`` options take plain whole numbers only (``3``, ``-2``), never a
+    fraction, a percentage or an exponent. Errors are one line naming the option and the value."""
 
+    name = "number"
 
-def _buckets(value: str | None) -> int | None:
-    return _parsed(value, int, "--buckets {value!r} is not a whole number")
+    def __init__(self, whole: bool = False, low: int | None = None, high: int | None = None) -> None:
+        self.whole, self.low, self.high = whole, low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = repr(value)  # a default
+        from .errors import InvalidSplitSpec
+        from .plan import parse_fraction
+
+        option = param.opts[0] if param is not None and param.opts else "value"
+        text = str(value).strip()
+        example = "a whole number like 3" if self.whole else "a number like 0.5, 1/3 or 50%"
+        if self.whole and not re.fullmatch(r"[+-]?[0-9]{1,30}", text):
+            raise BqmlToolsError(f"{option} {value!r} is not a whole number: write {example}")
+        try:
+            exact = parse_fraction(text, option)
+        except InvalidSplitSpec as error:
+            raise BqmlToolsError(f"{str(error).split(':')[0]}: write {example}") from None
+        if self.whole and exact.denominator != 1:
+            raise BqmlToolsError(f"{option} {value!r} is not a whole number: write {example}")
+        number = int(exact) if self.whole else float(exact)
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            raise BqmlToolsError(f"{option} {value!r} is out of range: write a whole number from {self.low:,} "
+                                 f"to {self.high:,}")
+        return number
 
 
 def _duckdb_engine(database: str, writes: bool = False) -> Any:
@@ -92,7 +114,7 @@ def _repeatable(command: click.Command) -> str:
     return ", ".join(names) if names else "no option"
 
 
-class Seconds(click.ParamType):
+class Seconds(Number):
     """A finite number of seconds in (0, 21600]: BigQuery's longest query job runs 6 hours."""
 
     name = "seconds"
@@ -100,8 +122,8 @@ class Seconds(click.ParamType):
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
         try:
-            seconds = float(value)
-        except (TypeError, ValueError):
+            seconds = super().convert(value, param, ctx)
+        except BqmlToolsError:
             self.fail(f"{value!r} is not a number of seconds", param, ctx)
         if not math.isfinite(seconds) or not 0 < seconds <= self.LIMIT:
             self.fail(f"{value!r} must be a finite number of seconds above 0 and at most {self.LIMIT:g} "
@@ -133,7 +155,7 @@ split_options = [
     click.option("--sample", default=None, metavar="RATE",
                  help="Keep only this share of keys (1/70, 0.01; at least 1/1000000). A key's split is the "
                       "same at every rate, and a larger rate only adds keys."),
-    click.option("--buckets", default=None, metavar="N",
+    click.option("--buckets", default=None, metavar="N", type=Number(whole=True),
                  help="Bucket count of the split, ABS(MOD(h, N)) (default: the smallest that makes every "
                       "fraction boundary whole; at most 1000000)."),
 ]
@@ -203,7 +225,7 @@ def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
 @_apply(split_options)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, salt: str | None,
-                sample: str | None, buckets: str | None, fmt: str) -> None:
+                sample: str | None, buckets: int | None, fmt: str) -> None:
     """Which split each key VALUE falls in, without reading any table.
 
     A VALUE is the key as text (42, 2024-01-31, true). For a composite key (--key given more
@@ -217,13 +239,9 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
     from . import splitting
 
     spec = splitting.SplitSpec(key=keys, fractions=fractions, salt=salt, sample=sample,
-                               buckets=_buckets(buckets))
+                               buckets=buckets)
     parsed = [v if len(keys) == 1 else v.split(",") for v in values]
     click.echo(format_frame(splitting.assign(parsed, spec), fmt))
-
-
-def _number(value: str | None, what: str) -> float | None:
-    return _parsed(value, float, what + " {value!r} is not a number")
 
 
 eval_options = [
@@ -233,16 +251,17 @@ eval_options = [
     click.option("--score", default=None, metavar="COLUMN", help="Predicted probability of the positive class (binary)."),
     click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one row per group."),
     # evaluation options default to None ("not given"): EvalSpec refuses an option the task does not use
-    click.option("--threshold", default=None, help="Binary: positive when score >= threshold (default 0.5)."),
+    click.option("--threshold", default=None, type=Number(), metavar="NUMBER",
+                 help="Binary: positive when score >= threshold (default 0.5; 0.5, 1/3 and 50% all work)."),
     click.option("--positive", default=None, metavar="VALUE", help="Binary: the label value that means positive."),
     click.option("--probs", default=None, metavar="COLUMN",
                  help="Multiclass: ARRAY<STRUCT<label, prob>> column (ML.PREDICT's predicted_<label>_probs)."),
-    click.option("--top-k", default=None, type=int, help="Multiclass: k of top_k_accuracy (needs --probs; default 3)."),
+    click.option("--top-k", default=None, type=Number(whole=True), metavar="K", help="Multiclass: k of top_k_accuracy (needs --probs; default 3)."),
     click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
                  help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
     click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
                  help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery)."),
-    click.option("--bins-per-logit", default=None, type=int,
+    click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
                  help="Resolution of binned AUC and curves (default 10000)."),
     click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default=None,
                  help="A zero denominator gives NULL (default), or scikit-learn's 0."),
@@ -261,7 +280,7 @@ run_options = [
     click.option("--location", default=None, help="BigQuery: job location (US, EU, ...)."),
     click.option("--api-endpoint", default=None, envvar="BQML_TOOLS_BIGQUERY_ENDPOINT", metavar="URL",
                  callback=_endpoint, help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
-    click.option("--max-bytes-billed", default=None, type=click.IntRange(1, 2**63 - 1), metavar="BYTES",
+    click.option("--max-bytes-billed", default=None, type=Number(whole=True, low=1, high=2**63 - 1), metavar="BYTES",
                  help="BigQuery: fail any job that would bill more than this."),
     click.option("--timeout", default=600.0, type=Seconds(), show_default=True, metavar="SECONDS",
                  help="BigQuery: job timeout (at most 21600), and how long failed jobs are retried; "
@@ -324,20 +343,42 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 
 def _eval_spec(task: str, label: str, prediction: str | None, score: str | None, by: tuple[str, ...],
-               threshold: str, positive: str | None, probs: str | None, top_k: int, invalid: str,
+               threshold: float | None, positive: str | None, probs: str | None, top_k: int | None, invalid: str,
                auc: str | None, bins_per_logit: int, zero_division: str, label_type: str | None) -> Any:
     from .evaluation import EvalSpec
 
     return EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
-                    threshold=_number(threshold, "--threshold"), positive=positive, probs=probs,
+                    threshold=threshold, positive=positive, probs=probs,
                     top_k=top_k, invalid=invalid, auc=auc, bins_per_logit=bins_per_logit,
                     zero_division=zero_division, label_type=label_type)
 
 
-def _emit(frame: Any, fmt: str) -> None:
+def _emit(frame: Any, fmt: str, groups: Sequence[str] = (), metrics: str | None = None,
+          transpose: bool = False) -> None:
+    """Print a result: warnings on stderr; groups in natural order; only ``metrics`` (with the group
+    columns) when given; one row in table format as (metric, value) lines."""
     for warning in frame.attrs.get("warnings", []):
         click.echo(f"warning: {warning}", err=True)
+    frame = natural_order(frame, [c for c in groups if c in frame.columns])
+    if metrics is not None:
+        frame = _choose(frame, metrics, groups)
+    if transpose and fmt == "table" and len(frame) == 1:
+        click.echo(transposed(frame))
+        return
     click.echo(format_frame(frame, fmt))
+
+
+def _choose(frame: Any, metrics: str, groups: Sequence[str]) -> Any:
+    """The group columns and the ``--metrics`` columns, in the order given."""
+    wanted = [m.strip() for m in metrics.split(",") if m.strip()]
+    available = [c for c in frame.columns if c not in groups]
+    unknown = [m for m in wanted if m not in available]
+    if unknown or not wanted:
+        what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
+        raise BqmlToolsError(f"--metrics {metrics!r}: {what}; choose from {', '.join(available)}")
+    if len(set(wanted)) != len(wanted):
+        raise BqmlToolsError(f"--metrics {metrics!r} names a metric twice")
+    return frame[[c for c in groups if c in frame.columns] + wanted]
 
 
 @cli.command()
@@ -346,8 +387,10 @@ def _emit(frame: Any, fmt: str) -> None:
 @_apply(eval_options)
 @click.option("--view", type=click.Choice(["metrics", "classes", "confusion"]), default="metrics",
               show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
+@click.option("--metrics", default=None, metavar="A,B,...",
+              help="Print only these columns (with the --by columns), in this order, e.g. rows,roc_auc,log_loss.")
 @_apply(run_options)
-def evaluate(source: str, task: str, view: str, **options: Any) -> None:
+def evaluate(source: str, task: str, view: str, metrics: str | None, **options: Any) -> None:
     """Metrics of a predictions table computed in SQL, in one scan, per group.
 
     \b
@@ -361,6 +404,8 @@ def evaluate(source: str, task: str, view: str, **options: Any) -> None:
     engine_options, spec_options = _split_options(options)
     spec = _eval_spec(task, **spec_options)
     dialect = engine_options["dialect"]
+    if metrics is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--metrics chooses the printed columns of a run: drop --dialect/--dry-run, or drop --metrics")
     if dialect is not None:
         reader = _schema_reader(source, dialect, engine_options)
         click.echo(evaluation.evaluate_query(source, spec, dialect, engine=reader, view=view).sql, nl=False)
@@ -369,17 +414,24 @@ def evaluate(source: str, task: str, view: str, **options: Any) -> None:
     if engine_options["dry_run"]:
         _dry_run(engine, evaluation.evaluate_query(source, spec, engine.dialect, engine=engine, view=view, inline=False))
         return
-    _emit(evaluation.evaluate(engine, source, spec, view=view), engine_options["fmt"])
+    _emit(evaluation.evaluate(engine, source, spec, view=view), engine_options["fmt"], groups=spec.by,
+          metrics=metrics, transpose=True)
 
 
 @cli.command()
 @click.argument("source")
 @click.argument("kind", type=click.Choice(["roc", "pr", "thresholds", "calibration"]))
 @_apply(eval_options)
-@click.option("--steps", default=100, show_default=True, help="thresholds: 0, 1/steps, ..., 1.")
-@click.option("--bins", default=10, show_default=True, help="calibration: equal-width bins on [0, 1].")
+@click.option("--steps", default=100, show_default=True, type=Number(whole=True), metavar="N",
+              help="thresholds: 0, 1/steps, ..., 1.")
+@click.option("--bins", default=10, show_default=True, type=Number(whole=True), metavar="N",
+              help="calibration: equal-width bins on [0, 1].")
+@click.option("--plot", default=None, metavar="PATH",
+              help="Also draw the curve (one line per group) to a .png, .svg or .pdf file; needs matplotlib "
+                   "(bqml-tools[plot]); never over an existing file without --replace.")
+@click.option("--replace", is_flag=True, help="With --plot: overwrite an existing file.")
 @_apply(run_options)
-def curve(source: str, kind: str, steps: int, bins: int, **options: Any) -> None:
+def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, replace: bool, **options: Any) -> None:
     """ROC or PR curve, threshold sweep, or calibration table of a binary classifier, per group.
 
     \b
@@ -387,12 +439,19 @@ def curve(source: str, kind: str, steps: int, bins: int, **options: Any) -> None
       bqml-tools curve preds.parquet roc --label label --score p
       bqml-tools curve preds.parquet calibration --label label --score p --bins 20 --format json
       bqml-tools curve my-project.ml.preds thresholds --label label --score p --dialect bigquery
+      bqml-tools curve preds.parquet roc --label label --score p --by split --plot roc.png
     """
     from . import evaluation
 
     engine_options, spec_options = _split_options(options)
     spec = _eval_spec("binary", **spec_options)
     dialect = engine_options["dialect"]
+    if plot is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--plot draws the rows of a run: drop --dialect/--dry-run, or drop --plot")
+    if replace and plot is None:
+        raise BqmlToolsError("--replace goes with --plot PATH")
+    if plot is not None:
+        _check_output(plot, source, replace, option="--plot", suffixes=PLOT_SUFFIXES)
     if dialect is not None:
         reader = _schema_reader(source, dialect, engine_options)
         click.echo(evaluation.curve_query(source, spec, kind, dialect, engine=reader, steps=steps,
@@ -403,7 +462,37 @@ def curve(source: str, kind: str, steps: int, bins: int, **options: Any) -> None
         _dry_run(engine, evaluation.curve_query(source, spec, kind, engine.dialect, engine=engine, steps=steps,
                                                 bins=bins, inline=False))
         return
-    _emit(evaluation.curve(engine, source, spec, kind, steps=steps, bins=bins), engine_options["fmt"])
+    frame = evaluation.curve(engine, source, spec, kind, steps=steps, bins=bins)
+    if plot is not None:
+        _save_plot(kind, natural_order(frame, list(spec.by)), plot, replace)
+        click.echo(f"wrote the {kind} plot to {plot}", err=True)
+    _emit(frame, engine_options["fmt"], groups=spec.by)
+
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _save_plot(kind: str, frame: Any, path: str, replace: bool) -> None:
+    """Draw ``frame`` with bqml_tools.plots and save it like --output: a temporary file next to
+    ``path``, renamed into place only when complete, never over an existing file without ``replace``."""
+    import secrets
+
+    from .engines import _publish
+    from .plots import CURVE_PLOTS
+
+    figure = CURVE_PLOTS[kind](frame)
+    folder, name = os.path.split(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1].lower()
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp{suffix}")
+    try:
+        figure.savefig(temporary, format=suffix[1:], bbox_inches="tight")
+        _publish(temporary, path, replace)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
 
 
 @cli.command()
@@ -413,9 +502,9 @@ def curve(source: str, kind: str, steps: int, bins: int, **options: Any) -> None
 @click.option("--split-column", default="split", show_default=True, help="Column naming each row's split.")
 @click.option("--train", default="train", show_default=True, help="The training split's name.")
 @click.option("--valid", default="valid", show_default=True, help="The split to compare it with.")
-@click.option("--underfit-skill", default=0.1, show_default=True,
+@click.option("--underfit-skill", default=0.1, show_default=True, type=Number(), metavar="NUMBER",
               help="Under-fitting when train error removes less than this share of the baseline's.")
-@click.option("--overfit-gap", default=0.1, show_default=True,
+@click.option("--overfit-gap", default=0.1, show_default=True, type=Number(), metavar="NUMBER",
               help="Over-fitting when valid error exceeds train error by more than this share of the baseline's.")
 @_apply(run_options)
 def diagnose(source: str, task: str, split_column: str, train: str, valid: str, underfit_skill: float,
@@ -448,7 +537,7 @@ def _emit_verdict(frame: Any) -> None:
 
 
 @cli.command()
-@click.option("--rows", default=200_000, show_default=True, type=click.IntRange(10, 10_000_000),
+@click.option("--rows", default=200_000, show_default=True, type=Number(whole=True, low=10, high=10_000_000),
               help="Rows in the generated table (10 to 10,000,000).")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")
 @click.option("--predictions", "predictions_path", default=None, metavar="PATH",
@@ -472,11 +561,15 @@ def demo(rows: int, save: str | None, predictions_path: str | None) -> None:
     run_demo(rows, echo=click.echo, save=save, predictions_path=predictions_path)
 
 
-def _check_output(path: str, source: str | None, replace: bool, option: str = "--output") -> None:
+def _check_output(path: str, source: str | None, replace: bool, option: str = "--output",
+                  suffixes: Sequence[str] | None = None) -> None:
     """Refuse, before anything runs, an output that would destroy data or be written in the wrong format."""
     from .engines import output_format
 
-    output_format(path)
+    if suffixes is None:
+        output_format(path)
+    elif os.path.splitext(path)[1].lower() not in suffixes:
+        raise BqmlToolsError(f"{option} {path!r} has an unknown suffix: write {', '.join(suffixes)}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise BqmlToolsError(f"{option} {path}: folder {folder} does not exist")
@@ -489,7 +582,7 @@ def _check_output(path: str, source: str | None, replace: bool, option: str = "-
     if os.path.isdir(path):
         raise BqmlToolsError(f"{option} {path} is a folder: give a file path")
     if not replace:
-        hint = "pass --replace to overwrite it" if option == "--output" else "remove it or choose another path"
+        hint = "pass --replace to overwrite it" if option in ("--output", "--plot") else "remove it or choose another path"
         raise BqmlToolsError(f"{option} {path} already exists: {hint}")
 
 
@@ -516,7 +609,7 @@ def _check_output(path: str, source: str | None, replace: bool, option: str = "-
               help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
 @_apply(run_options)
 def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
-          buckets: str | None, null_keys: str, stratify: str | None, only_split: str | None,
+          buckets: int | None, null_keys: str, stratify: str | None, only_split: str | None,
           split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
           view: bool, per_split: bool, replace: bool, **options: Any) -> None:
     """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
@@ -539,7 +632,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
 
     engine_options, _ = _split_options(options)
     spec = splitting.SplitSpec(
-        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=_buckets(buckets),
+        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=buckets,
         null_keys=null_keys, stratify=stratify, split_column=split_column,
         key_types=_key_types(key_types),
     )
@@ -606,9 +699,58 @@ def _run_split(runner: Any, source: str, spec: Any, only_split: str | None, stra
         click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
                    f" to {output}", err=True)
     fmt = engine_options["fmt"]
-    click.echo(format_frame(report.table, fmt))
+    click.echo(format_frame(natural_order(report.table, ["split"]), fmt))
     if report.strata is not None and fmt == "table":
         click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
+    for note in _report_notes(report, spec):
+        click.echo(note, err=fmt != "table")  # json/csv stay machine-readable on stdout
+
+
+def _report_notes(report: Any, spec: Any) -> list[str]:
+    """What the split table does not show: sampled vs unsampled rows, and NULL-key rows dropped."""
+    notes = []
+    if spec.plan.sampled:
+        kept = int(report.table["rows"].sum())
+        notes.append(f"sampled {kept:,} of {kept + report.unsampled_rows:,} rows ({spec.sample} sample of the keys); "
+                     f"{report.unsampled_rows:,} rows not sampled")
+    if spec.null_policy()[0] == "drop":
+        notes.append(f"dropped {report.null_key_rows:,} row(s) with a NULL key (--null-keys drop)")
+    return notes
+
+
+NATURAL_ORDER = ("train", "valid", "test")
+
+
+def natural_order(frame: Any, columns: Sequence[str]) -> Any:
+    """Rows with train, valid, test first (in that order) in each of ``columns``, the rest as they came."""
+    if not columns or frame.empty:
+        return frame
+    rank = {name: i for i, name in enumerate(NATURAL_ORDER)}
+    keys = [frame[c].map(lambda v: rank.get(v, len(rank)) if isinstance(v, str) else len(rank)) for c in columns]
+    order = sorted(range(len(frame)), key=lambda i: tuple(int(k.iat[i]) for k in keys))
+    out = frame.iloc[order].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def transposed(frame: Any) -> str:
+    """One row as ``metric  value`` lines: names on the left, values right-aligned."""
+    import pandas as pd
+
+    def cell(value: Any) -> str:
+        if value is None or value is pd.NA:
+            return "NULL"
+        if isinstance(value, float):
+            return "NaN" if math.isnan(value) else f"{value:.6g}"
+        return str(value.item() if hasattr(value, "item") else value)
+
+    names = [str(c) for c in frame.columns]
+    values = [cell(v) for v in frame.iloc[0]]
+    left = max(len("metric"), *map(len, names))
+    right = max(len("value"), *map(len, values))
+    lines = [f"{'metric':<{left}}  {'value':>{right}}"]
+    lines += [f"{n:<{left}}  {v:>{right}}" for n, v in zip(names, values)]
+    return "\n".join(lines)
 
 
 def _refuse_undecodable(args: Sequence[str]) -> None:
