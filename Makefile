@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test emulator bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,17 @@ demo: $(VENV)/.installed  ## split a generated table on embedded DuckDB, printin
 
 test: $(VENV)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
+
+EMULATOR_PORT ?= 9050
+EMULATOR_GRPC_PORT ?= 9060
+EMULATOR_PROJECT ?= bqml-demo
+
+emulator: $(VENV)/.installed  ## a local BigQuery-API emulator in the foreground (in memory; Ctrl-C stops it)
+	@echo "provisioning the emulator's own venv in .cache/bqemulator (the first time: 1-2 min, one pip install)"
+	@$(BIN)/python -c "import sys; sys.path.insert(0, 'tests'); import emulator; emulator.provision()"
+	@echo "BigQuery API on http://127.0.0.1:$(EMULATOR_PORT), project $(EMULATOR_PROJECT): pass --api-endpoint http://127.0.0.1:$(EMULATOR_PORT) --project $(EMULATOR_PROJECT)"
+	.cache/bqemulator/bin/bqemulator start --rest-host 127.0.0.1 --rest-port $(EMULATOR_PORT) \
+	    --grpc-host 127.0.0.1 --grpc-port $(EMULATOR_GRPC_PORT) --project $(EMULATOR_PROJECT) --log-level warning
 
 bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted; BENCHMARKS.md keeps the latest)
 	$(BIN)/python benchmarks/bench_fingerprint.py

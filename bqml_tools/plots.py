@@ -23,13 +23,18 @@ CURVE_COLUMNS = {
                     "expected_calibration_error"},
 }
 
+# Notebook backends draw the figures in the notebook, so they are kept: "inline" (how matplotlib 3.9+
+# names matplotlib_inline's backend), "module://matplotlib_inline.backend_inline", ipympl, nbagg.
+NOTEBOOK_BACKENDS = ("inline", "ipympl", "widget", "nbagg")
+
 
 def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
         raise BqmlToolsError('plots need matplotlib: pip install "bqml-tools[plot]"') from None
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+    backend = matplotlib.get_backend().lower()
+    if backend != "agg" and not any(name in backend for name in NOTEBOOK_BACKENDS):
         matplotlib.use("Agg")  # headless: figures are saved, never shown in a window
     import matplotlib.pyplot as plt
 
