@@ -33,7 +33,8 @@ def numba_kernel(required: bool = False) -> Callable[..., bool] | None:
         if _kernel is None and _numba_missing is None:
             try:
                 from . import _farmhash_numba
-            except ImportError as error:  # numba absent, or built for another NumPy
+            except (ImportError, OSError, RuntimeError) as error:  # numba absent, built for another
+                # NumPy (ImportError), or llvmlite's library not loadable: pyfarmhash does the work
                 _numba_missing = str(error) or type(error).__name__
             else:
                 _kernel = _farmhash_numba.fingerprint_offsets
