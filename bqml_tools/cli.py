@@ -699,9 +699,11 @@ def _run_split(runner: Any, source: str, spec: Any, only_split: str | None, stra
         click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
                    f" to {output}", err=True)
     fmt = engine_options["fmt"]
-    click.echo(format_frame(natural_order(report.table, ["split"]), fmt))
+    table = natural_order(report.table, ["split"])
+    click.echo(format_frame(table, fmt))
     if report.strata is not None and fmt == "table":
-        click.echo(f"\nrows per {stratify} value:\n" + format_frame(report.strata, fmt))
+        strata = _splits_in_natural_order(report.strata, list(table["split"]))
+        click.echo(f"\nrows per {stratify} value:\n" + format_frame(strata, fmt))
     for note in _report_notes(report, spec):
         click.echo(note, err=fmt != "table")  # json/csv stay machine-readable on stdout
 
@@ -731,6 +733,17 @@ def natural_order(frame: Any, columns: Sequence[str]) -> Any:
     out = frame.iloc[order].reset_index(drop=True)
     out.attrs = dict(frame.attrs)
     return out
+
+
+def _splits_in_natural_order(strata: Any, splits: Sequence[str]) -> Any:
+    """The strata table with its per-split columns (``splits``, in natural order) where they were."""
+    columns = list(strata.columns)
+    named = [c for c in columns if c in splits]
+    if not named:
+        return strata
+    first = columns.index(named[0])
+    others = [c for c in columns if c not in named]
+    return strata[others[:first] + [c for c in splits if c in named] + others[first:]]
 
 
 def transposed(frame: Any) -> str:

@@ -139,6 +139,14 @@ def test_split_report_lists_train_valid_test_first(capsys, preds):
     assert [r["split"] for r in _json(out)] == ["train", "test", "extra"]
 
 
+def test_stratified_report_columns_follow_the_same_order(capsys, preds):
+    path, _ = preds
+    _, out, _ = run(capsys, "split", path, "--key", "id", "--stratify", "label",
+                    "--fractions", "extra=0.25,test=0.25,train=0.5")
+    strata = out.split("rows per label value:\n")[1].splitlines()
+    assert strata[0].split() == ["stratum", "rows", "train", "test", "extra", "max_deviation"]
+
+
 # --- one number parser ---------------------------------------------------------------------------
 
 def _numeric_options() -> list[tuple[str, click.Option]]:

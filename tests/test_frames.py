@@ -169,3 +169,16 @@ def test_a_result_frame_goes_back_in_as_a_source(duck):
     assert str(out["day"].dtype) == "dbdate"
     again = bt.split(duck, out.drop(columns="split"), bt.SplitSpec(key="user_id"))
     pd.testing.assert_frame_equal(_sorted(again), _sorted(out))
+
+
+@pytest.mark.duckdb
+def test_a_frame_split_exports_to_a_file_like_a_table(duck, tmp_path):
+    events = _events()
+    spec = bt.SplitSpec(key="user_id")
+    path = tmp_path / "split.parquet"
+    duck.export(bt.split_query(events, spec, "duckdb", engine=duck, inline=False), str(path))
+    written = pd.read_parquet(path)
+    assert len(written) == len(events)
+    expected = bt.split(duck, load(duck, "ds.events", events), spec)
+    assert (written.groupby("split").size().sort_index() == expected.groupby("split").size().sort_index()).all()
+    assert _frame_views(duck) == []
