@@ -322,3 +322,20 @@ def test_numba_cache_goes_where_the_user_says(tmp_path):
         assert run_python(code, BQML_TOOLS_FINGERPRINT="numba", BQML_TOOLS_NUMBA_CACHE=str(tmp_path)) == \
             "-1541654101129638711"
     assert list(tmp_path.rglob("*fingerprint_offsets*.nbi")), list(tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("setting", ["produce_arrow_string_view", "arrow_large_buffer_size"])
+def test_duckdb_settings_that_change_the_arrow_layout(backend, setting):
+    """DuckDB can hand the UDF string views or large (64-bit offset) strings instead of strings."""
+    con = connect_duckdb()
+    try:
+        con.execute(f"SET {setting} = true")
+    except Exception as error:  # noqa: BLE001 - an older DuckDB without the setting
+        pytest.skip(f"DuckDB has no {setting}: {error}")
+    texts = [None if i % 7 == 0 else "é" * (i % 40) + str(i) for i in range(5000)]
+    got = con.execute("SELECT list(farm_fingerprint(s) ORDER BY i), list(farm_fingerprint(encode(s)) ORDER BY i) "
+                      "FROM (SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE repeat('é', i % 40) || i END AS s "
+                      "FROM range(5000) t(i))").fetchone()
+    want = [None if t is None else oracle_fingerprint(t.encode()) for t in texts]
+    assert got[0] == want
+    assert got[1] == want
