@@ -203,9 +203,8 @@ def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
       bqml-tools fingerprint 1footrue        # -1541654101129638711, as on BigQuery
       bqml-tools fingerprint --hex 00ff
     """
-    import pandas as pd
-
     from .fingerprint import farm_fingerprint
+    from .output import format_plain
 
     rows = []
     for value in values:
@@ -217,7 +216,7 @@ def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
         else:
             data = value
         rows.append({"value": value, "farm_fingerprint": farm_fingerprint(data)})
-    click.echo(format_frame(pd.DataFrame(rows), fmt))
+    click.echo(format_plain(rows, fmt))  # no pandas to print two columns
 
 
 @cli.command("which-split")
