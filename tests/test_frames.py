@@ -182,3 +182,17 @@ def test_a_frame_split_exports_to_a_file_like_a_table(duck, tmp_path):
     expected = bt.split(duck, load(duck, "ds.events", events), spec)
     assert (written.groupby("split").size().sort_index() == expected.groupby("split").size().sort_index()).all()
     assert _frame_views(duck) == []
+
+
+def test_the_bigquery_engine_refuses_a_frame_before_any_call():
+    from bqml_tools.bigquery import BigQueryEngine
+
+    class NoClient:  # any API call would fail loudly
+        def query(self, *args, **kwargs):
+            raise AssertionError("BigQuery client called")
+
+    engine = BigQueryEngine(client=NoClient())
+    for call in (lambda: bt.split(engine, _events(), bt.SplitSpec(key="user_id")),
+                 lambda: bt.evaluate(engine, _events(), bt.EvalSpec(task="binary", label="label", score="p"))):
+        with pytest.raises(bt.BqmlToolsError, match="can only be read by DuckDB: load it into a BigQuery table first"):
+            call()
