@@ -115,3 +115,17 @@ def test_demo_refuses_one_file_for_both(tmp_path):
     with pytest.raises(BqmlToolsError, match="--save and --predictions"):
         CliRunner().invoke(cli, ["demo", "--rows", "100", "--save", path, "--predictions", path],
                            standalone_mode=False, catch_exceptions=False)
+
+
+def test_demo_predictions_never_overwrite(tmp_path):
+    from click.testing import CliRunner
+
+    from bqml_tools.cli import cli
+
+    kept = tmp_path / "preds.parquet"
+    kept.write_text("precious\n")
+    for target, message in ((kept, "already exists"), (tmp_path / "preds.json", ".parquet")):
+        with pytest.raises(BqmlToolsError, match=message):
+            CliRunner().invoke(cli, ["demo", "--rows", "100", "--predictions", str(target)],
+                               standalone_mode=False, catch_exceptions=False)
+    assert kept.read_text() == "precious\n" and not (tmp_path / "preds.json").exists()
