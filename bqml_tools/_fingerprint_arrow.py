@@ -74,6 +74,7 @@ def _hash_pyfarmhash(values: pa.Array) -> pa.Array:
 _OFFSET_DTYPES = {pa.string().id: np.int32, pa.binary().id: np.int32,
                   pa.large_string().id: np.int64, pa.large_binary().id: np.int64}
 _NO_DATA = np.empty(0, dtype=np.uint8)
+_INT64 = pa.int64()
 
 
 def _hash_numba(kernel: Callable[..., bool], values: pa.Array) -> pa.Array:
@@ -133,11 +134,28 @@ class ArrowFingerprint:
         return _hash_pyfarmhash(values) if kernel is None else _hash_numba(kernel, values)
 
     def __call__(self, values: Any) -> pa.Array:
-        kernel = _kernel if _kernel is not None and self.backend != "pyfarmhash" else self._kernel_for(len(values))
+        kernel = _kernel
+        if kernel is None or self.backend == "pyfarmhash":
+            kernel = self._kernel_for(len(values))
         if isinstance(values, pa.ChunkedArray):
             if values.num_chunks != 1:
                 _check_type(values.type)
                 chunks = [self._hash(kernel, chunk) for chunk in values.chunks]
-                return pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.int64())
+                return pa.concat_arrays(chunks) if chunks else pa.array([], type=_INT64)
             values = values.chunk(0)
-        return self._hash(kernel, values)
+        offset_dtype = _OFFSET_DTYPES.get(values.type.id)
+        if kernel is None or offset_dtype is None or values.offset:
+            return self._hash(kernel, values)
+        # The common case, inlined (DuckDB: one unsliced string chunk per 2048 rows): _hash_numba
+        # without its checks for slices, views and empty buffers.
+        validity, offsets_buffer, data_buffer = values.buffers()
+        length = len(values)
+        if data_buffer is None or length == 0:
+            return self._hash(kernel, values)
+        out = np.empty(length, dtype=np.uint64)
+        if not kernel(np.frombuffer(offsets_buffer, dtype=offset_dtype), np.frombuffer(data_buffer, dtype=np.uint8),
+                      out):
+            raise ValueError(f"farm_fingerprint: malformed Arrow {values.type} array (offsets outside its data)")
+        null_count = values.null_count
+        return pa.Array.from_buffers(_INT64, length, [validity if null_count else None, pa.py_buffer(out)],
+                                     null_count)
