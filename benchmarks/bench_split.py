@@ -3,8 +3,8 @@
 Source: a Parquet file of ROWS events (user_id BIGINT over ROWS/5 users, day DATE, label, two
 features). The split is what ``bqml-tools split events.parquet --key user_id --output out.parquet``
 does: ``split_report`` (the profile query: one scan, hashes each distinct key once) then
-``DuckDBEngine.export`` (the split query: a second scan, hashes every row's key, COPY to Parquet). Median of RUNS runs of
-each of (interleaved round by round):
+``DuckDBEngine.export`` (the split query: a second scan, hashes every row's key, COPY to Parquet).
+Median of RUNS runs of each of (interleaved round by round):
   - farm_fingerprint with the numba backend / with pyfarmhash (the fallback)
   - the same queries with farm_fingerprint replaced by a DuckDB macro over native hash():
     the time without FarmHash; (t_farm - t_native) / t_farm is the share of time spent hashing
