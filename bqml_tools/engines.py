@@ -164,6 +164,8 @@ def _bigquery_arrow_type(kind: pa.DataType) -> pa.DataType:
 
     if pa.types.is_integer(kind):
         return pa.int64()
+    if pa.types.is_decimal(kind) and kind.precision == 38 and kind.scale == 0:
+        return pa.int64()  # how DuckDB hands over HUGEINT (SUM of BIGINT): BigQuery's SUM gives INT64
     if pa.types.is_floating(kind):
         return pa.float64()
     if pa.types.is_timestamp(kind):
@@ -190,7 +192,8 @@ def _fits_nanoseconds(column: Any) -> bool:
 def bigquery_dtypes(table: pa.Table) -> pd.DataFrame:
     """An Arrow result as google-cloud-bigquery 3.x's ``RowIterator.to_dataframe()`` converts it.
 
-    INT64 -> ``Int64`` (nullable), BOOL -> ``boolean`` (nullable), FLOAT64 -> ``float64``,
+    INT64 (every DuckDB integer type, and HUGEINT as SUM returns it) -> ``Int64`` (nullable; a
+    value beyond INT64 keeps its own type rather than wrap), BOOL -> ``boolean`` (nullable), FLOAT64 -> ``float64``,
     STRING -> pandas' string dtype (as pyarrow gives it), DATE -> ``dbdate``, TIME -> ``dbtime``
     (db-dtypes), DATETIME -> ``datetime64[us]``, TIMESTAMP -> ``datetime64[us, UTC]``, NUMERIC ->
     ``object`` (decimal.Decimal), ARRAY/STRUCT -> ``object``. Like the client, dates or timestamps
@@ -200,9 +203,13 @@ def bigquery_dtypes(table: pa.Table) -> pd.DataFrame:
     import pandas as pd
     import pyarrow as pa
 
-    wanted = pa.schema([pa.field(f.name, _bigquery_arrow_type(f.type)) for f in table.schema])
-    if wanted != table.schema:
-        table = table.cast(wanted)
+    for i, column in enumerate(table.columns):
+        wanted = _bigquery_arrow_type(column.type)
+        if wanted != column.type:
+            try:
+                table = table.set_column(i, table.field(i).name, column.cast(wanted))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass  # a value INT64 cannot hold (UBIGINT, HUGEINT beyond 2^63): kept as it is, never wrapped
     dates = [c for c in table.columns if pa.types.is_date(c.type)]
     stamps = [c for c in table.columns if pa.types.is_timestamp(c.type)]
     date_as_object = not all(_fits_nanoseconds(c) for c in dates)

@@ -196,3 +196,14 @@ def test_the_bigquery_engine_refuses_a_frame_before_any_call():
                  lambda: bt.evaluate(engine, _events(), bt.EvalSpec(task="binary", label="label", score="p"))):
         with pytest.raises(bt.BqmlToolsError, match="can only be read by DuckDB: load it into a BigQuery table first"):
             call()
+
+
+@pytest.mark.duckdb
+def test_duckdb_wide_integers_come_back_as_int64_unless_they_do_not_fit(duck):
+    """SUM of BIGINT is HUGEINT on DuckDB and INT64 on BigQuery: Int64 here too; a value INT64 cannot
+    hold keeps its own type instead of wrapping around."""
+    frame = duck.run(Query("wide", "duckdb", "SELECT sum(x) AS s, CAST('1180591620717411303424' AS HUGEINT) AS big, "
+                                             "CAST(18446744073709551615 AS UBIGINT) AS ub FROM range(5) t(x)"))
+    assert str(frame["s"].dtype) == "Int64" and frame["s"][0] == 10
+    assert int(frame["big"][0]) == 2 ** 70 and str(frame["big"].dtype) != "Int64"
+    assert int(frame["ub"][0]) == 2 ** 64 - 1 and str(frame["ub"].dtype) != "Int64"
