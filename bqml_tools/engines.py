@@ -35,11 +35,22 @@ class Engine(Protocol):
     def dry_run(self, query: Query) -> DryRun: ...
 
 
+# Settings of the connections bqml_tools opens. memory_limit (DuckDB's own default is 80% of RAM): exact
+# AUC sorts every row, and DuckDB spills past the limit instead of growing (10M rows: ~0.75 GiB peak RSS
+# instead of 1.2 GiB, 100M rows ~0.75 GiB; see BENCHMARKS.md); raise it with SET memory_limit. No
+# progress bar: DuckDB's Python client draws it on stdout, into the table or CSV a command prints.
+DUCKDB_CONFIG = {"memory_limit": "700MB"}
+
+
 def connect_duckdb(database: str = ":memory:", **kwargs: Any) -> Any:
-    """A DuckDB connection with ``farm_fingerprint`` (bit-identical to BigQuery's) registered."""
+    """A DuckDB connection with ``farm_fingerprint`` (bit-identical to BigQuery's) registered and
+    ``DUCKDB_CONFIG`` applied where ``config`` does not say otherwise, and no progress bar."""
     import duckdb
 
-    return register_duckdb(duckdb.connect(database, **kwargs))
+    config = {**DUCKDB_CONFIG, **(kwargs.pop("config", None) or {})}
+    connection = duckdb.connect(database, config=config, **kwargs)
+    connection.execute("SET enable_progress_bar = false")  # a session setting, refused in config
+    return register_duckdb(connection)
 
 
 def _first_line(error: Exception) -> str:

@@ -225,6 +225,48 @@ def test_binary_invalid_rows(engine):
     assert close(got["log_loss"], skm.log_loss([0, 0], [0.1, 0.3], labels=[0, 1]))
 
 
+def test_exact_auc_per_group_with_ties_null_groups_and_invalid_rows(engine):
+    """Exact AUC and average precision of each group as scikit-learn computes it on that group alone:
+    two group columns, one with NULLs, ties inside and across groups, invalid rows excluded. DuckDB
+    ranks the rows in one window partitioned by a hash of the group columns; BigQuery windows
+    per-score aggregates: one expected result."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    y = (rng.random(n) < 0.4).astype(int)
+    raw = rng.random(n) * 0.6 + 0.4 * y
+    s = np.where(rng.random(n) < 0.5, np.round(raw, 2), raw)  # half the rows tie
+    frame = pd.DataFrame({"label": pd.array(y, dtype="Int64"), "score": s,
+                          "g1": rng.choice(np.array(["a", "b", None], dtype=object), n), "g2": rng.choice([1, 2], n)})
+    frame.loc[rng.random(n) < 0.02, "label"] = pd.NA
+    frame.loc[rng.random(n) < 0.02, "score"] = 1.5
+    table = load(engine, "ds.groups", frame)
+    got = evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", by=["g1", "g2"],
+                                           auc="exact", invalid="exclude"))
+    valid = frame[frame["label"].notna() & (frame["score"] <= 1)]
+    want = {(None if pd.isna(g1) else g1, int(g2)): part
+            for (g1, g2), part in valid.groupby(["g1", "g2"], dropna=False)}
+    assert len(got) == len(want) == 6
+    for row in got.itertuples(index=False):
+        part = want[(None if pd.isna(row.g1) else row.g1, int(row.g2))]
+        labels, scores = part["label"].to_numpy(dtype=int), part["score"].to_numpy()
+        assert row.rows == len(part) and row.positives == labels.sum()
+        assert close(row.roc_auc, skm.roc_auc_score(labels, scores))
+        assert close(row.average_precision, skm.average_precision_score(labels, scores))
+        assert row.roc_auc_error_bound == 0.0
+
+
+@pytest.mark.duckdb
+def test_exact_auc_fails_when_two_groups_share_a_partition_key(duck):
+    """DuckDB's exact plan partitions its window by a 64-bit hash of the group columns: were two groups
+    to share one (forced here by a constant key), the statement fails instead of mixing their ranks."""
+    load(duck, "ds.bin", binary_frame(n=300))
+    sql = evaluate_query("ds.bin", EvalSpec(task="binary", label="label", score="score", by=["g"]), "duckdb").sql
+    assert sql.count("hash(_bqml_g0)") == 1
+    assert len(duck.connection.execute(sql).fetchall()) == 2
+    with pytest.raises(Exception, match="two groups share a sort key"):
+        duck.connection.execute(sql.replace("hash(_bqml_g0)", "42")).fetchall()
+
+
 # ---------------------------------------------------------------- multiclass
 
 def multiclass_frame(seed=0, n=4000):

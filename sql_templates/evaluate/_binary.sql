@@ -12,6 +12,11 @@
               sums. Invalid rows form the NULL bin with n = pos = 0.
   cumulative  a window *over binned* (small), partitioned by group, ordered by bin descending:
               positives and negatives scoring at or above each bin.
+  ranked      (exact mode where sql.exact_auc_over_rows(): DuckDB) instead of binned/cumulative:
+              the same two running counts as a window over the scored rows themselves,
+              partitioned by a fixed-width key of the group (sql.group_key, in scored as _bqml_key).
+              Ties share their running counts (RANGE frame), so summing over rows gives what
+              summing over distinct scores gives.
   Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
   label_numeric, threshold, mode, bins_per_logit, clip.
 -#}
@@ -26,10 +31,10 @@
 
 {# y and s per row, NULL when the row is invalid, plus which part is invalid. The source's
    columns are read under reserved names first, and each validity test is written once. #}
-{% macro scored() %}
+{% macro scored(key=false) %}
 scored AS (
   SELECT
-    {{ c.groups() }}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
+    {{ c.groups() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
     CASE WHEN label_ok AND score_ok THEN {{ sql.float64('_bqml_score') }} END AS s,
     IF(label_ok, 0, 1) AS invalid_label,
     IF(score_ok, 0, 1) AS invalid_score
@@ -43,6 +48,33 @@ scored AS (
 )
 {%- endmacro %}
 
+{# The per-row sums binned and the exact totals share (y, s as in scored). #}
+{% macro row_sums() -%}
+    COUNTIF(y = 1 AND s >= {{ sql.value('threshold', threshold) }}) AS tp,
+    COUNTIF(y = 0 AND s >= {{ sql.value('threshold', threshold) }}) AS fp,
+    SUM(IF(y = 1, LN({{ c.clipped('s') }}), LN({{ c.clipped('1 - s') }}))) AS log_likelihood,
+    SUM((s - y) * (s - y)) AS squared_error
+{%- endmacro %}
+
+{# The group columns' fixed-width partition key (DuckDB's exact plan only). #}
+{% macro group_key() %}{% set columns = [] %}{% for column in by %}{% do columns.append(c.g(loop.index0)) %}{% endfor %}{{ sql.group_key(columns) }}{% endmacro %}
+
+{# Whether exact AUC runs as a window over the scored rows (ranked) on this engine. #}
+{% set over_rows = mode == 'exact' and (sql.exact_auc_over_rows() | trim) == 'true' %}
+
+{# The scan and one window over its rows: running positives and negatives at or above each score. #}
+{% macro ranked_ctes() %}
+{{ scored(key=true) }},
+ranked AS (
+  SELECT
+    *,
+    -- counts, not SUM(y): a running SUM of integers is 128-bit on DuckDB, a count 64-bit
+    COUNTIF(y = 1) OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS pos_at_or_above,
+    COUNTIF(y = 0) OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS neg_at_or_above
+  FROM scored
+)
+{%- endmacro %}
+
 {% macro ctes() %}
 {% set edge = 746 * bins_per_logit + 1 %}
 {{ scored() }},
@@ -53,10 +85,7 @@ binned AS (
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
     MAX(s) AS score_max,
-    COUNTIF(y = 1 AND s >= {{ sql.value('threshold', threshold) }}) AS tp,
-    COUNTIF(y = 0 AND s >= {{ sql.value('threshold', threshold) }}) AS fp,
-    SUM(IF(y = 1, LN({{ c.clipped('s') }}), LN({{ c.clipped('1 - s') }}))) AS log_likelihood,
-    SUM((s - y) * (s - y)) AS squared_error,
+    {{ row_sums() }},
     SUM(s) AS score_sum,
     SUM(invalid_label) AS invalid_labels,
     SUM(invalid_score) AS invalid_scores
@@ -77,6 +106,11 @@ cumulative AS (
   ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
   ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
 ] %}
+
+{# ranked partitions by a hash of the group columns: fail rather than mix two groups with one key (odds
+   ~k^2 / 2^65 for k groups), or split one group over two keys (a safety net: DuckDB hashes -0.0 and
+   0.0 alike, and every NaN). If it ever fires, --auc binned does not use the key. #}
+{% set key_check = 'IF(_bqml_key_groups > 1 OR _bqml_key <> _bqml_key_max, ' ~ sql.error('bqml_tools: two groups share a sort key (a hash collision) or one group has two; rerun with --auc binned') ~ ', TRUE)' %}
 
 {# The per-group counts the curves carry on each row (checked in Python as evaluate does):
    windows over an aggregated CTE whose rows hold the counts `invalid_labels`, `invalid_scores`,

@@ -8,11 +8,33 @@
   zero_division 'sklearn') balanced_accuracy of a one-class group follow scikit-learn. roc_auc counts ties as half (as scikit-learn);
   with mode 'binned' pairs inside one bin are counted as ties and roc_auc_error_bound
   (half the within-bin positive-negative pairs over all pairs) bounds the error.
+  Exact mode on DuckDB (sql.exact_auc_over_rows()) ranks the rows in one window (_binary.sql's ranked)
+  and computes every metric in the one aggregate after it; elsewhere it windows per-score aggregates.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_binary.sql' as b with context %}
 {{ c.header(header_lines) }}
 WITH
+{% if b.over_rows %}
+{{ b.ranked_ctes() }},
+totals AS (
+  SELECT
+    {{ c.groups() }}CAST(COUNT(y) AS INT64) AS n,
+    CAST(COUNTIF(y = 1) AS INT64) AS positives,
+    {{ b.row_sums() }},
+    -- with A = sum over negatives of positives at or above, B = sum over positives of negatives at
+    -- or above: A - B = concordant - discordant pairs, so concordant + ties / 2 = (A - B + pairs) / 2
+    {{ sql.float64('SUM(IF(y = 0, pos_at_or_above, 0)) - SUM(IF(y = 1, neg_at_or_above, 0))') }} AS concordant_minus_discordant,
+    SUM(IF(y = 1, pos_at_or_above / (pos_at_or_above + neg_at_or_above), 0)) AS precision_sum,
+    CAST(SUM(invalid_label) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_score) AS INT64) AS invalid_score_rows{% if by %},
+    MIN(_bqml_key) AS _bqml_key,
+    MAX(_bqml_key) AS _bqml_key_max{% endif %}
+
+  FROM ranked
+  {{ c.group_by() }}
+),
+{% else %}
 {{ b.ctes() }},
 totals AS (
   SELECT
@@ -30,13 +52,17 @@ totals AS (
   FROM cumulative
   {{ c.group_by() }}
 ),
+{% endif %}
 counts AS (
   SELECT
     *,
     n - positives - fp AS tn,
     positives - tp AS fn,
     {{ sql.safe_divide('positives', 'n') }} AS rate,
-    {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs
+    {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs{% if b.over_rows %},
+    ({{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} + concordant_minus_discordant) / 2 AS concordant{% if by %},
+    COUNT(*) OVER (PARTITION BY _bqml_key) AS _bqml_key_groups{% endif %}{% endif %}
+
   FROM totals
 )
 SELECT
@@ -71,5 +97,9 @@ SELECT
   invalid_label_rows,
   invalid_score_rows
 FROM counts
+{% if b.over_rows and by %}
+{{ c.invalid_guard(b.invalid_checks, b.key_check) }}
+{% else %}
 {{ c.invalid_guard(b.invalid_checks) }}
+{% endif %}
 {{ c.order_by() }}

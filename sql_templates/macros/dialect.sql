@@ -99,3 +99,13 @@
 
 {# ERROR() with a row count in the message; BigQuery's IF needs both branches typed, ERROR adapts. #}
 {% macro default__error_with_count(count, message) %}ERROR('bqml_tools: ' || CAST({{ count }} AS STRING) || {{ dispatch('string_literal')(message) }}){% endmacro %}
+
+{# Exact AUC (evaluate --task binary): DuckDB sorts the rows by score in one partitioned window (10M
+   rows ~2 s, out of core past memory_limit), 3x cheaper than aggregating 10M distinct scores and
+   windowing those; BigQuery runs such a window on one worker, so it aggregates per score first. #}
+{% macro default__exact_auc_over_rows() %}{% endmacro %}
+{% macro duckdb__exact_auc_over_rows() %}true{% endmacro %}
+
+{# A 64-bit hash of the group columns to partition that sort by: DuckDB sorts a VARCHAR partition key
+   ~3x slower than a fixed-width one. Two groups with one hash are detected (evaluate fails). #}
+{% macro duckdb__group_key(columns) %}hash({{ columns | join(', ') }}){% endmacro %}

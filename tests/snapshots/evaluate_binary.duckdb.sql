@@ -16,44 +16,29 @@ scored AS (
     ) AS source_rows
   ) AS checked
 ),
-binned AS (
+ranked AS (
   SELECT
-    s AS bin,
-    COUNT(y) AS n,
-    COUNTIF(y = 1) AS pos,
-    MIN(s) AS score_min,
-    MAX(s) AS score_max,
+    *,
+    -- counts, not SUM(y): a running SUM of integers is 128-bit on DuckDB, a count 64-bit
+    COUNTIF(y = 1) OVER (ORDER BY s DESC) AS pos_at_or_above,
+    COUNTIF(y = 0) OVER (ORDER BY s DESC) AS neg_at_or_above
+  FROM scored
+),
+totals AS (
+  SELECT
+    CAST(COUNT(y) AS INT64) AS n,
+    CAST(COUNTIF(y = 1) AS INT64) AS positives,
     COUNTIF(y = 1 AND s >= 0.5) AS tp,
     COUNTIF(y = 0 AND s >= 0.5) AS fp,
     SUM(IF(y = 1, LN(IF(s < 2.220446049250313e-16, 2.220446049250313e-16, IF(s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), s))), LN(IF(1 - s < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - s))))) AS log_likelihood,
     SUM((s - y) * (s - y)) AS squared_error,
-    SUM(s) AS score_sum,
-    SUM(invalid_label) AS invalid_labels,
-    SUM(invalid_score) AS invalid_scores
-  FROM scored
-  GROUP BY bin
-),
-cumulative AS (
-  SELECT
-    *,
-    SUM(pos) OVER (ORDER BY bin DESC) AS pos_at_or_above,
-    SUM(n - pos) OVER (ORDER BY bin DESC) AS neg_at_or_above
-  FROM binned
-),
-totals AS (
-  SELECT
-    CAST(SUM(n) AS INT64) AS n,
-    CAST(SUM(pos) AS INT64) AS positives,
-    CAST(SUM(tp) AS INT64) AS tp,
-    CAST(SUM(fp) AS INT64) AS fp,
-    SUM(log_likelihood) AS log_likelihood,
-    SUM(squared_error) AS squared_error,
-    SUM(CAST(n - pos AS DOUBLE) * (CAST(pos_at_or_above - pos AS DOUBLE) + pos / 2)) AS concordant,
-    SUM(IF(score_min < score_max, CAST(pos AS DOUBLE) * CAST(n - pos AS DOUBLE), 0)) AS tied_pairs,
-    SUM(IF(pos > 0, pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above), 0)) AS precision_sum,
-    CAST(SUM(invalid_labels) AS INT64) AS invalid_label_rows,
-    CAST(SUM(invalid_scores) AS INT64) AS invalid_score_rows
-  FROM cumulative
+    -- with A = sum over negatives of positives at or above, B = sum over positives of negatives at
+    -- or above: A - B = concordant - discordant pairs, so concordant + ties / 2 = (A - B + pairs) / 2
+    CAST(SUM(IF(y = 0, pos_at_or_above, 0)) - SUM(IF(y = 1, neg_at_or_above, 0)) AS DOUBLE) AS concordant_minus_discordant,
+    SUM(IF(y = 1, pos_at_or_above / (pos_at_or_above + neg_at_or_above), 0)) AS precision_sum,
+    CAST(SUM(invalid_label) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_score) AS INT64) AS invalid_score_rows
+  FROM ranked
   
 ),
 counts AS (
@@ -62,7 +47,8 @@ counts AS (
     n - positives - fp AS tn,
     positives - tp AS fn,
     (positives) / NULLIF(n, 0) AS rate,
-    CAST(positives AS DOUBLE) * CAST(n - positives AS DOUBLE) AS pairs
+    CAST(positives AS DOUBLE) * CAST(n - positives AS DOUBLE) AS pairs,
+    (CAST(positives AS DOUBLE) * CAST(n - positives AS DOUBLE) + concordant_minus_discordant) / 2 AS concordant
   FROM totals
 )
 SELECT
