@@ -18,6 +18,7 @@ _EXPORTS = {
     "EvalSpec": "evaluation", "Thresholds": "evaluation", "evaluate": "evaluation", "curve": "evaluation",
     "diagnose": "evaluation", "evaluate_query": "evaluation", "curve_query": "evaluation",
     "Query": "templates", "render": "templates",
+    "Goal": "decisions", "threshold": "decisions", "threshold_query": "decisions",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -43,3 +44,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .fingerprint import farm_fingerprint
     from .splitting import SplitReport, SplitSpec, assign, materialize, split, split_query, split_report
     from .templates import Query, render
+    from .decisions import Goal, threshold, threshold_query

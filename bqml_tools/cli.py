@@ -536,6 +536,67 @@ def _emit_verdict(frame: Any) -> None:
 
 
 @cli.command()
+@click.argument("source")
+@click.option("--label", required=True, metavar="COLUMN", help="The true label column (0/1, BOOL, or any with --positive).")
+@click.option("--score", required=True, metavar="COLUMN", help="Predicted probability of the positive class.")
+@click.option("--target", default=None, metavar="GOAL",
+              help="recall>=X (the highest threshold that reaches it), precision>=X (the lowest), or f1 (the best).")
+@click.option("--cost", default=None, metavar="fp=A,fn=B",
+              help="The threshold of the least total cost A * false positives + B * false negatives.")
+@click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one threshold per group.")
+@click.option("--positive", default=None, metavar="VALUE", help="The label value that means positive.")
+@click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
+              help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count.")
+@click.option("--search", type=click.Choice(["exact", "binned"]), default=None,
+              help="Candidates: every distinct score (default on DuckDB) or logit bins, with a bound (default on BigQuery).")
+@click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
+              help="Bin resolution of --search binned (default 10000).")
+@click.option("--label-type", default=None, metavar="TYPE",
+              help="Label type when printing SQL without reading the source (e.g. BOOL).")
+@click.option("--metrics", default=None, metavar="A,B,...",
+              help="Print only these columns (with the --by columns), in this order, e.g. threshold,recall,precision.")
+@_apply(run_options)
+def threshold(source: str, label: str, score: str, target: str | None, cost: str | None, by: tuple[str, ...],
+              positive: str | None, invalid: str, search: str | None, bins_per_logit: int | None,
+              label_type: str | None, metrics: str | None, **options: Any) -> None:
+    """The decision threshold of a binary classifier for a target or a cost, with every metric at it.
+
+    \b
+    Examples:
+      bqml-tools threshold preds.parquet --label label --score p --target recall>=0.95
+      bqml-tools threshold preds.parquet --label label --score p --target f1 --by split
+      bqml-tools threshold preds.parquet --label label --score p --cost fp=1,fn=20
+      bqml-tools threshold my-project.ml.preds --label label --score p --target precision>=0.9 --dialect bigquery
+    """
+    from . import decisions
+    from .evaluation import EvalSpec
+
+    engine_options, _ = _split_options(options)
+    goal = decisions.goal_of(target, cost)
+    if search == "exact" and bins_per_logit is not None:
+        raise BqmlToolsError("--bins-per-logit does nothing with --search exact: leave one of them out")
+    spec = EvalSpec(task="binary", label=label, score=score, by=by, positive=positive, invalid=invalid,
+                    auc=search, bins_per_logit=bins_per_logit, label_type=label_type)
+    dialect = engine_options["dialect"]
+    if metrics is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--metrics chooses the printed columns of a run: drop --dialect/--dry-run, or drop --metrics")
+    if dialect is not None:
+        reader = _schema_reader(source, dialect, engine_options)
+        click.echo(decisions.threshold_query(source, spec, goal, dialect, engine=reader).sql, nl=False)
+        return
+    engine = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(engine, decisions.threshold_query(source, spec, goal, engine.dialect, engine=engine, inline=False))
+        return
+    frame = decisions.threshold(engine, source, spec, goal)
+    fmt = engine_options["fmt"]
+    _emit(frame, fmt, groups=spec.by, metrics=metrics, transpose=True)
+    if fmt == "table":
+        for row in natural_order(frame, list(spec.by)).to_dict("records"):
+            click.echo(decisions.summary(row, goal, spec.by))
+
+
+@cli.command()
 @click.option("--rows", default=200_000, show_default=True, type=Number(whole=True, low=10, high=10_000_000),
               help="Rows in the generated table (10 to 10,000,000).")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")

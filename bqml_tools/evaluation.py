@@ -281,6 +281,10 @@ def output_columns(spec: EvalSpec, what: str) -> tuple[str, ...]:
     return columns
 
 
+# The imbalance guard: accuracy must remove at least this share of the constant predictor's errors.
+IMBALANCE_MARGIN = 0.1
+
+
 def _refuse_output_names(spec: EvalSpec, what: str, command: str) -> None:
     outputs = {c.lower() for c in output_columns(spec, what)}
     clashing = [c for c in spec.by if c.lower() in outputs]
@@ -373,7 +377,30 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         if pd.notna(bound) and bound > BOUND_WARNING:
             warnings.append(f"binned AUC error bound is {bound:.2g}: scores sit in few bins; raise "
                             "--bins-per-logit or use --auc exact")
+    if spec.task in ("binary", "multiclass"):
+        warnings += imbalance_warnings(frame, spec)
     return _attach(frame, warnings)
+
+
+def imbalance_warnings(frame: pd.DataFrame, spec: EvalSpec) -> list[str]:
+    """One warning per group whose accuracy does not remove IMBALANCE_MARGIN of the errors of the
+    constant predictor (always the majority class): accuracy says little there."""
+    out = []
+    better = ("balanced_accuracy and average_precision" if spec.task == "binary" else
+              "macro_recall (balanced accuracy) and macro_f1")
+    for _, row in frame.iterrows():
+        # binary: the constant predictor's accuracy follows from the base rate
+        accuracy = row["accuracy"]
+        baseline = row["baseline_accuracy"] if spec.task == "multiclass" else max(row["base_rate"], 1 - row["base_rate"])
+        if pd.isna(accuracy) or pd.isna(baseline) or baseline >= 1:
+            continue
+        gain = (accuracy - baseline) / (1 - baseline)  # the share of the constant's errors removed
+        if gain < IMBALANCE_MARGIN:
+            where = f" ({', '.join(f'{c}={row[c]}' for c in spec.by)})" if spec.by else ""
+            out.append(f"accuracy {accuracy:.4g}{where} is no real gain over {baseline:.4g}, the accuracy of always "
+                       f"predicting the majority class (it removes {gain:.0%} of its errors, under "
+                       f"{IMBALANCE_MARGIN:.0%}): read {better} instead")
+    return out
 
 
 CURVES = ("roc", "pr", "thresholds", "calibration")
@@ -521,4 +548,5 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         "skill": skill, "gap": gap, "valid_baseline": valid_baseline, "valid_skill": valid_skill,
         "verdict": verdict, "reason": reason,
         "train_rows": int(frame.loc[train, "rows"]), "valid_rows": int(frame.loc[valid, "rows"]),
-    }]), [w for w in frame.attrs.get("warnings", []) if w.startswith("excluded")])  # the rest is about unused metrics
+    }]), [w for w in frame.attrs.get("warnings", [])  # the rest is about unused metrics
+          if w.startswith("excluded") or w.startswith("accuracy") and any(f"={s})" in w for s in (train, valid))])

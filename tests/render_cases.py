@@ -6,6 +6,7 @@ from bqml_tools.splitting import assignments_query, materialize_queries, profile
 from dataclasses import replace
 
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
+from bqml_tools.decisions import Goal, threshold_query
 from bqml_tools.templates import DIALECTS, render
 from bqml_tools.identifiers import source
 
@@ -32,6 +33,15 @@ EVALS = {
                                  threshold=0.35, zero_division="sklearn"),
     "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
     "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
+}
+
+THRESHOLDS = {
+    "recall": (EvalSpec(task="binary", label="label", score="p"), Goal("recall", target=0.95)),
+    "precision_by_binned": (EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned",
+                                     positive="yes"), Goal("precision", target=0.9)),
+    "f1_binned": (EvalSpec(task="binary", label="label", score="p", auc="binned", invalid="exclude"), Goal("f1")),
+    "cost_by": (EvalSpec(task="binary", label="label", score="p", by=["split", "region"]),
+                Goal("cost", fp_cost=1.0, fn_cost=20.0)),
 }
 
 
@@ -64,4 +74,6 @@ def cases() -> dict[str, object]:
                 for kind in ("roc", "pr", "thresholds", "calibration"):
                     curve_spec = replace(spec, **{option: None for option in curve_unused(kind)})
                     out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, curve_spec, kind, dialect)
+        for name, (spec, goal) in THRESHOLDS.items():
+            out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
     return out

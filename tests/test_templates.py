@@ -59,7 +59,7 @@ def test_bigquery_sql_has_no_window_over_raw_rows(name):
         assert _aggregated(tree, from_.this), f"window over {from_.this.sql()}, which is not aggregated"
 
 
-ONE_SCAN = ("split_plain.", "split_sample.", "profile_plain.", "evaluate_", "curve_")
+ONE_SCAN = ("split_plain.", "split_sample.", "profile_plain.", "evaluate_", "curve_", "threshold_", "training_")
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith(ONE_SCAN)))

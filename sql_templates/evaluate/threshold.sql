@@ -1,0 +1,119 @@
+{#-
+  name: threshold
+  The decision threshold of a binary classifier for a goal, per group, from one scan of `src`:
+  the candidates are every distinct score ('exact') or every bin's lowest score ('binned'), each
+  with its exact counts (the same binned/cumulative CTEs as curve.sql); one small window ranks
+  them per group and the best one is returned with every binary metric at it.
+  params: as binary.sql, plus
+    objective  'recall' (the highest threshold with recall >= target), 'precision' (the lowest
+               threshold with precision >= target), 'f1' (the highest F1), 'cost' (the least
+               fp_cost * fp + fn_cost * fn); ties go to the higher threshold
+    target, fp_cost, fn_cost
+  target_met is FALSE when no candidate reaches the target; best_reachable is the best value of the
+  goal's metric over all candidates (recall, precision, f1 or cost). bound: how much better (precision for a recall target, recall for a precision target,
+  f1, cost) a threshold between candidates could do: 0 with exact candidates; with bins, from the
+  counts at each bin's edges (every threshold inside a bin has tp and fp between them).
+  Each row carries its group's invalid-row counts; a group with no valid row keeps one row (rows 0).
+-#}
+{% import 'evaluate/_common.sql' as c with context %}
+{% import 'evaluate/_binary.sql' as b with context %}
+{{ c.header(header_lines) }}
+{% set goal = sql.value('target', target) if objective in ('recall', 'precision') else none %}
+WITH
+{{ b.ctes() }},
+candidates AS (
+  SELECT
+    {{ c.groups() }}bin,
+    score_min AS threshold,
+    score_max AS threshold_upper,
+    CAST(n AS INT64) AS bin_rows,
+    CAST(pos_at_or_above AS INT64) AS tp,
+    CAST(neg_at_or_above AS INT64) AS fp,
+    -- the fewest true and false positives a threshold inside this bin can give (its own counts
+    -- when the bin holds one distinct score, or in exact mode: no threshold lies inside it)
+    CAST({% if mode == 'exact' %}pos_at_or_above{% else %}IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above){% endif %} AS INT64) AS tp_low,
+    CAST({% if mode == 'exact' %}neg_at_or_above{% else %}IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above){% endif %} AS INT64) AS fp_low,
+    {{ b.group_counts() }}
+  FROM cumulative
+),
+measured AS (
+  SELECT
+    *,
+    positives - tp AS fn,
+    group_rows - positives - fp AS tn,
+    {{ c.ratio('tp', 'tp + fp') }} AS precision_at,
+    {{ c.ratio('tp', 'positives') }} AS recall_at,
+    {{ c.ratio('2 * tp', '2 * tp + fp + positives - tp') }} AS f1_at{% if objective == 'cost' %},
+    {{ sql.value('fp_cost', fp_cost) }} * fp + {{ sql.value('fn_cost', fn_cost) }} * (positives - tp) AS cost,
+    {{ sql.value('fp_cost', fp_cost) }} * fp_low + {{ sql.value('fn_cost', fn_cost) }} * (positives - tp) AS cost_low{% endif %}
+
+  FROM candidates
+  WHERE bin IS NOT NULL OR group_rows = 0
+),
+ranked AS (
+  SELECT
+    *,
+{% if objective == 'recall' %}
+    COALESCE(recall_at >= {{ goal }}, FALSE) AS met,
+    MAX(recall_at) OVER ({{ c.partition() }}) AS best_reachable,
+    -- the exact answer lies in the chosen bin (every higher bin misses the target at its lowest
+    -- score): its precision is at most the bin's best
+    {{ sql.safe_divide('tp', 'tp + fp_low') }} AS best_possible,
+    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY COALESCE(recall_at >= {{ goal }}, FALSE) DESC,
+                       IF(COALESCE(recall_at >= {{ goal }}, FALSE), bin, NULL) DESC, recall_at DESC, bin DESC) AS _bqml_rank
+{% elif objective == 'precision' %}
+    COALESCE(precision_at >= {{ goal }}, FALSE) AS met,
+    MAX(precision_at) OVER ({{ c.partition() }}) AS best_reachable,
+    -- the best recall of a threshold inside a bin whose best precision reaches the target
+    MAX(IF({{ sql.safe_divide('tp', 'tp + fp_low') }} >= {{ goal }}, {{ sql.safe_divide('tp', 'positives') }}, NULL)) OVER ({{ c.partition() }}) AS best_possible,
+    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY COALESCE(precision_at >= {{ goal }}, FALSE) DESC,
+                       IF(COALESCE(precision_at >= {{ goal }}, FALSE), bin, NULL) ASC, precision_at DESC, bin DESC) AS _bqml_rank
+{% elif objective == 'f1' %}
+    f1_at IS NOT NULL AS met,
+    MAX(f1_at) OVER ({{ c.partition() }}) AS best_reachable,
+    MAX({{ sql.safe_divide('2 * tp', 'tp + fp_low + positives') }}) OVER ({{ c.partition() }}) AS best_possible,
+    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY f1_at DESC, bin DESC) AS _bqml_rank
+{% else %}
+    cost IS NOT NULL AS met,
+    MIN(cost) OVER ({{ c.partition() }}) AS best_reachable,
+    MIN(cost_low) OVER ({{ c.partition() }}) AS best_possible,
+    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY cost ASC, bin DESC) AS _bqml_rank
+{% endif %}
+  FROM measured
+)
+SELECT
+  {{ c.groups_out() }}threshold,
+  threshold_upper,
+  bin_rows,
+  group_rows AS {{ sql.quote('rows') }},
+  positives,
+  tp,
+  fp,
+  tn,
+  fn,
+  {{ c.ratio('tp + tn', 'group_rows') }} AS accuracy,
+  precision_at AS {{ sql.quote('precision') }},
+  recall_at AS recall,
+  {{ c.ratio('tn', 'tn + fp') }} AS specificity,
+  f1_at AS f1,
+  ({{ c.ratio('tp', 'positives') }} + {{ c.ratio('tn', 'tn + fp') }}) / 2 AS balanced_accuracy,
+  {{ sql.safe_divide('GREATEST(positives, group_rows - positives)', 'group_rows') }} AS baseline_accuracy,
+  {{ sql.float64('cost' if objective == 'cost' else 'NULL') }} AS cost,
+  met AS target_met,
+  best_reachable,
+{% if mode == 'exact' %}
+  {{ sql.float64('0') }} AS bound,
+{% elif objective == 'recall' %}
+  best_possible - precision_at AS bound,
+{% elif objective == 'precision' %}
+  best_possible - recall_at AS bound,
+{% elif objective == 'f1' %}
+  best_possible - f1_at AS bound,
+{% else %}
+  {{ sql.float64('cost - best_possible') }} AS bound,
+{% endif %}
+  invalid_label_rows,
+  invalid_score_rows
+FROM ranked
+{{ c.invalid_guard(b.invalid_checks, condition='_bqml_rank = 1') }}
+{{ c.order_by() }}
