@@ -19,6 +19,7 @@ _EXPORTS = {
     "diagnose": "evaluation", "evaluate_query": "evaluation", "curve_query": "evaluation",
     "Query": "templates", "render": "templates",
     "Goal": "decisions", "threshold": "decisions", "threshold_query": "decisions",
+    "diagnose_training": "training", "training_query": "training",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -45,3 +46,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .splitting import SplitReport, SplitSpec, assign, materialize, split, split_query, split_report
     from .templates import Query, render
     from .decisions import Goal, threshold, threshold_query
+    from .training import diagnose_training, training_query

@@ -597,6 +597,86 @@ def threshold(source: str, label: str, score: str, target: str | None, cost: str
 
 
 @cli.command()
+@click.argument("source")
+@click.option("--tolerance", default=0.01, show_default=True, type=Number(), metavar="SHARE",
+              help="Steps smaller than this share of a loss's range are noise (for over-fitting, oscillation, improvement).")
+@click.option("--history", "show_history", is_flag=True, help="Print the history per run and iteration instead.")
+@click.option("--plot", default=None, metavar="PATH",
+              help="Also draw loss and eval_loss per iteration, best iteration and over-fitting marked, to a .png, "
+                   ".svg or .pdf file; needs matplotlib (bqml-tools[plot]); never over an existing file without --replace.")
+@click.option("--replace", is_flag=True, help="With --plot: overwrite an existing file.")
+@_apply(run_options)
+def training(source: str, tolerance: float, show_history: bool, plot: str | None, replace: bool,
+             **options: Any) -> None:
+    """Read a training history (ML.TRAINING_INFO's columns): best iteration, over-fitting, oscillation, verdict.
+
+    SOURCE has the columns training_run, iteration, loss, eval_loss, learning_rate (the last three
+    and training_run may be missing), e.g. a table saved from ML.TRAINING_INFO(MODEL ...).
+
+    \b
+    Examples:
+      bqml-tools training history.parquet
+      bqml-tools training history.parquet --plot training.png
+      bqml-tools training my-project.ml.model_training_info --engine bigquery --project my-project
+    """
+    from . import training as reading
+
+    engine_options, _ = _split_options(options)
+    dialect = engine_options["dialect"]
+    if plot is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--plot draws the rows of a run: drop --dialect/--dry-run, or drop --plot")
+    if replace and plot is None:
+        raise BqmlToolsError("--replace goes with --plot PATH")
+    if plot is not None:
+        _check_output(plot, source, replace, option="--plot", suffixes=PLOT_SUFFIXES)
+    if dialect is not None:
+        reader = _schema_reader(source, dialect, engine_options)
+        click.echo(reading.training_query(source, dialect, engine=reader).sql, nl=False)
+        return
+    engine = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(engine, reading.training_query(source, engine.dialect, engine=engine, inline=False))
+        return
+    frame = reading.diagnose_training(engine, source, tolerance=tolerance)
+    if plot is not None:
+        from .plots import training as draw
+
+        _save_figure(draw(frame), plot, replace)
+        click.echo(f"wrote the training plot to {plot}", err=True)
+    fmt = engine_options["fmt"]
+    if show_history:
+        click.echo(format_frame(frame.attrs["history"], fmt))
+        return
+    if fmt != "table":
+        click.echo(format_frame(frame, fmt))
+        return
+    click.echo(format_frame(frame.drop(columns=["reason"]), "table"))
+    click.echo("")
+    for row in frame.to_dict("records"):
+        click.echo(f"run {row['training_run']}: {row['verdict']}: {row['reason']}")
+
+
+def _save_figure(figure: Any, path: str, replace: bool) -> None:
+    """Save a drawn figure as _save_plot does: a temporary file renamed into place when complete."""
+    import secrets
+
+    from .engines import _publish
+
+    folder, name = os.path.split(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1].lower()
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp{suffix}")
+    try:
+        figure.savefig(temporary, format=suffix[1:], bbox_inches="tight")
+        _publish(temporary, path, replace)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+
+
+@cli.command()
 @click.option("--rows", default=200_000, show_default=True, type=Number(whole=True, low=10, high=10_000_000),
               help="Rows in the generated table (10 to 10,000,000).")
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")

@@ -1,8 +1,8 @@
 """Pictures of the toolkit's DataFrames: ROC and PR curves, reliability diagrams, threshold
-sweeps, split reports and the train-vs-validation read-out.
+sweeps, split reports, the train-vs-validation read-out and training histories.
 
 Every function takes the DataFrame that the matching command returns (``curve``, ``split_report``,
-``diagnose``) and returns a ``matplotlib.figure.Figure``; nothing is shown or saved unless you ask
+``diagnose``, ``training``) and returns a ``matplotlib.figure.Figure``; nothing is shown or saved unless you ask
 (``figure.savefig(path)``). Group columns (``--by``) are found by elimination: every column that is
 not one of the command's own output columns; each group gets one line. matplotlib is an optional
 extra: ``pip install "bqml-tools[plot]"``.
@@ -178,6 +178,38 @@ def diagnosis(frame: pd.DataFrame) -> Any:
         axes.annotate(f"{value:.4g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                       ha="center", va="bottom")
     axes.set(ylabel=f"{row['metric']} (lower is better)" if row["metric"] != "accuracy" else "accuracy")
+    return figure
+
+
+def training(frame: pd.DataFrame, history: pd.DataFrame | None = None) -> Any:
+    """Training and validation loss per iteration (``diagnose_training``), one colour per run: the best
+    iteration starred, over-fitting shaded from where it starts, the verdict in the title."""
+    history = frame.attrs.get("history") if history is None else history
+    if history is None:
+        raise BqmlToolsError("training plot needs the history: pass the frame diagnose_training returns, "
+                             "or history=...")
+    _require(history, ["training_run", "iteration", "loss", "eval_loss"], "training")
+    _require(frame, ["training_run", "best_iteration", "overfit_from_iteration", "verdict"], "training")
+    verdicts = sorted(set(frame["verdict"]))
+    figure, axes = _figure(f"Training history: {', '.join(verdicts)}", (6.5, 4.5))
+    many = frame["training_run"].nunique() > 1
+    for row in frame.to_dict("records"):
+        rows = history.loc[history["training_run"] == row["training_run"]].sort_values("iteration")
+        prefix = f"run {row['training_run']} " if many else ""
+        line = axes.plot(rows["iteration"].astype(float), rows["loss"].astype(float), label=f"{prefix}loss")[0]
+        if rows["eval_loss"].notna().any():
+            axes.plot(rows["iteration"].astype(float), rows["eval_loss"].astype(float), linestyle="--",
+                      color=line.get_color(), label=f"{prefix}eval_loss")
+        if pd.notna(row["best_iteration"]):
+            best = rows.loc[rows["iteration"] == row["best_iteration"]]
+            axes.plot(best["iteration"].astype(float), best["eval_loss"].astype(float), marker="*", markersize=14,
+                      linestyle="none", color=line.get_color(), label=f"{prefix}best iteration {row['best_iteration']}")
+        if pd.notna(row["overfit_from_iteration"]):
+            axes.axvspan(float(row["overfit_from_iteration"]), float(rows["iteration"].max()), color=line.get_color(),
+                         alpha=0.1, label=f"{prefix}over-fitting from {row['overfit_from_iteration']}")
+    axes.set(xlabel="iteration", ylabel="loss")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.legend(loc="best", fontsize="small")
     return figure
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
 from bqml_tools.decisions import Goal, threshold_query
+from bqml_tools.training import training_query
 from bqml_tools.templates import DIALECTS, render
 from bqml_tools.identifiers import source
 
@@ -74,6 +75,10 @@ def cases() -> dict[str, object]:
                 for kind in ("roc", "pr", "thresholds", "calibration"):
                     curve_spec = replace(spec, **{option: None for option in curve_unused(kind)})
                     out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, curve_spec, kind, dialect)
+        history = "my-project.ml.training_info" if dialect == "bigquery" else "ml.training_info"
+        out[f"training_history.{dialect}"] = training_query(history, dialect)
+        out[f"training_history_no_run.{dialect}"] = training_query(
+            history, dialect, schema={"iteration": "INT64", "loss": "FLOAT64"})
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
     return out

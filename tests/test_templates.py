@@ -68,7 +68,7 @@ def test_query_reads_the_source_once(name):
     re-evaluates a CTE at every reference)."""
     read = "bigquery" if name.endswith("bigquery") else "duckdb"
     tree = sqlglot.parse_one(CASES[name].sql, read=read)
-    sources = [t for t in tree.find_all(exp.Table) if t.name in ("events", "predictions")]
+    sources = [t for t in tree.find_all(exp.Table) if t.name in ("events", "predictions", "training_info")]
     assert len(sources) == 1
     ctes = {c.alias for c in tree.find_all(exp.CTE)}
     references = [t.name for t in tree.find_all(exp.Table) if t.name in ctes]
