@@ -168,6 +168,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     per group, with every binary metric at it. ``frame.attrs['warnings']`` lists warnings."""
     goal = goal_of(goal, cost)
     src = _src(source)
+    binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
     frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
     counts = {c: int(frame[c].fillna(0).sum()) for c in _COUNTS}
     valid = int(frame["rows"].fillna(0).sum())
@@ -180,6 +181,10 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
             raise BqmlToolsError(f"no positive row{where}: {goal} needs positives in {spec.label}")
         if not bool(frame.at[i, "target_met"]):
             best = float(frame.at[i, "best_reachable"])
+            if binned and pd.notna(frame.at[i, "bound"]):  # some bin's best case reaches the target
+                raise BqmlToolsError(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
+                                     f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
+                                     "--search exact or raise --bins-per-logit")
             raise BqmlToolsError(f"{goal} is not reachable{where}: the best {goal.objective} is {best:.6g}; "
                                  f"lower the target")
         if goal.objective == "cost":

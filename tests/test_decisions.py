@@ -124,6 +124,17 @@ def test_unreachable_target_says_the_best_reachable_value(engine):
         threshold(engine, table, spec, "precision>=1")
 
 
+def test_a_target_reachable_only_inside_a_bin_says_so(engine):
+    # one bin per logit unit: 0.6 and 0.65 share bin 0, whose lowest score gives precision 1/2
+    table = load(engine, "ds.thr_inside", pd.DataFrame({"label": [0, 1, 0], "p": [0.6, 0.65, 0.1]}))
+    exact = threshold(engine, table, EvalSpec(task="binary", label="label", score="p", auc="exact"), "precision>=1")
+    assert exact.loc[0, "threshold"] == 0.65
+    binned = EvalSpec(task="binary", label="label", score="p", auc="binned", bins_per_logit=1)
+    with pytest.raises(BqmlToolsError, match=r"precision>=1 is not reached at any bin edge \(the best precision there "
+                                             r"is 0.5\), but a threshold inside a bin may reach it: use --search exact"):
+        threshold(engine, table, binned, "precision>=1")
+
+
 def test_no_positives_and_free_negatives(engine):
     frame = pd.DataFrame({"label": [0, 0, 0, 1], "p": [0.1, 0.2, 0.9, 0.3], "g": ["a", "a", "a", "b"]})
     table = load(engine, "ds.thr_small", frame)
@@ -336,3 +347,62 @@ def test_cli_threshold_errors_are_one_line(capsys, preds_file, args, error):
     frame.to_parquet(preds_file)
     code, out, err = run(capsys, "threshold", preds_file, "--label", "label", "--score", "p", *args)
     assert code == 2 and out == "" and err.startswith("Error: ") and error in err and len(err.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- property: any small table, every goal
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DUCK = None
+
+
+def _duck():
+    global _DUCK
+    if _DUCK is None:
+        from bqml_tools.engines import DuckDBEngine
+
+        _DUCK = DuckDBEngine()
+    return _DUCK
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.0, 1e-300, 0.1, 0.25, 0.5, 0.5000000000000001,
+                                                                   0.6, 0.65, 0.75, 0.9, 1 - 1e-16, 1.0])),
+                     min_size=1, max_size=25),
+       goal=st.sampled_from(GOALS + [Goal("precision", target=1.0), Goal("cost", fp_cost=0.0, fn_cost=1.0)]),
+       mode=st.sampled_from(["exact", "binned"]), bins=st.sampled_from([1, 3, 10_000]))
+def test_any_table_agrees_with_the_brute_force(rows, goal, mode, bins):
+    """Exact mode returns the brute force's threshold; both modes return exact metrics at their
+    threshold, and refuse exactly when the brute force finds no positives or an unmet target."""
+    frame = pd.DataFrame(rows, columns=["label", "p"])
+    y, s = frame["label"].to_numpy(), frame["p"].to_numpy()
+    spec = EvalSpec(task="binary", label="label", score="p", auc=mode, bins_per_logit=bins if mode == "binned" else None)
+    no_positives = goal.objective != "cost" and y.sum() == 0
+    t, met, best = brute_force(y, s, goal) if not no_positives else (math.nan, False, math.nan)
+    if no_positives or not met:
+        with pytest.raises(BqmlToolsError, match="no positive row" if no_positives else "is not reachable"):
+            threshold(_duck(), frame, spec, goal)
+        return
+    try:
+        row = threshold(_duck(), frame, spec, goal).iloc[0]
+    except BqmlToolsError as error:  # with bins, a target reachable inside a bin only, and said so
+        assert mode == "binned" and "is not reached at any bin edge" in str(error), error
+        return
+    if mode == "exact":
+        assert row["threshold"] == t and row["bound"] == 0
+    for name, value in at(y, s, row["threshold"]).items():
+        assert close(row[name], value), name
+    if mode == "exact":
+        assert close(row["best_reachable"], best)
+    else:  # the best over bin edges
+        assert row["best_reachable"] >= best - 1e-12 if goal.objective == "cost" else row["best_reachable"] <= best + 1e-12
+    exact, slack = at(y, s, t), row["bound"] + 1e-12
+    if goal.objective == "recall":
+        assert row["threshold"] <= t <= row["threshold_upper"] and exact["precision"] <= row["precision"] + slack
+    elif goal.objective == "precision":
+        assert row["threshold"] >= t and exact["recall"] <= row["recall"] + slack
+    elif goal.objective == "f1":
+        assert row["f1"] <= best + 1e-12 and best <= row["f1"] + slack
+    else:
+        assert row["cost"] - slack <= best <= row["cost"] + 1e-12
