@@ -36,10 +36,10 @@ class Engine(Protocol):
 
 
 # Settings of the connections bqml_tools opens. memory_limit (DuckDB's own default is 80% of RAM): exact
-# AUC sorts every row, and DuckDB spills past the limit instead of growing (10M rows: ~0.75 GiB peak RSS
-# instead of 1.2 GiB, 100M rows ~0.75 GiB; see BENCHMARKS.md); raise it with SET memory_limit. No
+# AUC sorts every row, and DuckDB spills past the limit instead of growing (evaluate's peak RSS: 10M rows
+# ~0.7 GiB instead of 1.5 GiB, 100M rows ~0.85 GiB; see BENCHMARKS.md); raise it with SET memory_limit. No
 # progress bar: DuckDB's Python client draws it on stdout, into the table or CSV a command prints.
-DUCKDB_CONFIG = {"memory_limit": "700MB"}
+DUCKDB_CONFIG = {"memory_limit": "500MB"}
 
 
 def connect_duckdb(database: str = ":memory:", **kwargs: Any) -> Any:
@@ -49,7 +49,12 @@ def connect_duckdb(database: str = ":memory:", **kwargs: Any) -> Any:
 
     config = {**DUCKDB_CONFIG, **(kwargs.pop("config", None) or {})}
     connection = duckdb.connect(database, config=config, **kwargs)
-    connection.execute("SET enable_progress_bar = false")  # a session setting, refused in config
+    try:
+        connection.execute("SET enable_progress_bar = false")  # a session setting, refused in config
+    except duckdb.Error:
+        # In Jupyter without ipywidgets DuckDB refuses every progress-bar setting ("required package
+        # 'ipywidgets' is missing"); it prints no bar into the notebook's output there anyway.
+        pass
     return register_duckdb(connection)
 
 
