@@ -13,6 +13,8 @@ diagnosis below runs on that small result. Per run:
   the training ``loss`` still falls by more than ``tolerance`` of its range over those iterations.
 - ``oscillating``: the loss changes direction at least ``OSCILLATION_CHANGES`` times between steps
   larger than ``tolerance`` of its range: the learning rate is too high (the suggestion is half).
+- ``gap``: ``(final_eval_loss - final_loss) / |final_eval_loss|``; a converged run whose gap
+  exceeds ``GAP`` (10%) is said to fit train better than it generalises.
 - ``verdict``, in this order: ``too short`` (fewer than ``MIN_ITERATIONS`` iterations),
   ``oscillating``, ``over-fitting``, ``still improving`` (the last step still improves the
   validation loss, or the training loss without validation, by more than ``tolerance`` of its
@@ -37,7 +39,8 @@ REQUIRED = ("iteration", "loss")
 DEFAULT_TOLERANCE = 0.01
 MIN_ITERATIONS = 3
 OSCILLATION_CHANGES = 3
-SUMMARY_COLUMNS = ("training_run", "iterations", "final_loss", "final_eval_loss", "best_iteration", "best_eval_loss",
+GAP = 0.1
+SUMMARY_COLUMNS = ("training_run", "iterations", "final_loss", "final_eval_loss", "gap", "best_iteration", "best_eval_loss",
                    "overfit_from_iteration", "loss_direction_changes", "oscillating", "learning_rate",
                    "suggested_learning_rate", "verdict", "reason")
 
@@ -129,6 +132,7 @@ def _one_run(run: Any, rows: pd.DataFrame, tolerance: float) -> dict[str, Any]:
     learning_rate = float(rate.iloc[-1]) if len(rate) else math.nan
     out: dict[str, Any] = {"training_run": run, "iterations": len(iterations), "final_loss": losses[-1],
                            "final_eval_loss": float(evals_raw.iloc[-1]) if pd.notna(evals_raw.iloc[-1]) else math.nan,
+                           "gap": math.nan,
                            "best_iteration": None, "best_eval_loss": math.nan, "overfit_from_iteration": None,
                            "loss_direction_changes": 0, "oscillating": False, "learning_rate": learning_rate,
                            "suggested_learning_rate": math.nan}
@@ -139,6 +143,8 @@ def _one_run(run: Any, rows: pd.DataFrame, tolerance: float) -> dict[str, Any]:
         evals = [float(v) for v in evals_raw]
         best = min(range(len(evals)), key=lambda i: (evals[i], i))
         out.update(best_iteration=iterations[best], best_eval_loss=evals[best])
+        if evals[-1] != 0:  # how far validation sits above training at the end, as a share of it
+            out["gap"] = (evals[-1] - losses[-1]) / abs(evals[-1])
     if len(iterations) < MIN_ITERATIONS:
         out.update(verdict="too short", reason=f"{len(iterations)} iteration(s): at least {MIN_ITERATIONS} are needed "
                                                 "to see a trend")
@@ -167,11 +173,16 @@ def _one_run(run: Any, rows: pd.DataFrame, tolerance: float) -> dict[str, Any]:
                    reason=f"{name} still falls at the last iteration ({tracked[-2]:.4g} to {tracked[-1]:.4g}, more "
                           f"than {tolerance:.0%} of its range): train for more iterations{no_eval}")
     else:
+        gap = out["gap"]
+        reading = ("" if math.isnan(gap) else
+                   f": train and validation agree (eval_loss {gap:.0%} above loss)" if gap <= GAP else
+                   f", but eval_loss is {gap:.0%} above the training loss (more than {GAP:.0%}): the model fits "
+                   "train better than it generalises; regularise or get more data")
         out.update(verdict="converged",
                    reason=f"{name} levels off at {tracked[-1]:.4g}"
-                          + (f" (lowest {out['best_eval_loss']:.4g} at iteration {out['best_iteration']}); "
+                          + (f" (lowest {out['best_eval_loss']:.4g} at iteration {out['best_iteration']}), "
                              f"training loss {losses[-1]:.4g}" if has_eval else "")
-                          + no_eval)
+                          + reading + no_eval)
     return out
 
 

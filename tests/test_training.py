@@ -49,6 +49,8 @@ def test_hand_made_histories(engine):
     assert list(got.index) == [0, 1, 2, 3, 4]
     assert got.loc[0, "verdict"] == "converged" and got.loc[0, "best_iteration"] == 20
     assert pd.isna(got.loc[0, "overfit_from_iteration"]) and not got.loc[0, "oscillating"]
+    assert got.loc[0, "gap"] == pytest.approx(0.1 / (0.1 + 1 / 400))  # eval_loss 0.1025, loss 0.0025
+    assert "eval_loss is 98% above the training loss (more than 10%): the model fits train better" in got.loc[0, "reason"]
     over = got.loc[1]
     assert over["verdict"] == "over-fitting" and over["best_iteration"] == 8 and over["best_eval_loss"] == 0.5
     # eval_loss stays within 1% of its range (0.288) above 0.5 up to iteration 9 (0.502): over-fitting from 10
@@ -109,6 +111,10 @@ def test_random_histories_match_the_brute_force(seed):
     tolerance = float(rng.choice([0.0, 0.01, 0.2]))
     got = diagnose_history(data, tolerance).iloc[0]
     want = brute_force(data, tolerance)
+    if not np.isnan(ev[-1]) and ev[-1] != 0:
+        assert got["gap"] == pytest.approx((ev[-1] - loss[-1]) / abs(ev[-1]))
+    else:
+        assert math.isnan(got["gap"])
     assert (None if pd.isna(got["best_iteration"]) else got["best_iteration"]) == want["best_iteration"]
     if n >= 3:
         assert got["loss_direction_changes"] == want["changes"]
@@ -117,6 +123,13 @@ def test_random_histories_match_the_brute_force(seed):
         assert got["oscillating"] == (want["changes"] >= 3)
     else:
         assert got["verdict"] == "too short"
+
+
+def test_a_converged_run_whose_losses_agree():
+    got = diagnose_history(frame(0, 1 / IT ** 2, 1.05 / IT ** 2)).iloc[0]
+    assert got["verdict"] == "converged" and got["gap"] == pytest.approx(0.05 / 1.05)
+    assert got["reason"] == ("eval_loss levels off at 0.002625 (lowest 0.002625 at iteration 20), training loss "
+                             "0.0025: train and validation agree (eval_loss 5% above loss)")
 
 
 def test_missing_optional_columns_mean_one_run_no_validation_no_rate(engine):
