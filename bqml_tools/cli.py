@@ -540,7 +540,8 @@ def _emit_verdict(frame: Any) -> None:
 @click.option("--label", required=True, metavar="COLUMN", help="The true label column (0/1, BOOL, or any with --positive).")
 @click.option("--score", required=True, metavar="COLUMN", help="Predicted probability of the positive class.")
 @click.option("--target", default=None, metavar="GOAL",
-              help="recall>=X (the highest threshold that reaches it), precision>=X (the lowest), or f1 (the best).")
+              help="'recall>=X' (the highest threshold that reaches it), 'precision>=X' (the lowest), or f1 "
+                   "(the best); quote it: the shell reads > as a redirection.")
 @click.option("--cost", default=None, metavar="fp=A,fn=B",
               help="The threshold of the least total cost A * false positives + B * false negatives.")
 @click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one threshold per group.")
@@ -563,10 +564,10 @@ def threshold(source: str, label: str, score: str, target: str | None, cost: str
 
     \b
     Examples:
-      bqml-tools threshold preds.parquet --label label --score p --target recall>=0.95
+      bqml-tools threshold preds.parquet --label label --score p --target 'recall>=0.95'
       bqml-tools threshold preds.parquet --label label --score p --target f1 --by split
       bqml-tools threshold preds.parquet --label label --score p --cost fp=1,fn=20
-      bqml-tools threshold my-project.ml.preds --label label --score p --target precision>=0.9 --dialect bigquery
+      bqml-tools threshold my-project.ml.preds --label label --score p --target 'precision>=0.9' --dialect bigquery
     """
     from . import decisions
     from .evaluation import EvalSpec
@@ -610,8 +611,8 @@ def training(source: str, tolerance: float, show_history: bool, plot: str | None
              **options: Any) -> None:
     """Read a training history (ML.TRAINING_INFO's columns): best iteration, over-fitting, oscillation, verdict.
 
-    SOURCE has the columns training_run, iteration, loss, eval_loss, learning_rate (the last three
-    and training_run may be missing), e.g. a table saved from ML.TRAINING_INFO(MODEL ...).
+    SOURCE has the columns training_run, iteration, loss, eval_loss, learning_rate (training_run,
+    eval_loss and learning_rate may be missing), e.g. a table saved from ML.TRAINING_INFO(MODEL ...).
 
     \b
     Examples:
