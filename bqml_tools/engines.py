@@ -48,6 +48,13 @@ def connect_duckdb(database: str = ":memory:", **kwargs: Any) -> Any:
     import duckdb
 
     config = {**DUCKDB_CONFIG, **(kwargs.pop("config", None) or {})}
+    if database == "" or database.startswith(":memory:"):
+        # past memory_limit an in-memory database spills to ".tmp" in the working directory (a user's
+        # project, or read-only: then the query fails); a private folder under the system's temporary
+        # directory instead, which DuckDB creates only when it spills and removes when the connection closes
+        import tempfile
+
+        config.setdefault("temp_directory", os.path.join(tempfile.gettempdir(), f"bqml-tools-duckdb-{secrets.token_hex(8)}"))
     connection = duckdb.connect(database, config=config, **kwargs)
     try:
         connection.execute("SET enable_progress_bar = false")  # a session setting, refused in config
