@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import time
 import warnings
 from typing import Any, Mapping
 
@@ -86,16 +87,20 @@ def _job_label(template: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "_", template.lower().removesuffix(".sql"))[:63]
 
 
-def unreachable(error: BaseException, endpoint: str, deadline: float) -> EngineUnavailable:
-    """A connection failure as one line naming the endpoint."""
+def unreachable(error: BaseException, endpoint: str, deadline: float,
+                elapsed: float | None = None) -> EngineUnavailable:
+    """A connection failure as one line naming the endpoint, and how long it was tried (``elapsed``,
+    measured; the retries may stop before ``deadline`` when the next wait would pass it)."""
     from google.api_core import exceptions as gax
 
     cause = error.cause if isinstance(error, gax.RetryError) and error.cause is not None else error
     errno = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(cause))
     first = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else ""
     reason = errno.group(1).strip() if errno else first or type(cause).__name__
-    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); gave up after retrying "
-                             f"for {deadline:g} s: check --api-endpoint, the network or the proxy settings")
+    tried = (f"gave up after retrying for up to {deadline:g} s" if elapsed is None else
+             f"gave up after retrying for {elapsed:.1f} s (the limit is {deadline:g} s)")
+    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
+                             "--api-endpoint, the network or the proxy settings")
 
 
 def translate(error: Exception, query: Query | None = None, job: Any = None) -> QueryError:
@@ -176,12 +181,14 @@ class BigQueryEngine:
         connection = getattr(client, "_connection", None)
         self.endpoint = getattr(connection, "API_BASE_URL", None) or "https://bigquery.googleapis.com"
 
-    def _failure(self, error: Exception, query: Query, job: Any = None) -> Exception:
-        """The toolkit's one-line error for anything the client raised."""
+    def _failure(self, error: Exception, query: Query, job: Any = None, started: float | None = None) -> Exception:
+        """The toolkit's one-line error for anything the client raised (``started``: time.monotonic() when
+        the failed call began)."""
         import concurrent.futures
 
         if connection_failure(error):
-            return unreachable(error, self.endpoint, self.retry_deadline)
+            elapsed = None if started is None else time.monotonic() - started
+            return unreachable(error, self.endpoint, self.retry_deadline, elapsed)
         if isinstance(error, concurrent.futures.TimeoutError):
             job_id = getattr(job, "job_id", None)
             return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
@@ -207,6 +214,7 @@ class BigQueryEngine:
             raise QueryError(f"query {query.template} was rendered for {query.dialect}, not bigquery")
         from google.auth import exceptions as auth
 
+        started = time.monotonic()
         try:
             # job_retry=None here: the client would otherwise wrap jobs.insert in its own 10-minute retry
             # that also retries an unreachable endpoint; failed jobs are restarted in result() instead.
@@ -214,17 +222,18 @@ class BigQueryEngine:
                                      retry=self.retry, timeout=self.retry_deadline, job_retry=None)
         except auth.GoogleAuthError as error:
             if connection_failure(error):
-                raise self._failure(error, query) from error
+                raise self._failure(error, query, started=started) from error
             raise PermissionDenied(f"BigQuery authentication failed for query {query.template}: {error}") from error
         except self.errors as error:
-            raise self._failure(error, query) from error
+            raise self._failure(error, query, started=started) from error
 
     def _result(self, job: Any, query: Query) -> Any:
         """Wait for the job (at most ``timeout``), restarting it after transient job failures."""
+        started = time.monotonic()
         try:
             return job.result(timeout=self.timeout, retry=self.retry, job_retry=self.job_retry)
         except self.errors as error:
-            raise self._failure(error, query, job) from error
+            raise self._failure(error, query, job, started) from error
 
     def run(self, query: Query) -> pd.DataFrame:
         """Run and download: ``result()`` first, so a failed job raises rather than returning nothing."""

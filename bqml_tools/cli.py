@@ -32,6 +32,23 @@ def _key_types(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+class Typed(float):
+    """A number as the user typed it: ``repr`` (what error messages quote, ``{value!r}``) gives the text
+    (``-1``, ``50%``), while ``str``, formatting, arithmetic and query parameters see the plain float."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> Typed:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = float.__repr__
+
+
 class Number(click.ParamType):
     """Every numeric option: ``0.5``, ``1/3`` or ``50%``, read by the parser of ``--fractions``
     (bqml_tools.plan.parse_fraction: exact, at most 30 significant digits and exponents within +-30,
@@ -60,7 +77,7 @@ class Number(click.ParamType):
             raise BqmlToolsError(f"{str(error).split(':')[0]}: write {example}") from None
         if self.whole and exact.denominator != 1:
             raise BqmlToolsError(f"{option} {value!r} is not a whole number: write {example}")
-        number = int(exact) if self.whole else float(exact)
+        number = int(exact) if self.whole else Typed(float(exact), text)
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
             raise BqmlToolsError(f"{option} {value!r} is out of range: write a whole number from {self.low:,} "
                                  f"to {self.high:,}")
@@ -101,6 +118,19 @@ class StrictCommand(click.Command):
 
         parser.parse_args = parse_once
         return parser
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _refuse_file_on_bigquery(ctx.params)
+        return super().invoke(ctx)
+
+
+def _refuse_file_on_bigquery(params: dict[str, Any]) -> None:
+    """A file SOURCE with --engine bigquery: refused before a BigQuery client (and its credentials) is made."""
+    source = params.get("source")
+    if params.get("engine_name") == "bigquery" and isinstance(source, str) and \
+            os.path.splitext(source)[1].lower() in (".csv", ".parquet", ".pq", ".tsv"):
+        raise BqmlToolsError(f"SOURCE {source} is a file, which only DuckDB reads: drop --engine bigquery, or load "
+                             "the file into a BigQuery table and give its name (project.dataset.table)")
 
 
 class StrictGroup(click.Group):
@@ -145,6 +175,10 @@ def _endpoint(ctx: Any, param: Any, value: str | None) -> str | None:
                                  ctx=ctx, param=param)
     return value
 
+
+FORMAT_HELP = ("How to print the result on stdout: an aligned table, JSON or CSV (a file written with "
+               "--output or --plot takes its format from its suffix).")
+PRINT_HELP = "How to print the result: an aligned table, JSON or CSV."
 
 split_options = [
     click.option("--key", "keys", multiple=True, required=True, metavar="COLUMN",
@@ -194,7 +228,7 @@ def _readable(source: str, database: str) -> bool:
 @cli.command()
 @click.argument("values", nargs=-1, required=True)
 @click.option("--hex", "from_hex", is_flag=True, help="VALUES are hex-encoded BYTES, not text.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=PRINT_HELP)
 def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
     """Print BigQuery's FARM_FINGERPRINT of each VALUE (signed INT64).
 
@@ -222,7 +256,7 @@ def fingerprint(values: tuple[str, ...], from_hex: bool, fmt: str) -> None:
 @cli.command("which-split")
 @click.argument("values", nargs=-1, required=True)
 @_apply(split_options)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=PRINT_HELP)
 def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, salt: str | None,
                 sample: str | None, buckets: int | None, fmt: str) -> None:
     """Which split each key VALUE falls in, without reading any table.
@@ -240,6 +274,12 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
     spec = splitting.SplitSpec(key=keys, fractions=fractions, salt=salt, sample=sample,
                                buckets=buckets)
     parsed = [v if len(keys) == 1 else v.split(",") for v in values]
+    for value, parts in zip(values, parsed):
+        if len(keys) > 1 and len(parts) != len(keys):
+            raise BqmlToolsError(
+                f"key value {value!r} has {len(parts)} part(s) but --key names {len(keys)} columns "
+                f"({', '.join(keys)}): separate the parts of one VALUE with commas, e.g. "
+                f"{','.join([parts[0]] + [f'<{k}>' for k in keys[1:]])}")
     click.echo(format_frame(splitting.assign(parsed, spec), fmt))
 
 
@@ -286,7 +326,7 @@ run_options = [
                       "an unreachable endpoint fails after at most 60 s."),
     click.option("--dry-run", is_flag=True, help="Validate the query and report the bytes it would process."),
     click.option("--progress/--no-progress", default=None, help="BigQuery: progress bar while downloading."),
-    click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+    click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=FORMAT_HELP),
 ]
 
 
@@ -464,8 +504,44 @@ def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, repla
     frame = evaluation.curve(engine, source, spec, kind, steps=steps, bins=bins)
     if plot is not None:
         _save_plot(kind, natural_order(frame, list(spec.by)), plot, replace)
-        click.echo(f"wrote the {kind} plot to {plot}", err=True)
+        click.echo(f"wrote the {kind} plot to {plot}: {_points(frame, list(spec.by))}", err=True)
+        if not _given(click.get_current_context(), "fmt"):  # the points too only when --format asks for them
+            for warning in frame.attrs.get("warnings", []):
+                click.echo(f"warning: {warning}", err=True)
+            return
     _emit(frame, engine_options["fmt"], groups=spec.by)
+
+
+def _hide(command: click.Command, *options: str) -> None:
+    """Leave out of ``command --help`` the options it always refuses; given, they are still refused with a
+    line saying why, rather than click's bare "no such option"."""
+    hidden = [p for p in command.params if isinstance(p, click.Option) and p.opts[0] in options]
+    assert len(hidden) == len(options), options
+    for param in hidden:
+        param.hidden = True
+
+
+_hide(curve, "--prediction", "--probs", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (or by its environment variable)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+
+
+def _points(frame: Any, groups: list[str]) -> str:
+    """``1,234 points``, and per group ``(train 1,000, valid 234)`` when there are groups."""
+    total = f"{len(frame):,} point{'s' if len(frame) != 1 else ''}"
+    if not groups or frame.empty:
+        return total
+    import pandas as pd
+
+    counts = natural_order(frame.groupby(groups, dropna=False, sort=False).size().reset_index(name="n"), groups)
+    parts = [f"{' '.join('NULL' if pd.isna(v) else str(v) for v in row[:-1])} {row[-1]:,}"
+             for row in counts.itertuples(index=False)]
+    return f"{total} ({', '.join(parts)})"
 
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -525,6 +601,11 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
                                 train=train, valid=valid,
                                 thresholds=evaluation.Thresholds(underfit_skill, overfit_gap))
     _emit(frame, engine_options["fmt"]) if engine_options["fmt"] != "table" else _emit_verdict(frame)
+
+
+# diagnose groups by the split column and compares errors, so it never uses these (its spec refuses them)
+_hide(diagnose, "--by", "--threshold", "--probs", "--top-k", "--auc", "--bins-per-logit", "--zero-division",
+      "--dialect", "--dry-run")
 
 
 def _emit_verdict(frame: Any) -> None:
@@ -683,7 +764,8 @@ def _save_figure(figure: Any, path: str, replace: bool) -> None:
 @click.option("--save", default=None, metavar="PATH", help="Also write the generated table to a .parquet or .csv file.")
 @click.option("--predictions", "predictions_path", default=None, metavar="PATH",
               help="Also write predictions of models fitted on the table's train split (80/10/10 by user): "
-                   "columns split, label, p, y, y_hat, plan, predicted_plan, plan_probs.")
+                   "columns user_id, day, split, label, p, predicted_label_probs, y, y_hat, plan, predicted_plan, "
+                   "plan_probs.")
 def demo(rows: int, save: str | None, predictions_path: str | None) -> None:
     """Make an events table in DuckDB, print the BigQuery split SQL, run it locally.
 
@@ -777,6 +859,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         null_keys=null_keys, stratify=stratify, split_column=split_column,
         key_types=_key_types(key_types),
     )
+    splitting.check_only_split(spec, only_split)
     if (view or per_split) and destination is None:
         raise BqmlToolsError("--view and --per-split go with --destination TABLE")
     if replace and destination is None and output is None:
@@ -826,19 +909,21 @@ def _run_split(runner: Any, source: str, spec: Any, only_split: str | None, stra
         return
     if destination is not None:
         report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
-                                       replace=replace)
+                                       replace=replace, refuse_empty=True)
         click.echo(f"stored the split in {destination}{'_<split>' if per_split else ''} "
                    f"({'views' if view else 'tables'})", err=True)
     else:
-        report = splitting.split_report(runner, source, spec)
+        report = splitting.split_report(runner, source, spec, only_split=only_split, refuse_empty=True)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output is not None:
         query = splitting.split_query(source, spec, runner.dialect, engine=runner,
                                       only_split=only_split, inline=False)
         runner.export(query, output, replace=replace)
-        click.echo(f"wrote {report.table['rows'].sum() if only_split is None else 'the ' + only_split + ' rows'}"
-                   f" to {output}", err=True)
+        rows = report.table["rows"] if only_split is None else report.table.loc[report.table["split"] == only_split,
+                                                                                 "rows"]
+        click.echo(f"wrote {int(rows.sum()):,} rows{'' if only_split is None else ' of split ' + only_split} "
+                   f"to {output}", err=True)
     fmt = engine_options["fmt"]
     table = natural_order(report.table, ["split"])
     click.echo(format_frame(table, fmt))
@@ -924,6 +1009,11 @@ def _refuse_undecodable(args: Sequence[str]) -> None:
             ) from None
 
 
+def _one_line(message: str) -> str:
+    """Every error is one line: click words some on several (``Choose from:\\n\\tregression,...``)."""
+    return re.sub(r"\s*\n\s*", " ", message.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: clean one-line errors, exit status 2."""
     args = list(argv) if argv is not None else sys.argv[1:]
@@ -931,17 +1021,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         _refuse_undecodable(args)
         cli.main(args=args, prog_name="bqml-tools", standalone_mode=False)
     except BqmlToolsError as error:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {_one_line(str(error))}", err=True)
         sys.exit(2)
     except OSError as error:  # the file system refused (permissions, disk full...): one line, not a traceback
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {_one_line(str(error))}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as error:
         hint = error.ctx.command_path + " --help" if getattr(error, "ctx", None) else "bqml-tools --help"
-        click.echo(f"Error: {error.format_message()} (see {hint})", err=True)
+        click.echo(f"Error: {_one_line(error.format_message())} (see {hint})", err=True)
         sys.exit(error.exit_code)
 
 

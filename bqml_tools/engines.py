@@ -77,6 +77,7 @@ class DuckDBEngine:
 
     def __init__(self, connection: Any = None, *, database: str = ":memory:", read_only: bool = False) -> None:
         """``read_only=True`` opens an existing database file without ever creating or changing it."""
+        self.database = database if connection is None or database != ":memory:" else None  # for messages
         if connection is None:
             connection = open_duckdb(database, read_only=read_only)
         else:

@@ -106,7 +106,8 @@ class EvalSpec:
                 identifiers.column(getattr(self, role), f"{role} column")
         for column in self.by:
             identifiers.column(column, "group (--by) column")
-        identifiers.refuse_reserved(self.columns, "the evaluation")
+        roles = ("label", "prediction", "score", "probs")
+        identifiers.refuse_reserved_options([(_flag(r), getattr(self, r)) for r in roles] + [("--by", c) for c in self.by])
         lowered = [c.lower() for c in self.by]
         if len(set(lowered)) != len(lowered):
             raise BqmlToolsError(f"--by columns repeat (names are case-insensitive): {', '.join(self.by)}")

@@ -56,13 +56,40 @@ def column(name: str, role: str = "column") -> str:
 
 
 def refuse_reserved(columns: Iterable[str], where: str = "the source") -> None:
-    """Raise InvalidIdentifier when a column name starts with the reserved prefix ``_bqml_``."""
+    """Raise InvalidIdentifier when a column of ``where`` (a source's schema) starts with the reserved
+    prefix ``_bqml_``."""
     clashing = [c for c in columns if c.lower().startswith(RESERVED_PREFIX)]
     if clashing:
+        one = len(clashing) == 1
         raise InvalidIdentifier(
-            f"{where} has column(s) {', '.join(map(repr, clashing))}: names starting with "
-            f"{RESERVED_PREFIX!r} are reserved for bqml_tools' working columns; rename them in a view first"
+            f"{where} has {'a column' if one else 'columns'} {', '.join(map(repr, clashing))}: names starting "
+            f"with {RESERVED_PREFIX!r} are reserved for bqml_tools' working columns; rename "
+            f"{'it' if one else 'them'} in a view first (e.g. SELECT {clashing[0]} AS "
+            f"{_unreserved(clashing[0])}, ...)"
         )
+
+
+def refuse_reserved_options(named: Iterable[tuple[str, str | None]], outputs: Iterable[str] = ()) -> None:
+    """Raise InvalidIdentifier when an option's column name starts with the reserved prefix ``_bqml_``.
+
+    ``named``: (option, column name) pairs, e.g. ("--key", "user_id"); ``outputs``: the options that
+    name a column bqml_tools adds (e.g. --split-column), which only need another name.
+    """
+    for option, name in named:
+        if name is None or not name.lower().startswith(RESERVED_PREFIX):
+            continue
+        if option in set(outputs):
+            fix = f"pass {option} with another name, e.g. {option} {_unreserved(name)}"
+        else:
+            fix = (f"no source column may have such a name either: rename it in a view (SELECT {name} AS "
+                   f"{_unreserved(name)}, ...) and pass {option} {_unreserved(name)}")
+        raise InvalidIdentifier(f"{option} {name!r}: names starting with {RESERVED_PREFIX!r} are reserved for "
+                                f"bqml_tools' working columns; {fix}")
+
+
+def _unreserved(name: str) -> str:
+    """``name`` without the reserved prefix, as a suggestion (``_bqml_bucket`` -> ``bucket``)."""
+    return name[len(RESERVED_PREFIX):] or "column"
 
 
 def same_name(a: str, b: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
@@ -12,7 +13,7 @@ import pandas as pd
 
 from . import identifiers
 from .engines import Engine
-from .errors import InvalidSplitSpec, NullKeys, UnknownColumn
+from .errors import BqmlToolsError, InvalidSplitSpec, NullKeys, TableNotFound, UnknownColumn, UnsupportedKeyType
 from .fingerprint import farm_fingerprint
 from .keys import KeyColumn, key_string, kind_of, salt_component
 from .plan import _SPLIT_NAME, BucketPlan, plan_buckets
@@ -61,7 +62,9 @@ class SplitSpec:
             identifiers.column(self.stratify, "stratify column")
         identifiers.column(self.split_column, "split column")
         named = list(self.key) + ([self.stratify] if self.stratify is not None else []) + [self.split_column]
-        identifiers.refuse_reserved(named, "the split options")
+        identifiers.refuse_reserved_options(
+            [("--key", c) for c in self.key] + [("--stratify", self.stratify), ("--split-column", self.split_column)],
+            outputs=["--split-column"])
         for column in named[:-1]:
             if identifiers.same_name(column, self.split_column):
                 raise InvalidSplitSpec(
@@ -136,12 +139,34 @@ def _key_columns(spec: SplitSpec, schema: Mapping[str, str] | None, schema_diale
                 raise UnknownColumn(
                     f"column {name!r} is not in the source; it has: {', '.join(schema) or '(no columns)'}"
                 )
-            out.append(KeyColumn(name, kind_of(schema[name], schema_dialect, name)))
+            stratum = name == spec.stratify and name not in spec.key
+            kind = _stratum_kind(name, schema[name], schema_dialect) if stratum else \
+                kind_of(schema[name], schema_dialect, name)
+            out.append(KeyColumn(name, kind))
         elif name in spec.key_types:
             out.append(KeyColumn(name, kind_of(spec.key_types[name], dialect, name)))
         else:
             out.append(KeyColumn(name, None))
     return out
+
+
+_FLOAT_TYPE = ("FLOAT", "DOUBLE", "REAL")
+
+
+def _stratum_kind(name: str, engine_type: str, dialect: str) -> str:
+    """The label's kind for --stratify: its text must be the same on both engines, as a key's is."""
+    fix = (f"stratify on an INT64, BOOL or STRING label: cast it in a view (SELECT * REPLACE (CAST({name} AS "
+           f"INT64) AS {name}) ...)")
+    if engine_type.strip().upper().startswith(_FLOAT_TYPE):
+        raise UnsupportedKeyType(
+            f"stratify column {name!r} is {engine_type}: a float's text differs between BigQuery and DuckDB, so "
+            f"the strata would not match; {fix}, after dropping or filling NaN labels if that is why it is a float"
+        )
+    try:
+        return kind_of(engine_type, dialect, name)
+    except UnsupportedKeyType:
+        raise UnsupportedKeyType(f"stratify column {name!r} has type {engine_type}, which has no text shared by "
+                                 f"BigQuery and DuckDB; {fix}") from None
 
 
 def _checked(source: str | identifiers.Source, spec: SplitSpec, engine: Engine | None = None,
@@ -155,9 +180,60 @@ def _checked(source: str | identifiers.Source, spec: SplitSpec, engine: Engine |
 
 
 def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
-    """Column -> engine type of ``source``, from a dry run (reads no data)."""
+    """Column -> engine type of ``source``, from a dry run (reads no data).
+
+    Every command reads its source's schema here first, so a missing or empty file and a missing table
+    are one line naming them (the engine's own words stay in the exception's ``__cause__``).
+    """
+    if engine.dialect == "duckdb":
+        _check_file(source)
     query = render("select_all.sql", engine.dialect, src=source)
-    return engine.dry_run(query).schema
+    try:
+        return engine.dry_run(query).schema
+    except TableNotFound as error:
+        if source.is_frame:
+            raise
+        raise TableNotFound(_missing(engine, source, error)) from error
+
+
+def _check_file(source: identifiers.Source) -> None:
+    """A local file source exists, is a file and is not empty (DuckDB would read 0 bytes of CSV as
+    one column named column0)."""
+    path = source.path
+    if path is None or "://" in path:  # a table, or a URL DuckDB reads itself
+        return
+    if not os.path.exists(path):
+        raise TableNotFound(f"file {path} does not exist: check the path (it is read as written, with no "
+                            "wildcards)")
+    if os.path.isdir(path):
+        raise TableNotFound(f"{path} is a folder: give a .csv or .parquet file")
+    if os.path.getsize(path) == 0:
+        raise BqmlToolsError(f"file {path} is empty (0 bytes): it has no columns and no rows")
+
+
+def _missing(engine: Engine, source: identifiers.Source, error: TableNotFound) -> str:
+    """What the engine could not find, in the user's terms (no template name)."""
+    if source.is_file:  # it exists (_check_file): DuckDB could not read it
+        detail = str(error).split(": ", 1)[-1]
+        return f"DuckDB could not read file {source.path}: {detail}"
+    if engine.dialect == "bigquery":
+        project = getattr(getattr(engine, "client", None), "project", None)
+        where = f" (in project {project})" if len(source.parts) < 3 and project else ""
+        return (f"BigQuery table {source}{where} not found (or no permission to read it): check the name, "
+                "--project and --location")
+    database = getattr(engine, "database", None)
+    return (f"table {source} is not in the DuckDB database {database or 'of the connection given'} (give a "
+            ".csv/.parquet path, or --database FILE)")
+
+
+def check_only_split(spec: SplitSpec, only_split: str | None) -> None:
+    """Refuse a split name ``spec`` does not make; needs no engine, so callers check it before any query."""
+    _, null_split = spec.null_policy()
+    if only_split is not None and only_split not in spec.plan.names and only_split != null_split:
+        raise InvalidSplitSpec(
+            f"split {only_split!r} is not one of the splits: {', '.join(spec.plan.names)}"
+            + (f", {null_split}" if null_split else "")
+        )
 
 
 def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
@@ -169,11 +245,7 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
     src = _checked(source, spec)
     plan = spec.plan
     policy, null_split = spec.null_policy()
-    if only_split is not None and only_split not in plan.names and only_split != null_split:
-        raise InvalidSplitSpec(
-            f"split {only_split!r} is not one of the splits: {', '.join(plan.names)}"
-            + (f", {null_split}" if null_split else "")
-        )
+    check_only_split(spec, only_split)
     if schema is not None:
         identifiers.refuse_reserved(schema, f"the source {src}")
         clash = next((c for c in schema if identifiers.same_name(c, spec.split_column)), None)
@@ -366,12 +438,39 @@ def _strata(sampled: pd.DataFrame, plan: BucketPlan) -> pd.DataFrame:
     return out.reset_index()
 
 
-def split_report(engine: Engine, source: str | identifiers.Source, spec: SplitSpec) -> SplitReport:
-    """Run the profile query (one scan) and summarise: raises NullKeys under the 'error' policy."""
+def validated_schema(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
+                     only_split: str | None = None, adds_split_column: bool = True) -> dict[str, str]:
+    """The source's schema, after every check a split makes before it reads a row: the split name,
+    the columns and their types, reserved names, and (when the rows get a split column, i.e.
+    ``adds_split_column`` and no ``only_split``) no source column of the split column's name.
+    split_report, split, materialize and the CLI all check here, so every mode refuses the same."""
     src = _checked(source, spec, engine, needs_engine=True)
+    check_only_split(spec, only_split)
     schema = source_schema(engine, src)
-    _context(src, spec, engine.dialect, schema, None, adds_split_column=False)  # validates columns and types first
-    return _report(_profile(engine, src, spec, schema), spec)
+    _context(src, spec, engine.dialect, schema, only_split, adds_split_column=adds_split_column)
+    return schema
+
+
+def _refuse_empty(report: SplitReport, source: identifiers.Source) -> None:
+    if int(report.table["rows"].sum()) + report.unsampled_rows + report.null_key_rows == 0:
+        raise BqmlToolsError(f"no rows to split in {source}: the source is empty")
+
+
+def split_report(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
+                 only_split: str | None = None, refuse_empty: bool = False) -> SplitReport:
+    """Run the profile query (one scan) and summarise: raises NullKeys under the 'error' policy.
+
+    The report is of the split ``split(engine, source, spec, only_split=only_split)`` returns, so the
+    same source is refused: a source column named like the split column only with ``only_split``
+    (whose rows carry no split column). An empty source gives a report of empty splits and a warning,
+    or with ``refuse_empty`` (what the CLI does) an error.
+    """
+    src = _checked(source, spec, engine, needs_engine=True)
+    schema = validated_schema(engine, src, spec, only_split=only_split)
+    report = _report(_profile(engine, src, spec, schema), spec)
+    if refuse_empty:
+        _refuse_empty(report, src)
+    return report
 
 
 def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
@@ -382,7 +481,7 @@ def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
     says how many rows have one.
     """
     src = _checked(source, spec, engine, needs_engine=True)
-    split_report(engine, src, spec)
+    split_report(engine, src, spec, only_split=only_split)
     return engine.run(split_query(src, spec, engine.dialect, engine=engine, only_split=only_split,
                                   inline=False))
 
@@ -472,13 +571,18 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
 
 
 def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, destination: str, *,
-                view: bool = False, per_split: bool = False, replace: bool = False) -> SplitReport:
-    """Store the split as table(s) or view(s) on the engine, after the NULL-key check.
+                view: bool = False, per_split: bool = False, replace: bool = False,
+                refuse_empty: bool = False) -> SplitReport:
+    """Store the split as table(s) or view(s) on the engine, after the NULL-key check (and with
+    ``refuse_empty``, the check that the source has rows).
 
     Returns the split report; raises DestinationExists rather than overwrite without ``replace``.
     """
     src = _checked(source, spec, engine, needs_engine=True)
-    report = split_report(engine, src, spec)
+    schema = validated_schema(engine, src, spec, adds_split_column=not per_split)
+    report = _report(_profile(engine, src, spec, schema), spec)
+    if refuse_empty:
+        _refuse_empty(report, src)
     for query in materialize_queries(src, spec, destination, engine.dialect, engine=engine, view=view,
                                      per_split=per_split, replace=replace):
         engine.execute(query)

@@ -128,7 +128,8 @@ ERRORS = [
     (["split", "ds.t", "--key", "k", "--dialect", "oracle"], "Invalid value for '--dialect'"),
     (["split", "missing.parquet", "--key", "k"], "missing.parquet"),
     (["which-split", "1,2", "--key", "a"], None),  # one key column: '1,2' is one value, no error
-    (["which-split", "1", "--key", "a", "--key", "b"], "has 1 part(s) but the key has 2"),
+    (["which-split", "1", "--key", "a", "--key", "b"],
+     "key value '1' has 1 part(s) but --key names 2 columns (a, b): separate the parts of one VALUE with commas"),
     (["fingerprint", "--hex", "zz"], "is not hex"),
     (["nope"], "No such command"),
 ]
@@ -269,7 +270,7 @@ def test_unreachable_bigquery_endpoint_gives_up_within_the_timeout(capsys):
                          "--engine", "bigquery", "--project", "p", "--api-endpoint", "http://127.0.0.1:9",
                          "--timeout", "2")
     assert code == 2 and err.count("\n") == 1, err
-    assert "BigQuery endpoint http://127.0.0.1:9 could not be reached" in err and "after retrying for 2 s" in err
+    assert "BigQuery endpoint http://127.0.0.1:9 could not be reached" in err and "(the limit is 2 s)" in err
 
 
 @pytest.mark.parametrize("args", [["--help"], ["split", "--help"], ["evaluate", "--help"], ["curve", "--help"]])

@@ -135,13 +135,13 @@ def test_curve_groups_come_in_natural_order_and_keep_their_curve_order(capsys, p
 def test_split_report_lists_train_valid_test_first(capsys, preds):
     path, _ = preds
     _, out, _ = run(capsys, "split", path, "--key", "label", "--fractions", "test=0.2,extra=0.1,train=0.7",
-                    "--format", "json")
+                    "--split-column", "fold", "--format", "json")  # the source has a column split
     assert [r["split"] for r in _json(out)] == ["train", "test", "extra"]
 
 
 def test_stratified_report_columns_follow_the_same_order(capsys, preds):
     path, _ = preds
-    _, out, _ = run(capsys, "split", path, "--key", "id", "--stratify", "label",
+    _, out, _ = run(capsys, "split", path, "--key", "id", "--stratify", "label", "--split-column", "fold",
                     "--fractions", "extra=0.25,test=0.25,train=0.5")
     strata = out.split("rows per label value:\n")[1].splitlines()
     assert strata[0].split() == ["stratum", "rows", "train", "test", "extra", "max_deviation"]
@@ -219,9 +219,10 @@ def test_null_keys_drop_reports_how_many_rows_it_dropped(capsys, tmp_path):
 
 def test_sampled_split_report_shows_sampled_and_unsampled_rows(capsys, preds):
     path, frame = preds
-    code, out, _ = run(capsys, "split", path, "--key", "id", "--sample", "1/7", "--format", "json")
+    code, out, _ = run(capsys, "split", path, "--key", "id", "--sample", "1/7", "--split-column", "fold",
+                       "--format", "json")
     kept = sum(r["rows"] for r in _json(out))
-    _, table, _ = run(capsys, "split", path, "--key", "id", "--sample", "1/7")
+    _, table, _ = run(capsys, "split", path, "--key", "id", "--sample", "1/7", "--split-column", "fold")
     note = re.search(r"sampled ([\d,]+) of ([\d,]+) rows \(1/7 sample of the keys\); ([\d,]+) rows not sampled", table)
     assert note, table
     sampled, total, unsampled = (int(g.replace(",", "")) for g in note.groups())
@@ -242,11 +243,27 @@ def test_plot_writes_an_image_with_one_line_per_group(capsys, preds, tmp_path):
     image = tmp_path / "roc.png"
     code, out, err = run(capsys, "curve", path, "roc", "--label", "label", "--score", "p", "--by", "split",
                          "--plot", str(image))
-    assert code == 0 and f"wrote the roc plot to {image}" in err and out.lstrip().startswith("split")
+    assert code == 0 and err.startswith(f"wrote the roc plot to {image}: ") and out == ""
     pixels = matplotlib.image.imread(image)
     assert pixels.ndim == 3 and pixels.shape[0] > 200 and pixels.shape[1] > 200
     assert len(np.unique(pixels.reshape(-1, pixels.shape[2]), axis=0)) > 10  # not a blank canvas
     assert sorted(os.listdir(tmp_path)) == ["preds.parquet", "roc.png"]  # no temporary file left
+
+
+def test_plot_prints_one_line_of_points_per_group_and_the_points_only_when_format_asks(capsys, preds, tmp_path):
+    path, frame = preds
+    args = ["curve", path, "roc", "--label", "label", "--score", "p", "--by", "split", "--replace"]
+    code, out, _ = run(capsys, *args[:-1], "--format", "json")
+    points = pd.DataFrame(_json(out))
+    counts = points.groupby("split").size()
+    code, out, err = run(capsys, *args, "--plot", str(tmp_path / "roc.png"))
+    assert code == 0 and out == "" and err.count("\n") == 1, err
+    expected = ", ".join(f"{name} {counts[name]:,}" for name in ["train", "valid", "test", "extra", "holdout"]
+                         if name in counts.index)
+    assert err.rstrip().endswith(f"{len(points):,} points ({expected})"), err
+    for fmt, parse in (("json", lambda text: len(_json(text))), ("csv", lambda text: len(text.splitlines()) - 1)):
+        code, out, err = run(capsys, *args, "--plot", str(tmp_path / "roc.png"), "--format", fmt)
+        assert code == 0 and parse(out) == len(points), err
 
 
 def test_plot_refuses_clobbering_unknown_suffixes_and_print_modes(capsys, preds, tmp_path):

@@ -219,7 +219,7 @@ def test_cli_training(capsys, tmp_path):
     code, out, err = run_cli(capsys, "training", str(path), "--history", "--format", "csv")
     assert code == 0 and out.splitlines()[0] == "training_run,iteration,loss,eval_loss,learning_rate,loss_step,min_eval_loss"
     code, out, err = run_cli(capsys, "training", str(path), "--tolerance", "2")
-    assert code == 2 and err.startswith("Error: --tolerance 2.0 must be a number from 0 to below 1")
+    assert code == 2 and err.startswith("Error: --tolerance 2 must be a number from 0 to below 1")  # echoed as typed
     code, out, err = run_cli(capsys, "training", str(path), "--plot", str(tmp_path / "t.png"))
     assert code == 2 and "already exists: pass --replace to overwrite it" in err
     code, out, err = run_cli(capsys, "training", "my-project.ml.info", "--dialect", "bigquery")
