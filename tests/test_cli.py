@@ -9,16 +9,9 @@ import sqlglot
 
 from bqml_tools.cli import main
 from bqml_tools.engines import connect_duckdb
+from cli_runner import run
 
 
-def run(capsys, *args):
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -14,16 +14,9 @@ from bqml_tools.cli import cli, main
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import InvalidSplitSpec, TableNotFound
 from bqml_tools.splitting import SplitSpec, split_report
+from cli_runner import run
 
 
-def run(capsys, *args):
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(code, err, *words):

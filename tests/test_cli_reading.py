@@ -16,18 +16,11 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from bqml_tools.cli import Number, cli, main
+from cli_runner import run
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def run(capsys, *args):
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(code: int, err: str, *needles: str) -> None:

@@ -296,16 +296,6 @@ def test_multiclass_accuracy_guard(duck):
 
 # ---------------------------------------------------------------- the command line
 
-def run(capsys, *args):
-    from bqml_tools.cli import main
-
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -353,6 +343,7 @@ def test_cli_threshold_errors_are_one_line(capsys, preds_file, args, error):
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from cli_runner import run
 
 _DUCK = None
 

@@ -13,16 +13,9 @@ import pandas as pd
 import pytest
 
 from bqml_tools.cli import cli, main
+from cli_runner import run
 
 
-def run(capsys, *args):
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(code, err, *words):
