@@ -343,7 +343,7 @@ def test_cli_threshold_errors_are_one_line(capsys, preds_file, args, error):
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from cli_runner import run
+from cli_runner import run  # noqa: E402
 
 _DUCK = None
 
