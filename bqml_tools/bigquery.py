@@ -12,7 +12,7 @@ import pandas as pd
 from .engines import DryRun
 from .errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
                      TableNotFound)
-from .templates import Query
+from .templates import Query, as_query
 
 LABELS = {"tool": "bqml_tools"}
 # How long one API call (jobs.insert, a poll, a page download) retries transient failures, and so
@@ -235,8 +235,10 @@ class BigQueryEngine:
         except self.errors as error:
             raise self._failure(error, query, job, started) from error
 
-    def run(self, query: Query) -> pd.DataFrame:
-        """Run and download: ``result()`` first, so a failed job raises rather than returning nothing."""
+    def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run and download: ``result()`` first, so a failed job raises rather than returning nothing.
+        ``query``: a rendered Query, or SQL text with named ``params`` (``@name``)."""
+        query = as_query(query, self.dialect, params)
         from google.api_core import exceptions as gax
 
         job = self._submit(query)
@@ -257,8 +259,9 @@ class BigQueryEngine:
             except self.errors as error:
                 raise self._failure(error, query, job) from error
 
-    def dry_run(self, query: Query) -> DryRun:
+    def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun:
         """Validate without running: the result schema and the bytes the query would process."""
+        query = as_query(query, self.dialect, params)
         job = self._submit(query, dry_run=True)
         schema = {field.name: _type_name(field) for field in (job.schema or [])}
         processed = job.total_bytes_processed

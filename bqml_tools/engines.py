@@ -6,12 +6,12 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
 
 from .errors import BadQuery, BqmlToolsError, DestinationExists, EngineUnavailable, QueryError, TableNotFound
 from .fingerprint import register_duckdb
 from .identifiers import frames_in
-from .templates import Query
+from .templates import Query, as_query
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,9 +30,9 @@ class DryRun:
 class Engine(Protocol):
     dialect: str
 
-    def run(self, query: Query) -> pd.DataFrame: ...
+    def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame: ...
 
-    def dry_run(self, query: Query) -> DryRun: ...
+    def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun: ...
 
 
 # Settings of the connections bqml_tools opens. memory_limit (DuckDB's own default is 80% of RAM): exact
@@ -136,9 +136,11 @@ class DuckDBEngine:
             for name in frames:
                 self.connection.unregister(name)
 
-    def run(self, query: Query) -> pd.DataFrame:
+    def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """The rows as a DataFrame with the dtypes google-cloud-bigquery's ``to_dataframe`` gives (see
-        ``bigquery_dtypes``), so the same code reads results from either engine."""
+        ``bigquery_dtypes``), so the same code reads results from either engine. ``query``: a rendered
+        Query, or SQL text with named ``params`` (``$name``)."""
+        query = as_query(query, self.dialect, params)
         def fetch() -> Any:
             relation = self.connection.sql(query.sql, params=query.params or None)
             to_arrow = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
@@ -146,8 +148,9 @@ class DuckDBEngine:
 
         return bigquery_dtypes(self._execute(query.sql, query, fetch))
 
-    def dry_run(self, query: Query) -> DryRun:
+    def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun:
         """DuckDB plans the query (``DESCRIBE``) without reading data; it cannot estimate bytes."""
+        query = as_query(query, self.dialect, params)
         rows = self._execute(f"DESCRIBE {query.sql}", query)
         return DryRun(schema={row[0]: row[1] for row in rows}, bytes_processed=None)
 

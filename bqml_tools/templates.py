@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import jinja2
 import jinja2.bccache
@@ -43,6 +43,20 @@ class Query:
 
     def __str__(self) -> str:
         return self.sql
+
+
+def as_query(query: Query | str, dialect: str, params: Mapping[str, Any] | None = None) -> Query:
+    """A rendered Query as it is, or SQL text (with its named ``params``) as a Query for ``dialect``.
+
+    Engines take either, so ``engine.run("SELECT ...")`` works as well as a rendered template.
+    """
+    if isinstance(query, Query):
+        if params:
+            raise TemplateError(f"query {query.template} already carries its parameters: pass params only with SQL text")
+        return query
+    if isinstance(query, str) and query.strip():
+        return Query(template="(SQL text)", dialect=dialect, sql=query, params=dict(params or {}))
+    raise TemplateError(f"an engine runs a rendered Query or SQL text, not {query!r:.60}")
 
 
 class _Binder:

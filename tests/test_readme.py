@@ -46,6 +46,19 @@ def console_blocks(text: str) -> list[tuple[int, list[tuple[str, list[str]]]]]:
     return blocks
 
 
+RUN_MARK = "<!-- test_readme: run -->"
+
+
+def python_blocks(text: str) -> list[tuple[int, str]]:
+    """(line number, code) of each ```python block right under the line ``<!-- test_readme: run -->``."""
+    lines, out = text.splitlines(), []
+    for i, line in enumerate(lines[:-1]):
+        if line.strip() == RUN_MARK and lines[i + 1].strip() == "```python":
+            end = lines.index("```", i + 2)
+            out.append((i + 3, "\n".join(lines[i + 2:end])))
+    return out
+
+
 def matches(expected: list[str], actual: list[str]) -> bool:
     """Whole-output match where a line ``...`` is any lines and ``...`` in a line is any text."""
     pattern = "\n".join(".*?" if line == "..." else ".*?".join(map(re.escape, line.split("...")))
@@ -54,6 +67,7 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 
 
 def test_console_blocks_are_found():
+    assert python_blocks(README.read_text()), f"no Python block marked {RUN_MARK}"
     blocks = console_blocks(README.read_text())
     assert len(blocks) >= 5 and all(commands for _, commands in blocks)
 
@@ -84,4 +98,10 @@ def test_every_readme_session_runs_as_shown(tmp_path):
             if failed or not matches(wanted, actual):
                 failures.append(f"README.md:{line} $ {command}\n  exit {done.returncode}\n--- README\n"
                                 + "\n".join(wanted) + "\n--- actual\n" + "\n".join(actual))
+    # the Python examples marked to run, in the folder the sessions above filled with the demo's files
+    for line, code in python_blocks(README.read_text()):
+        done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        if done.returncode != 0:
+            failures.append(f"README.md:{line} Python block failed:\n{done.stderr[-2000:]}")
     assert not failures, "\n\n".join(failures)
