@@ -586,6 +586,11 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
              overfit_gap: float, **options: Any) -> None:
     """Under-fitting, over-fitting or good fit: train vs validation error and a constant baseline.
 
+    The verdict is one of: under-fitting (train error removes less than --underfit-skill of the
+    constant predictor's), over-fitting (valid error exceeds train error by more than --overfit-gap
+    of the baseline), no skill on validation (valid error no better than a constant predictor on
+    the valid rows: valid_skill <= 0), good fit, or undetermined (constant train labels).
+
     \b
     Examples:
       bqml-tools diagnose preds.parquet --task regression --label y --prediction y_hat

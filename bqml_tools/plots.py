@@ -171,9 +171,14 @@ def diagnosis(frame: pd.DataFrame) -> Any:
     _require(frame, ["metric", "train", "valid", "baseline", "verdict"], "diagnose")
     row = frame.iloc[0]
     figure, axes = _figure(f"{row['verdict']}: train vs validation {row['metric']}", (5.5, 4.0))
-    names = ["train", "valid", "constant predictor"]
+    names = ["train", "valid", "constant\n(train)"]
     values = [float(row["train"]), float(row["valid"]), float(row["baseline"])]
-    bars = axes.bar(names, values, color=["tab:blue", "tab:orange", "lightgrey"], edgecolor="grey")
+    colors = ["tab:blue", "tab:orange", "lightgrey"]
+    if "valid_baseline" in frame.columns and pd.notna(row["valid_baseline"]):  # the bar valid_skill is read against
+        names.append("constant\n(valid)")
+        values.append(float(row["valid_baseline"]))
+        colors.append("whitesmoke")
+    bars = axes.bar(names, values, color=colors, edgecolor="grey")
     for bar, value in zip(bars, values):
         axes.annotate(f"{value:.4g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                       ha="center", va="bottom")

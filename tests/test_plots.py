@@ -71,7 +71,8 @@ def test_diagnosis_and_split_report_plots(duck, predictions):
     figure = plots.diagnosis(verdict)
     assert verdict["verdict"].iloc[0] in figure.axes[0].get_title()
     assert [p.get_height() for p in figure.axes[0].patches] == pytest.approx(
-        [verdict["train"].iloc[0], verdict["valid"].iloc[0], verdict["baseline"].iloc[0]])
+        [verdict["train"].iloc[0], verdict["valid"].iloc[0], verdict["baseline"].iloc[0],
+         verdict["valid_baseline"].iloc[0]])
     frame = pd.DataFrame({"user": range(500)})
     path = predictions.replace("preds.parquet", "users.parquet")
     frame.to_parquet(path)
