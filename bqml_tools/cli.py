@@ -548,26 +548,10 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _save_plot(kind: str, frame: Any, path: str, replace: bool) -> None:
-    """Draw ``frame`` with bqml_tools.plots and save it like --output: a temporary file next to
-    ``path``, renamed into place only when complete, never over an existing file without ``replace``."""
-    import secrets
-
-    from .engines import _publish
+    """Draw ``frame`` with bqml_tools.plots and save it like --output (see ``_save_figure``)."""
     from .plots import CURVE_PLOTS
 
-    figure = CURVE_PLOTS[kind](frame)
-    folder, name = os.path.split(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1].lower()
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp{suffix}")
-    try:
-        figure.savefig(temporary, format=suffix[1:], bbox_inches="tight")
-        _publish(temporary, path, replace)
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
+    _save_figure(CURVE_PLOTS[kind](frame), path, replace)
 
 
 @cli.command()
@@ -744,7 +728,8 @@ def training(source: str, tolerance: float, show_history: bool, plot: str | None
 
 
 def _save_figure(figure: Any, path: str, replace: bool) -> None:
-    """Save a drawn figure as _save_plot does: a temporary file renamed into place when complete."""
+    """Save a drawn figure like --output: a temporary file next to ``path``, renamed into place only
+    when complete, never over an existing file without ``replace``; the figure is closed either way."""
     import secrets
 
     from .engines import _publish
