@@ -306,6 +306,19 @@ eval_options = [
                  help="A zero denominator gives NULL (default), or scikit-learn's 0."),
     click.option("--label-type", default=None, metavar="TYPE",
                  help="Label type when printing SQL without reading the source (e.g. BOOL)."),
+    click.option("--weight", default=None, metavar="COLUMN",
+                 help="Weight of each row (numbers >= 0), as scikit-learn's sample_weight."),
+]
+
+interval_options = [
+    click.option("--ci", default=None, type=Number(), metavar="LEVEL",
+                 help="Add <metric>_lower and <metric>_upper: a jackknife confidence interval at this level (e.g. 0.95); needs --key."),
+    click.option("--key", multiple=True, metavar="COLUMN",
+                 help="With --ci: rows are partitioned by FARM_FINGERPRINT of this key (repeatable); a key's rows stay together."),
+    click.option("--partitions", default=None, type=Number(whole=True), metavar="K",
+                 help="With --ci: number of jackknife partitions (default 20)."),
+    click.option("--min-slice-rows", default=None, type=Number(whole=True), metavar="N",
+                 help="With --by: groups with fewer rows are reported as too small; with --ci each is compared with the whole."),
 ]
 
 run_options = [
@@ -383,13 +396,16 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 def _eval_spec(task: str, label: str, prediction: str | None, score: str | None, by: tuple[str, ...],
                threshold: float | None, positive: str | None, probs: str | None, top_k: int | None, invalid: str,
-               auc: str | None, bins_per_logit: int, zero_division: str, label_type: str | None) -> Any:
+               auc: str | None, bins_per_logit: int, zero_division: str, label_type: str | None,
+               weight: str | None = None, ci: float | None = None, key: tuple[str, ...] = (),
+               partitions: int | None = None, min_slice_rows: int | None = None) -> Any:
     from .evaluation import EvalSpec
 
     return EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
                     threshold=threshold, positive=positive, probs=probs,
                     top_k=top_k, invalid=invalid, auc=auc, bins_per_logit=bins_per_logit,
-                    zero_division=zero_division, label_type=label_type)
+                    zero_division=zero_division, label_type=label_type, weight=weight, ci=ci, key=key,
+                    partitions=partitions, min_slice_rows=min_slice_rows)
 
 
 def _emit(frame: Any, fmt: str, groups: Sequence[str] = (), metrics: str | None = None,
@@ -424,6 +440,7 @@ def _choose(frame: Any, metrics: str, groups: Sequence[str]) -> Any:
 @click.argument("source")
 @click.option("--task", type=click.Choice(["regression", "binary", "multiclass"]), required=True)
 @_apply(eval_options)
+@_apply(interval_options)
 @click.option("--view", type=click.Choice(["metrics", "classes", "confusion"]), default="metrics",
               show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
 @click.option("--metrics", default=None, metavar="A,B,...",
@@ -437,6 +454,7 @@ def evaluate(source: str, task: str, view: str, metrics: str | None, **options: 
       bqml-tools evaluate preds.parquet --task binary --label label --score p --by split
       bqml-tools evaluate my-project.ml.preds --task regression --label y --prediction y_hat --dialect bigquery
       bqml-tools evaluate preds.csv --task multiclass --label y --prediction y_hat --view confusion
+      bqml-tools evaluate preds.parquet --task binary --label label --score p --by split --ci 0.95 --key user_id
     """
     from . import evaluation
 

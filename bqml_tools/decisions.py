@@ -127,7 +127,7 @@ def goal_of(target: str | Goal | None = None, cost: str | None = None) -> Goal:
 
 
 # EvalSpec options a threshold search does not use (given, they are refused).
-_UNUSED = ("threshold", "zero_division")
+_UNUSED = ("threshold", "zero_division", "ci", "key", "partitions", "min_slice_rows")
 
 
 def threshold_query(source: str | identifiers.Source, spec: EvalSpec, goal: Goal, dialect: str, *,

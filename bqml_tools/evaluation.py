@@ -15,6 +15,7 @@ import pandas as pd
 from . import identifiers
 from .engines import Engine
 from .errors import BqmlToolsError, InvalidSplitSpec, UnknownColumn
+from .keys import KeyColumn, kind_of, salt_component
 from .splitting import source_schema
 from .templates import Query, render
 
@@ -36,6 +37,12 @@ _STRINGY = re.compile(r"^(VARCHAR|STRING|TEXT)\b", re.I)
 # nothing, silently). ``None`` means "not given" (the defaults apply where the option is used).
 _OPTIONAL = ("prediction", "score", "probs", "threshold", "positive", "top_k", "auc", "bins_per_logit",
              "zero_division", "label_type")
+DEFAULT_PARTITIONS = 20
+# Options only `evaluate` (metrics) and `compare` use; every other command refuses them.
+INTERVAL_OPTIONS = ("ci", "key", "partitions", "min_slice_rows")
+# The jackknife partitions come from FARM_FINGERPRINT of the key string salted with this text, so they
+# are independent of any split or sample made from the same key (those use the unsalted fingerprint).
+PARTITION_SALT = "bqml_tools jackknife"
 _USED_BY = {
     "regression": {"prediction", "zero_division"},
     "binary": {"score", "threshold", "positive", "auc", "bins_per_logit", "zero_division", "label_type"},
@@ -81,8 +88,19 @@ class EvalSpec:
     bins_per_logit: int | None = None
     zero_division: str | None = None
     label_type: str | None = None
+    weight: str | None = None
+    ci: float | None = None
+    key: Sequence[str] = ()
+    partitions: int | None = None
+    min_slice_rows: int | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.key, str):
+            object.__setattr__(self, "key", (self.key,))
+        elif isinstance(self.key, (list, tuple)):
+            object.__setattr__(self, "key", tuple(self.key))
+        else:
+            raise BqmlToolsError(f"key {self.key!r} must be a column name or a list of column names")
         if isinstance(self.by, str):
             object.__setattr__(self, "by", (self.by,))
         elif isinstance(self.by, (list, tuple)):
@@ -127,16 +145,49 @@ class EvalSpec:
                                                 or not isinstance(self.bins_per_logit, int)
                                                 or not 1 <= self.bins_per_logit <= 10**7):
             raise BqmlToolsError(f"bins per logit unit {self.bins_per_logit!r} must be from 1 to 10,000,000")
+        self._check_intervals()
         if isinstance(self.positive, str) and not self.positive.isprintable():
             raise BqmlToolsError(f"positive label {self.positive!r} must be printable text")
         if self.positive is not None and not isinstance(self.positive, (str, int, float)) \
                 or isinstance(self.positive, float) and not math.isfinite(self.positive):
             raise BqmlToolsError(f"positive label {self.positive!r} must be a finite number, text or a boolean")
 
+    def _check_intervals(self) -> None:
+        """--ci LEVEL, --key, --partitions, --weight and --min-slice-rows."""
+        if self.weight is not None:
+            identifiers.column(self.weight, "weight column")
+        for column in self.key:
+            identifiers.column(column, "key column")
+        identifiers.refuse_reserved_options([("--weight", self.weight)] + [("--key", c) for c in self.key])
+        if self.ci is not None:
+            if isinstance(self.ci, bool) or not isinstance(self.ci, (int, float)) or not 0 < float(self.ci) < 1:
+                raise BqmlToolsError(f"--ci {self.ci!r} must be a confidence level between 0 and 1, e.g. 0.95")
+            if not self.key:
+                raise BqmlToolsError(
+                    "--ci needs --key COLUMN: intervals come from partitions of the rows by FARM_FINGERPRINT of a "
+                    "key; give a row id, or a user id to keep each user's rows together")
+        elif self.key or self.partitions is not None:
+            given = "--key" if self.key else "--partitions"
+            raise BqmlToolsError(f"{given} does nothing without --ci LEVEL (e.g. --ci 0.95): add it, or leave {given} out")
+        if self.partitions is not None and (isinstance(self.partitions, bool) or not isinstance(self.partitions, int)
+                                            or not 5 <= self.partitions <= 1000):
+            raise BqmlToolsError(f"--partitions {self.partitions!r} must be a whole number from 5 to 1,000 (default 20)")
+        if self.min_slice_rows is not None:
+            if isinstance(self.min_slice_rows, bool) or not isinstance(self.min_slice_rows, int) \
+                    or self.min_slice_rows < 1:
+                raise BqmlToolsError(f"--min-slice-rows {self.min_slice_rows!r} must be a whole number >= 1")
+            if not self.by:
+                raise BqmlToolsError("--min-slice-rows needs --by COLUMN: it marks the slices (groups) that are too small")
+
     @property
     def columns(self) -> list[str]:
         cols = [self.label] + [c for c in (self.prediction, self.score, self.probs) if c] + list(self.by)
+        cols += [c for c in (self.weight,) if c] + list(self.key)
         return list(dict.fromkeys(cols))
+
+    @property
+    def partition_count(self) -> int:
+        return DEFAULT_PARTITIONS if self.partitions is None else self.partitions
 
     def refuse(self, options: Sequence[str], what: str) -> None:
         """Refuse the options in ``options`` that are given: ``what`` does not use them."""
@@ -151,6 +202,8 @@ def _check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
             raise UnknownColumn(f"column {column!r} is not in the source; it has: {', '.join(schema) or '(no columns)'}")
     label_type = schema[spec.label]
     out: dict[str, Any] = {}
+    if spec.weight is not None and not _NUMERIC.match(schema[spec.weight]):
+        raise BqmlToolsError(f"weight column {spec.weight!r} is {schema[spec.weight]}: it must hold numbers >= 0")
     if spec.task == "regression":
         for column in (spec.label, spec.prediction):
             if not _NUMERIC.match(schema[column]):
@@ -224,9 +277,26 @@ def _bins_per_logit(spec: EvalSpec) -> int:
     return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
 
 
+@dataclass(frozen=True)
+class _Partitions:
+    """What the templates need to put each row in its jackknife partition (_common.sql, pseudo_in)."""
+
+    key: list[KeyColumn]
+    partitions: int
+    salt: str
+
+
+def _key_columns(spec: EvalSpec, schema: Mapping[str, str] | None, dialect: str) -> list[KeyColumn]:
+    if schema is None:
+        return [KeyColumn(c, None) for c in spec.key]
+    return [KeyColumn(c, kind_of(schema[c], dialect, c)) for c in spec.key]
+
+
 def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: Mapping[str, str] | None,
-             inline: bool, what: str) -> dict[str, Any]:
+             inline: bool, what: str, *, against: str | None = None) -> dict[str, Any]:
     mode = spec.auc or ("exact" if dialect == "duckdb" else "binned")
+    pseudo = (["_bqml_all"] if spec.min_slice_rows is not None and spec.ci is not None else []) \
+        + (["_bqml_model"] if against else []) + (["_bqml_rep"] if spec.ci is not None else [])
     context: dict[str, Any] = dict(
         src=source, by=list(spec.by), label=spec.label, prediction=spec.prediction, score=spec.score,
         probs=spec.probs, top_k=DEFAULT_TOP_K if spec.top_k is None else spec.top_k,
@@ -234,7 +304,14 @@ def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: M
         bins_per_logit=_bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
         guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
+        pseudo=pseudo, against=against, weight=spec.weight,
+        ci=_Partitions(_key_columns(spec, schema, dialect), spec.partition_count,
+                       salt_component(PARTITION_SALT)) if spec.ci is not None else None,
     )
+    if spec.ci is not None:
+        context["header_lines"].append(
+            f"with {spec.partition_count} jackknife replicates per group (_bqml_rep; -1 is the estimate itself): "
+            f"rows are partitioned by FARM_FINGERPRINT of {', '.join(spec.key)} salted with '{PARTITION_SALT}'")
     if schema is not None:
         context.update(_check_types(spec, schema))
     elif spec.task == "binary":
@@ -305,8 +382,8 @@ def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: st
     if view not in VIEWS:
         raise BqmlToolsError(f"view {view!r} is not one of: {', '.join(VIEWS)}")
     if view != "metrics":
-        spec.refuse(["probs", "top_k", "zero_division"] if view == "confusion" else ["probs", "top_k"],
-                    f"--view {view}")
+        spec.refuse((["probs", "top_k", "zero_division"] if view == "confusion" else ["probs", "top_k"])
+                    + list(INTERVAL_OPTIONS), f"--view {view}")
     _refuse_output_names(spec, spec.task if view == "metrics" else view, "evaluate")
     schema = source_schema(engine, src) if engine is not None else None
     template = VIEWS[view] or f"evaluate/{spec.task}.sql"
@@ -356,6 +433,8 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     src = _src(source)
     query = evaluate_query(src, spec, engine.dialect, engine=engine, view=view, inline=False)
     frame = engine.run(query)
+    if spec.ci is not None:
+        return _with_intervals(frame, spec, src)
     if view != "metrics":
         # the same invalid-row rule as the metrics: the statement carries the counts on its rows
         counts = _group_counts(frame, spec, _VIEW_COUNTS)
@@ -364,6 +443,34 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         frame = frame.loc[frame["group_rows"] > 0].drop(columns=list(_VIEW_COUNTS)).reset_index(drop=True)
         return _attach(frame, warnings)
     # the statement's own columns only: a group column may carry another statement's name (invalid_rows)
+    return evaluate_checks(frame, spec, src)
+
+
+def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:
+    """The estimate of each group with its jackknife interval per metric (bqml_tools.intervals).
+
+    The statement returns K + 1 rows per group (and, for slices, per copy: the slice and the whole);
+    the checks and warnings read the estimate rows of the slices, exactly as without --ci.
+    """
+    from . import intervals
+
+    whole = "_bqml_all" in frame.columns
+    groups = list(spec.by) + (["_bqml_all"] if whole else [])
+    combined = intervals.jackknife(frame, groups, intervals.METRICS[spec.task], float(spec.ci), spec.partition_count)
+    estimates = combined.loc[combined["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else combined
+    checked = evaluate_checks(estimates.reset_index(drop=True), spec, src)
+    if spec.task == "regression":
+        checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
+                                         "a median")
+    if spec.min_slice_rows is not None:
+        from . import slices
+
+        return slices.report(checked, combined if whole else None, frame, spec)
+    return checked
+
+
+def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:
+    """Invalid-row checks and warnings of a metrics frame (one row per group)."""
     counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows")
               if c in output_columns(spec, spec.task)}
     valid = int(frame["rows"].fillna(0).sum())
@@ -425,7 +532,7 @@ def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dia
     for name, value in (("steps", steps), ("bins", bins)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
             raise BqmlToolsError(f"--{name} {value!r} must be a whole number from 1 to 100,000")
-    spec.refuse(_CURVE_UNUSED[kind], f"curve {kind}")
+    spec.refuse(_CURVE_UNUSED[kind] + INTERVAL_OPTIONS, f"curve {kind}")
     _refuse_output_names(spec, kind, f"curve {kind}")
     src = _src(source)
     schema = source_schema(engine, src) if engine is not None else None
@@ -498,7 +605,7 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     if spec.by:
         raise BqmlToolsError(f"diagnose groups by the split column ({split_column}) itself: leave --by out "
                              "(evaluate --by gives the metrics per group)")
-    spec.refuse(["threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division"],
+    spec.refuse(["threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division", *INTERVAL_OPTIONS],
                 "diagnose (it compares rmse, log loss or accuracy per split)")
     grouped = EvalSpec(**{**spec.__dict__, "by": (split_column,)})
     frame = evaluate(engine, source, grouped).set_index(split_column)

@@ -17,8 +17,11 @@
               partitioned by a fixed-width key of the group (sql.group_key, in scored as _bqml_key).
               Ties share their running counts (RANGE frame), so summing over rows gives what
               summing over distinct scores gives.
+  partial     (with intervals, context `ci`) binned per partition; binned then holds its jackknife
+              replicates (_common.sql, replicates).
   Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
-  label_numeric, threshold, mode, bins_per_logit, clip.
+  label_numeric, threshold, mode, bins_per_logit, clip, pseudo, ci, against (compare: the other
+  model's score column, or none).
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# Run on the scan's reserved names: _bqml_label, _bqml_score. #}
@@ -34,17 +37,18 @@
 {% macro scored(key=false) %}
 scored AS (
   SELECT
-    {{ c.groups() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
-    CASE WHEN label_ok AND score_ok THEN {{ sql.float64('_bqml_score') }} END AS s,
+    {{ c.groups_expanded() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN {{ sql.float64(c.per_model('_bqml_score', '_bqml_score_b')) }} END AS s,
     IF(label_ok, 0, 1) AS invalid_label,
     IF(score_ok, 0, 1) AS invalid_score
   FROM (
-    SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }} AS score_ok
+    SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }}{% if against %} AND {{ c.probability('_bqml_score_b') }}{% endif %} AS score_ok
     FROM (
-      SELECT {{ c.groups_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score
+      SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score{% if against %}, {{ sql.quote(against) }} AS _bqml_score_b{% endif %}
+
       FROM {{ sql.relation(src) }}
     ) AS source_rows
-  ) AS checked
+  ) AS checked{{ c.expansions() }}
 )
 {%- endmacro %}
 
@@ -60,7 +64,7 @@ scored AS (
 {% macro group_key() %}{% set columns = [] %}{% for column in by %}{% do columns.append(c.g(loop.index0)) %}{% endfor %}{{ sql.group_key(columns) }}{% endmacro %}
 
 {# Whether exact AUC runs as a window over the scored rows (ranked) on this engine. #}
-{% set over_rows = mode == 'exact' and (sql.exact_auc_over_rows() | trim) == 'true' %}
+{% set over_rows = mode == 'exact' and not ci and not pseudo and (sql.exact_auc_over_rows() | trim) == 'true' %}
 
 {# The scan and one window over its rows: running positives and negatives at or above each score. #}
 {% macro ranked_ctes() %}
@@ -78,7 +82,7 @@ ranked AS (
 {% macro ctes() %}
 {% set edge = 746 * bins_per_logit + 1 %}
 {{ scored() }},
-binned AS (
+{{ 'partial' if ci else 'binned' }} AS (
   SELECT
     {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,
     COUNT(y) AS n,
@@ -92,6 +96,12 @@ binned AS (
   FROM scored
   {{ c.group_by(['bin']) }}
 ),
+{% if ci %}
+{{ c.replicates('binned', 'partial', ['bin'], [('SUM(n)', 'n'), ('SUM(pos)', 'pos'), ('MIN(score_min)', 'score_min'),
+   ('MAX(score_max)', 'score_max'), ('SUM(tp)', 'tp'), ('SUM(fp)', 'fp'), ('SUM(log_likelihood)', 'log_likelihood'),
+   ('SUM(squared_error)', 'squared_error'), ('SUM(score_sum)', 'score_sum'), ('SUM(invalid_labels)', 'invalid_labels'),
+   ('SUM(invalid_scores)', 'invalid_scores')]) }},
+{% endif %}
 cumulative AS (
   SELECT
     *,

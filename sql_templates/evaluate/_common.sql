@@ -10,32 +10,95 @@
   inside UNNEST. Group columns get their own names back in the final projection only
   (groups_out). Source columns starting with _bqml_ are refused in Python, and so is a --by
   column named like an output column of the statement.
+
+  Working groups (context `pseudo`, after the --by groups, in this order when present):
+    _bqml_all    slices against the whole (evaluate --by --ci): every scanned row is counted twice,
+                 in its slice (0) and in the whole (1, group columns NULL): one scan, paired.
+    _bqml_model  compare: every scanned row is counted twice, with the first model's column (0) and
+                 the other's (1); a row is valid only when it is valid for both models.
+    _bqml_rep    intervals (context `ci`): in the scan and the first aggregate it holds the row's
+                 partition, ABS(MOD(FARM_FINGERPRINT(salted key string), K)); the `replicates` CTE
+                 then turns partitions into delete-a-group jackknife replicates: replicate r sums
+                 every partition but r, and replicate -1 sums all of them (the estimate itself).
+                 Everything after it is computed per replicate, exactly as without intervals;
+                 bqml_tools combines the K + 1 rows of a group in Python (evaluation.py, jackknife).
 -#}
 {# A group column's reserved alias. #}
+{% import 'split/_keys.sql' as hashing with context %}
 {% macro g(index) %}_bqml_g{{ index }}{% endmacro %}
 
 {# In the scan: each group column under its alias, each followed by a comma. #}
 {% macro groups_in() %}{% for column in by %}{{ sql.quote(column) }} AS {{ g(loop.index0) }}, {% endfor %}{% endmacro %}
 
-{# After the scan: the group aliases, each followed by a comma, for SELECT lists. #}
-{% macro groups(prefix='') %}{% for column in by %}{{ prefix }}{{ g(loop.index0) }}, {% endfor %}{% endmacro %}
+{# Every group column after the scan: the --by aliases, then the working groups. #}
+{% set pseudo = pseudo if pseudo is defined else [] %}
+{% set group_list = [] %}
+{% if by is defined %}{% for column in by %}{% do group_list.append(g(loop.index0)) %}{% endfor %}{% endif %}
+{% do group_list.extend(pseudo) %}
 
-{# In the final projection: the group aliases renamed to the user's column names. #}
-{% macro groups_out() %}{% for column in by %}{{ g(loop.index0) }} AS {{ sql.quote(column) }}, {% endfor %}{% endmacro %}
+{# After the scan: the group aliases, each followed by a comma, for SELECT lists. #}
+{% macro groups(prefix='') %}{% for column in group_list %}{{ prefix }}{{ column }}, {% endfor %}{% endmacro %}
+
+{# In the final projection: the group aliases renamed to the user's column names (working groups keep theirs). #}
+{% macro groups_out() %}{% for column in by %}{{ g(loop.index0) }} AS {{ sql.quote(column) }}, {% endfor %}{% for column in pseudo %}{{ column }}, {% endfor %}{% endmacro %}
 
 {# GROUP BY the group aliases plus `extra`; nothing when there is nothing to group by. #}
-{% macro group_by(extra=[]) %}{% set columns = [] %}{% for column in by %}{% do columns.append(g(loop.index0)) %}{% endfor %}{% set columns = columns + extra %}{% if columns %}GROUP BY {{ columns | join(', ') }}{% endif %}{% endmacro %}
+{% macro group_by(extra=[]) %}{% set columns = group_list + extra %}{% if columns %}GROUP BY {{ columns | join(', ') }}{% endif %}{% endmacro %}
 
 {# ORDER BY the group aliases (results come back in a stable order), or nothing. #}
-{% macro order_by() %}{% if by %}ORDER BY {% for column in by %}{{ g(loop.index0) }}{{ ', ' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+{% macro order_by() %}{% if group_list %}ORDER BY {{ group_list | join(', ') }}{% endif %}{% endmacro %}
 
 {# PARTITION BY the group aliases, or nothing (a window over an aggregated, ungrouped result). #}
-{% macro partition() %}{% if by %}PARTITION BY {% for column in by %}{{ g(loop.index0) }}{{ ', ' if not loop.last }}{% endfor %} {% endif %}{% endmacro %}
+{% macro partition() %}{% if group_list %}PARTITION BY {{ group_list | join(', ') }} {% endif %}{% endmacro %}
+
+{# In the scan's select list: the working groups the scan makes, each followed by a comma. The
+   row's jackknife partition comes from a salted fingerprint of the key, so it never lines up with a
+   split or a sample made from the same key (their MOD of the unsalted fingerprint); rows of one key
+   share a partition, and rows whose key is NULL all go to partition 0 (they count as one key). #}
+{% macro pseudo_in() %}{% if ci %}COALESCE(ABS(MOD({{ hashing.fingerprint(ci.key, ci.salt) }}, {{ ci.partitions | int }})), 0) AS _bqml_rep, {% endif %}{% endmacro %}
+
+{# After the scan's FROM: the copies of each row that the working groups _bqml_all and _bqml_model count. #}
+{% macro expansions() %}{% if '_bqml_all' in pseudo %}
+  CROSS JOIN (SELECT 0 AS _bqml_all UNION ALL SELECT 1 AS _bqml_all) AS whole{% endif %}{% if '_bqml_model' in pseudo %}
+  CROSS JOIN (SELECT 0 AS _bqml_model UNION ALL SELECT 1 AS _bqml_model) AS models{% endif %}{% endmacro %}
+
+{# In the first select after the expansions: like groups(), but a --by alias is NULL in the whole's copy. #}
+{% macro groups_expanded() %}{% for column in group_list %}{% if '_bqml_all' in pseudo and column not in pseudo %}IF(_bqml_all = 1, NULL, {{ column }}) AS {{ column }}{% else %}{{ column }}{% endif %}, {% endfor %}{% endmacro %}
+
+{# The value of a per-model column: the first model's, or the other's in the second copy. #}
+{% macro per_model(first, other) %}{% if '_bqml_model' in pseudo %}IF(_bqml_model = 0, {{ first }}, {{ other }}){% else %}{{ first }}{% endif %}{% endmacro %}
+
+{# The jackknife replicates of a CTE aggregated per (groups, partition, `keys`): replicate r sums the
+   rows of every partition but r, replicate -1 all of them. `aggregates`: (expression over the
+   partition rows, name) pairs, e.g. ('SUM(n)', 'n'). One pass over `source` (it is read once). #}
+{% macro replicates(name, source, keys, aggregates) %}
+{{ name }} AS (
+{% set selected = [] %}{% for column in group_list + keys %}{% do selected.append('_bqml_r AS _bqml_rep' if column == '_bqml_rep' else column) %}{% endfor %}
+  SELECT
+    {{ selected | join(', ') }},
+
+{% for expression, alias in aggregates %}
+    {{ expression }} AS {{ alias }}{{ ',' if not loop.last }}
+{% endfor %}
+  FROM {{ source }}
+  CROSS JOIN {{ sql.int_series(-1, ci.partitions - 1, 'replicate_ids', '_bqml_r') }}
+  WHERE _bqml_r <> _bqml_rep
+  GROUP BY {% set columns = [] %}{% for column in group_list %}{% do columns.append('_bqml_r' if column == '_bqml_rep' else column) %}{% endfor %}{{ (columns + keys) | join(', ') }}
+)
+{%- endmacro %}
 
 {# The one validity rule for numbers, shared by every command: not NULL, not NaN, not +-inf.
    Tested explicitly on the value cast to double: comparisons alone let NaN through (DuckDB
    orders NaN above every number, and a Parquet scan compared NaN as inside [0, 1]). #}
 {% macro finite(expr) %}({{ expr }} IS NOT NULL AND {{ sql.is_finite(sql.float64(expr)) }}){% endmacro %}
+
+{# Weights (context `weight`: a column or none). In the scan the column is read as _bqml_weight
+   (weight_in); a row whose weight is NULL, NaN, infinite or negative is invalid (weight_ok, the same
+   rule everywhere); after the scan each row carries its weight as w, NULL when the row is invalid,
+   1 without --weight (w_of). #}
+{% macro weight_in() %}{% if weight %}{{ sql.quote(weight) }} AS _bqml_weight, {% endif %}{% endmacro %}
+{% macro weight_ok() %}{% if weight %}({{ finite('_bqml_weight') }} AND _bqml_weight >= 0){% else %}TRUE{% endif %}{% endmacro %}
+{% macro w_of(valid) %}{% if weight %}IF({{ valid }}, {{ sql.float64('_bqml_weight') }}, NULL){% else %}IF({{ valid }}, 1, NULL){% endif %}{% endmacro %}
 
 {# A probability: a finite number in [0, 1]. #}
 {% macro probability(expr) %}({{ finite(expr) }} AND {{ expr }} >= 0 AND {{ expr }} <= 1){% endmacro %}

@@ -11,22 +11,25 @@
               predicted as it), tp. Classes are the union of labels and predictions, as in
               scikit-learn; the NULL class carries the invalid rows and, with probabilities,
               the log-likelihood and top-k sums.
-  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip.
+  With intervals (context `ci`), confusion holds the jackknife replicates of confusion_parts, the
+  same aggregate per partition (_common.sql, replicates). With compare (context `against`), the
+  other model's prediction is read too and a row is valid only when both predictions are.
+  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
 {% macro class_valid(expr) %}{% if class_numeric %}{{ c.finite(expr) }}{% else %}{{ expr }} IS NOT NULL{% endif %}{% endmacro %}
 
 {% macro ctes(with_classes=true) %}
-{% set valid = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
+{% set valid = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND ' ~ class_valid('_bqml_prediction_b') if against else '') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
 rows_in AS (
   -- the one scan: the source's columns under reserved names (so that nothing below, not even the
   -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
   -- for every template) and, with probabilities, the true class's probability (a class missing
   -- from the array has probability 0), clipped, and how many classes rank strictly above it
   SELECT
-    {{ c.groups() }}IF(valid, _bqml_label, NULL) AS actual,
-    IF(valid, _bqml_prediction, NULL) AS predicted{% if probs %},
+    {{ c.groups_expanded() }}IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, {{ c.per_model('_bqml_prediction', '_bqml_prediction_b') }}, NULL) AS predicted{% if probs %},
     IF(valid, LN({{ c.clipped('_bqml_p_true') }}), NULL) AS log_p_true,
     {{ sql.count_above('_bqml_probs', '_bqml_p_true') }} AS ranked_above{% endif %}
 
@@ -39,8 +42,9 @@ rows_in AS (
       FROM (
 {% endif %}
         SELECT
-          {{ c.groups_in() }}{{ sql.quote(label) }} AS _bqml_label,
-          {{ sql.quote(prediction) }} AS _bqml_prediction{% if probs %},
+          {{ c.groups_in() }}{{ c.pseudo_in() }}{{ sql.quote(label) }} AS _bqml_label,
+          {{ sql.quote(prediction) }} AS _bqml_prediction{% if against %},
+          {{ sql.quote(against) }} AS _bqml_prediction_b{% endif %}{% if probs %},
           {{ sql.quote(probs) }} AS _bqml_probs{% endif %}
 
         FROM {{ sql.relation(src) }}
@@ -48,9 +52,9 @@ rows_in AS (
       ) AS source_rows
 {% endif %}
     ) AS {{ 'with_prob' if probs else 'source_rows' }}
-  ) AS checked
+  ) AS checked{{ c.expansions() }}
 ),
-confusion AS (
+{{ 'confusion_parts' if ci else 'confusion' }} AS (
   SELECT
     {{ c.groups() }}actual,
     predicted,
@@ -60,7 +64,9 @@ confusion AS (
 
   FROM rows_in
   {{ c.group_by(['actual', 'predicted']) }}
-){% if with_classes %},
+){% if ci %},
+{{ c.replicates('confusion', 'confusion_parts', ['actual', 'predicted'], [('SUM(n)', 'n')]
+   + ([('SUM(log_likelihood)', 'log_likelihood'), ('SUM(top_k_hits)', 'top_k_hits')] if probs else [])) }}{% endif %}{% if with_classes %},
 classes AS (
   -- each confusion cell counts once for its actual class and once for its predicted class:
   -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
