@@ -1,5 +1,6 @@
 """Pictures of the toolkit's DataFrames: ROC and PR curves, reliability diagrams, threshold
-sweeps, split reports, the train-vs-validation read-out and training histories.
+sweeps, split reports, the train-vs-validation read-out, training histories and metrics with
+their confidence intervals.
 
 Every function takes the DataFrame that the matching command returns (``curve``, ``split_report``,
 ``diagnose``, ``training``) and returns a ``matplotlib.figure.Figure``; nothing is shown or saved unless you ask
@@ -215,6 +216,34 @@ def training(frame: pd.DataFrame, history: pd.DataFrame | None = None) -> Any:
     axes.set(xlabel="iteration", ylabel="loss")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend(loc="best", fontsize="small")
+    return figure
+
+
+def intervals(frame: pd.DataFrame, metric: str = "roc_auc", *, groups: Sequence[str] | None = None) -> Any:
+    """A metric with its confidence interval per group (``evaluate --ci``): one point and bar per group,
+    the value written beside it; a group without an interval (NULL bounds) has its point only.
+
+    ``groups``: the group columns (default: the columns that are neither metrics, bounds nor counts,
+    found as every column without a ``_lower``/``_upper`` pair and of a non-numeric type)."""
+    lower, upper = f"{metric}_lower", f"{metric}_upper"
+    _require(frame, [metric, lower, upper], f"{metric} interval")
+    if groups is None:
+        groups = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                  and c not in ("slice", "worse_than_whole")]
+    labels = [", ".join(str(row[c]) for c in groups) if groups else "all rows" for _, row in frame.iterrows()]
+    figure, axes = _figure(f"{metric} with its confidence interval", (6.0, 1.2 + 0.55 * len(frame)))
+    positions = list(range(len(frame)))[::-1]  # first group on top
+    values = frame[metric].astype(float)
+    below = (values - frame[lower].astype(float)).clip(lower=0)
+    above = (frame[upper].astype(float) - values).clip(lower=0)
+    axes.errorbar(values, positions, xerr=[below.fillna(0), above.fillna(0)], fmt="o", capsize=4)
+    for position, value, low, high in zip(positions, values, frame[lower].astype(float), frame[upper].astype(float)):
+        text = f"{value:.4g}" + (f" [{low:.4g}, {high:.4g}]" if pd.notna(low) and pd.notna(high) else " (no interval)")
+        axes.annotate(text, (value, position), textcoords="offset points", xytext=(0, 7), ha="center",
+                      fontsize="small")
+    axes.set_yticks(positions, labels)
+    axes.set_ylim(-0.7, len(frame) - 0.3)
+    axes.set(xlabel=metric)
     return figure
 
 

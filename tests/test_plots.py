@@ -21,7 +21,7 @@ def predictions(tmp_path_factory):
     p = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.5 * y - 1)))
     split = np.where(rng.random(n) < 0.75, "train", "valid")
     path = tmp_path_factory.mktemp("plots") / "preds.parquet"
-    pd.DataFrame({"label": y, "p": p, "split": split}).to_parquet(path)
+    pd.DataFrame({"id": np.arange(n), "label": y, "p": p, "split": split}).to_parquet(path)
     return str(path)
 
 
@@ -79,6 +79,25 @@ def test_diagnosis_and_split_report_plots(duck, predictions):
     report = split_report(duck, path, SplitSpec(key=["user"]))
     figure = plots.split_report(report.table)
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == list(report.table["split"])
+
+
+def test_interval_plot_draws_each_group_with_its_bounds(duck, predictions, tmp_path):
+    from bqml_tools.evaluation import evaluate
+
+    frame = evaluate(duck, predictions, EvalSpec(task="binary", label="label", score="p", by="split", ci=0.9, key="id"))
+    figure = plots.intervals(frame, "roc_auc")
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == list(frame["split"])
+    points = axes.get_lines()[0]
+    assert list(points.get_xdata()) == pytest.approx(list(frame["roc_auc"]))
+    # the error bars span exactly [lower, upper] of each group
+    segments = axes.collections[0].get_segments()
+    assert sorted((float(s[0][0]), float(s[1][0])) for s in segments) == pytest.approx(
+        sorted(zip(frame["roc_auc_lower"], frame["roc_auc_upper"])))
+    figure.savefig(tmp_path / "intervals.png")
+    assert (tmp_path / "intervals.png").stat().st_size > 0
+    with pytest.raises(BqmlToolsError, match="roc_auc interval plot needs column"):
+        plots.intervals(frame.drop(columns=["roc_auc_lower"]), "roc_auc")
 
 
 def test_a_frame_without_the_columns_is_a_clear_error():
