@@ -92,8 +92,9 @@ def test_interval_plot_draws_each_group_with_its_bounds(duck, predictions, tmp_p
     assert list(points.get_xdata()) == pytest.approx(list(frame["roc_auc"]))
     # the error bars span exactly [lower, upper] of each group
     segments = axes.collections[0].get_segments()
-    assert sorted((float(s[0][0]), float(s[1][0])) for s in segments) == pytest.approx(
-        sorted(zip(frame["roc_auc_lower"], frame["roc_auc_upper"])))
+    drawn = sorted((float(s[0][0]), float(s[1][0])) for s in segments)
+    expected = sorted(zip(frame["roc_auc_lower"], frame["roc_auc_upper"]))
+    assert np.allclose(drawn, expected, rtol=0, atol=1e-12)
     figure.savefig(tmp_path / "intervals.png")
     assert (tmp_path / "intervals.png").stat().st_size > 0
     with pytest.raises(BqmlToolsError, match="roc_auc interval plot needs column"):
