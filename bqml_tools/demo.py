@@ -123,13 +123,16 @@ def predictions(split_rows: pd.DataFrame, split_column: str = "split") -> pd.Dat
     Binary: ``label`` and its probability ``p`` (and ``predicted_label_probs``, ML.PREDICT's
     ARRAY<STRUCT<label, prob>> shape); regression: ``y`` (the amount) and ``y_hat``; multiclass:
     ``plan``, ``predicted_plan`` and ``plan_probs`` (one-vs-rest logistic regressions, normalised,
-    whose features leave the plan out).
+    whose features leave the plan out); ``p_sessions``, a smaller binary model (sessions only) to compare
+    with ``p``.
     """
     frame = split_rows.sort_values(ORDER, kind="stable").reset_index(drop=True)
     x = features(frame)
     train = (frame[split_column] == "train").to_numpy()
     label = frame["label"].to_numpy(float)
     p = 1 / (1 + np.exp(-(x @ fit_logistic(x[train], label[train]))))
+    x_small = x[:, :2]  # intercept and sessions: the smaller model that compare sets against p
+    p_sessions = 1 / (1 + np.exp(-(x_small @ fit_logistic(x_small[train], label[train]))))
     amount = frame["amount"].to_numpy(float)
     y_hat = x @ fit_least_squares(x[train], amount[train])
     x_plan = x[:, : x.shape[1] - (len(PLANS) - 1)]
@@ -153,6 +156,7 @@ def predictions(split_rows: pd.DataFrame, split_column: str = "split") -> pd.Dat
         "predicted_plan": np.array(PLANS)[scores.argmax(axis=1)],
         "plan_probs": [[{"label": level, "prob": round(float(v), 6)} for level, v in zip(PLANS, row)]
                        for row in scores],
+        "p_sessions": np.round(p_sessions, 6),
     })
 
 
