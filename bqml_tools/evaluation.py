@@ -294,7 +294,9 @@ def _key_columns(spec: EvalSpec, schema: Mapping[str, str] | None, dialect: str)
 
 def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: Mapping[str, str] | None,
              inline: bool, what: str, *, against: str | None = None) -> dict[str, Any]:
-    mode = spec.auc or ("exact" if dialect == "duckdb" else "binned")
+    # exact AUC by default on DuckDB, binned on BigQuery; binned with --ci on both: every replicate
+    # windows its own copy of the bins, and K + 1 copies of every distinct score cost K times exact
+    mode = spec.auc or ("exact" if dialect == "duckdb" and spec.ci is None else "binned")
     pseudo = (["_bqml_all"] if spec.min_slice_rows is not None and spec.ci is not None else []) \
         + (["_bqml_model"] if against else []) + (["_bqml_rep"] if spec.ci is not None else [])
     context: dict[str, Any] = dict(

@@ -68,22 +68,50 @@
 {# The value of a per-model column: the first model's, or the other's in the second copy. #}
 {% macro per_model(first, other) %}{% if '_bqml_model' in pseudo %}IF(_bqml_model = 0, {{ first }}, {{ other }}){% else %}{{ first }}{% endif %}{% endmacro %}
 
-{# The jackknife replicates of a CTE aggregated per (groups, partition, `keys`): replicate r sums the
-   rows of every partition but r, replicate -1 all of them. `aggregates`: (expression over the
-   partition rows, name) pairs, e.g. ('SUM(n)', 'n'). One pass over `source` (it is read once). #}
-{% macro replicates(name, source, keys, aggregates) %}
-{{ name }} AS (
+{# The jackknife replicates of a CTE aggregated per (groups, partition, `keys`): replicate r holds the
+   rows of every partition but r, replicate -1 all of them. `aggregates`: (expression over the partition
+   rows, name) pairs, each SUM(column), MIN(column) or MAX(column) of a column of `source` named `name`.
+   `source` is read once.
+   Default: total minus own. A window over `source` (aggregated rows) gives each (groups, keys) cell its
+   total; the cell's first partition row sends the total to every replicate and each partition row
+   takes its own part back from its replicate, so the work is cells x (K + 1) + partition rows, not
+   partition rows x K. Sums are exact for counts; MIN and MAX are the whole cell's in every replicate
+   (binary uses them only for the error bound of binned AUC, which is reported for the estimate).
+   each_partition=true: every partition row goes to every replicate but its own, kept apart by `keys`
+   (regression pools per-partition means and squared deviations this way; K x K small rows). #}
+{% macro replicates(name, source, keys, aggregates, each_partition=false) %}
 {% set selected = [] %}{% for column in group_list + keys %}{% do selected.append('_bqml_r AS _bqml_rep' if column == '_bqml_rep' else column) %}{% endfor %}
+{% set cell = [] %}{% for column in group_list + keys %}{% if column != '_bqml_rep' %}{% do cell.append(column) %}{% endif %}{% endfor %}
+{% set grouped = [] %}{% for column in group_list %}{% do grouped.append('_bqml_r' if column == '_bqml_rep' else column) %}{% endfor %}
+{{ name }} AS (
   SELECT
     {{ selected | join(', ') }},
-
 {% for expression, alias in aggregates %}
+{% set function = expression.split('(')[0] %}
+{% if each_partition %}
     {{ expression }} AS {{ alias }}{{ ',' if not loop.last }}
+{% elif function == 'SUM' %}
+    SUM(IF(_bqml_first, _bqml_total_{{ alias }}, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, {{ alias }}, NULL)), 0) AS {{ alias }}{{ ',' if not loop.last }}
+{% else %}
+    {{ function }}(IF(_bqml_first, _bqml_total_{{ alias }}, NULL)) AS {{ alias }}{{ ',' if not loop.last }}
+{% endif %}
 {% endfor %}
+{% if each_partition %}
   FROM {{ source }}
+{% else %}
+  FROM (
+    SELECT
+      *,
+{% for expression, alias in aggregates %}
+      {{ expression.split('(')[0] }}({{ alias }}) OVER ({% if cell %}PARTITION BY {{ cell | join(', ') }}{% endif %}) AS _bqml_total_{{ alias }},
+{% endfor %}
+      ROW_NUMBER() OVER ({% if cell %}PARTITION BY {{ cell | join(', ') }} {% endif %}ORDER BY _bqml_rep) = 1 AS _bqml_first
+    FROM {{ source }}
+  ) AS cells
+{% endif %}
   CROSS JOIN {{ sql.int_series(-1, ci.partitions - 1, 'replicate_ids', '_bqml_r') }}
-  WHERE _bqml_r <> _bqml_rep
-  GROUP BY {% set columns = [] %}{% for column in group_list %}{% do columns.append('_bqml_r' if column == '_bqml_rep' else column) %}{% endfor %}{{ (columns + keys) | join(', ') }}
+  WHERE {{ '_bqml_r <> _bqml_rep' if each_partition else '_bqml_first OR _bqml_r = _bqml_rep' }}
+  GROUP BY {{ (grouped + keys) | join(', ') }}
 )
 {%- endmacro %}
 

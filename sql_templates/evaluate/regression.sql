@@ -71,7 +71,7 @@ partial AS (
 ),
 {{ c.replicates('pooled_parts', 'partial', ['n', 'mean_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows'),
    ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'), ('SUM(negative_rows)', 'negative_rows'),
-   ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p'), ('COUNT(*)', 'part_rows')]) }},
+   ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
 pooled AS (
   -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)
   SELECT
