@@ -124,7 +124,7 @@ def predictions(split_rows: pd.DataFrame, split_column: str = "split") -> pd.Dat
     ARRAY<STRUCT<label, prob>> shape); regression: ``y`` (the amount) and ``y_hat``; multiclass:
     ``plan``, ``predicted_plan`` and ``plan_probs`` (one-vs-rest logistic regressions, normalised,
     whose features leave the plan out); ``p_sessions``, a smaller binary model (sessions only) to compare
-    with ``p``.
+    with ``p``; the event's ``country`` and ``device``, to slice by.
     """
     frame = split_rows.sort_values(ORDER, kind="stable").reset_index(drop=True)
     x = features(frame)
@@ -157,6 +157,8 @@ def predictions(split_rows: pd.DataFrame, split_column: str = "split") -> pd.Dat
         "plan_probs": [[{"label": level, "prob": round(float(v), 6)} for level, v in zip(PLANS, row)]
                        for row in scores],
         "p_sessions": np.round(p_sessions, 6),
+        "country": frame["country"],
+        "device": frame["device"],
     })
 
 
