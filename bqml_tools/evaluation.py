@@ -72,6 +72,11 @@ class EvalSpec:
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
     Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
     zero_division "null"); an option the task does not use is refused rather than ignored.
+    ``weight``: a column of row weights (numbers >= 0), as scikit-learn's ``sample_weight``.
+    ``ci``: a confidence level (e.g. 0.95): each metric gets ``<metric>_lower`` and ``<metric>_upper``
+    from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by
+    FARM_FINGERPRINT of ``key`` (needed with ``ci``; a key's rows stay in one partition).
+    ``min_slice_rows``: with ``by``, groups with fewer rows are reported as too small.
     """
 
     task: str
