@@ -471,8 +471,84 @@ def evaluate(source: str, task: str, view: str, metrics: str | None, **options: 
     if engine_options["dry_run"]:
         _dry_run(engine, evaluation.evaluate_query(source, spec, engine.dialect, engine=engine, view=view, inline=False))
         return
-    _emit(evaluation.evaluate(engine, source, spec, view=view), engine_options["fmt"], groups=spec.by,
-          metrics=metrics, transpose=True)
+    frame = evaluation.evaluate(engine, source, spec, view=view)
+    if spec.min_slice_rows is not None:
+        _emit_slices(frame, engine_options["fmt"], spec.by, metrics)
+        return
+    _emit(frame, engine_options["fmt"], groups=spec.by, metrics=metrics, transpose=True)
+
+
+def _emit_slices(frame: Any, fmt: str, by: Sequence[str], metrics: str | None) -> None:
+    """evaluate --min-slice-rows: the whole's line first (with --ci; on stderr for json and csv, so that
+    stdout stays one document), then the slices, each with its `slice` status (and worse_than_whole)."""
+    from .slices import whole_line
+
+    if "whole" in frame.attrs:
+        chosen = None if metrics is None else [m.strip() for m in metrics.split(",")]
+        click.echo(whole_line(frame.attrs["whole"], chosen), err=fmt != "table")
+    if metrics is not None:
+        wanted = [m.strip() for m in metrics.split(",")]
+        extra = [c for c in ("slice", "worse_than_whole") if c in frame.columns and c not in wanted]
+        metrics = ",".join(extra[:1] + wanted + extra[1:])
+    _emit(frame, fmt, groups=by, metrics=metrics)
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--task", type=click.Choice(["regression", "binary", "multiclass"]), required=True)
+@_apply(eval_options)
+@click.option("--against", required=True, metavar="COLUMN",
+              help="The other model's column (a score for binary, a prediction otherwise), read on the same rows.")
+@click.option("--ci", default=0.95, show_default=True, type=Number(), metavar="LEVEL",
+              help="Level of the paired jackknife interval of each difference.")
+@click.option("--key", multiple=True, metavar="COLUMN",
+              help="Required: rows are partitioned by FARM_FINGERPRINT of this key (repeatable), the same for both models.")
+@click.option("--partitions", default=None, type=Number(whole=True), metavar="K",
+              help="Number of jackknife partitions (default 20).")
+@click.option("--metrics", default=None, metavar="A,B,...",
+              help="Compare only these metrics, in this order, e.g. roc_auc,log_loss.")
+@_apply(run_options)
+def compare(source: str, task: str, against: str, metrics: str | None, **options: Any) -> None:
+    """Two models on the same rows: each metric's difference (against - first) with a paired interval.
+
+    One scan evaluates both models on the rows valid for both, per jackknife replicate; the interval
+    of each difference comes from the same partitions for both models, so what they share cancels.
+    The table is followed by one reading per metric: which model is better, or no clear difference.
+
+    \b
+    Examples:
+      bqml-tools compare preds.parquet --task binary --label label --score p_old --against p_new --key user_id
+      bqml-tools compare preds.parquet --task regression --label y --prediction y_old --against y_new --key id --by split
+      bqml-tools compare my-project.ml.preds --task binary --label label --score p_old --against p_new --key id --dialect bigquery
+    """
+    from .compare import NEEDS_KEY, compare as compare_models, compare_query
+
+    engine_options, spec_options = _split_options(options)
+    if not spec_options["key"]:
+        raise BqmlToolsError(NEEDS_KEY)
+    spec = _eval_spec(task, **spec_options)
+    dialect = engine_options["dialect"]
+    if metrics is not None and (dialect is not None or engine_options["dry_run"]):
+        raise BqmlToolsError("--metrics chooses the compared metrics of a run: drop --dialect/--dry-run, or drop --metrics")
+    if dialect is not None:
+        reader = _schema_reader(source, dialect, engine_options)
+        click.echo(compare_query(source, spec, against, dialect, engine=reader).sql, nl=False)
+        return
+    engine = _make_engine(**engine_options)
+    if engine_options["dry_run"]:
+        _dry_run(engine, compare_query(source, spec, against, engine.dialect, engine=engine, inline=False))
+        return
+    frame = compare_models(engine, source, spec, against, metrics=metrics)
+    fmt = engine_options["fmt"]
+    if fmt != "table":
+        _emit(frame, fmt, groups=spec.by)
+        return
+    table = frame.drop(columns=["reading"])
+    table.attrs = dict(frame.attrs)
+    _emit(table, fmt, groups=spec.by)
+    click.echo("")
+    for line in natural_order(frame, list(spec.by))["reading"]:
+        click.echo(line)
 
 
 @cli.command()

@@ -372,6 +372,8 @@ IMBALANCE_MARGIN = 0.1
 
 def _refuse_output_names(spec: EvalSpec, what: str, command: str) -> None:
     outputs = {c.lower() for c in output_columns(spec, what)}
+    if spec.min_slice_rows is not None:  # the columns bqml_tools.slices adds
+        outputs |= {"slice", "worse_than_whole"}
     clashing = [c for c in spec.by if c.lower() in outputs]
     if clashing:
         raise BqmlToolsError(
@@ -450,7 +452,12 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         frame = frame.loc[frame["group_rows"] > 0].drop(columns=list(_VIEW_COUNTS)).reset_index(drop=True)
         return _attach(frame, warnings)
     # the statement's own columns only: a group column may carry another statement's name (invalid_rows)
-    return evaluate_checks(frame, spec, src)
+    checked = evaluate_checks(frame, spec, src)
+    if spec.min_slice_rows is not None:  # too-small slices only: the whole comes with --ci
+        from . import slices
+
+        return slices.report(checked, None, frame, spec)
+    return checked
 
 
 def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
 from dataclasses import replace
 
+from bqml_tools.compare import compare_query
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
 from bqml_tools.decisions import Goal, threshold_query
 from bqml_tools.training import training_query
@@ -34,6 +35,20 @@ EVALS = {
                                  threshold=0.35, zero_division="sklearn"),
     "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
     "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
+}
+
+# compare: (spec, the other model's column); slices: evaluate --by --min-slice-rows with --ci (the whole).
+COMPARES = {
+    "binary": (EvalSpec(task="binary", label="label", score="p", ci=0.95, key="user_id"), "p_new"),
+    "regression_by": (EvalSpec(task="regression", label="y", prediction="y_hat", by=["split"], invalid="exclude",
+                               ci=0.9, key=["user_id", "day"], partitions=10), "y_new"),
+    "multiclass": (EvalSpec(task="multiclass", label="y", prediction="y_hat", ci=0.95, key="user_id"), "y_new"),
+}
+SLICES = {
+    "binary": EvalSpec(task="binary", label="label", score="p", by=["region"], min_slice_rows=100, ci=0.95,
+                       key="user_id"),
+    "regression": EvalSpec(task="regression", label="y", prediction="y_hat", by=["region"], min_slice_rows=100,
+                           ci=0.95, key="user_id"),
 }
 
 THRESHOLDS = {
@@ -75,6 +90,10 @@ def cases() -> dict[str, object]:
                 for kind in ("roc", "pr", "thresholds", "calibration"):
                     curve_spec = replace(spec, **{option: None for option in curve_unused(kind)})
                     out[f"curve_{kind}_{name}.{dialect}"] = curve_query(preds, curve_spec, kind, dialect)
+        for name, (spec, against) in COMPARES.items():
+            out[f"evaluate_compare_{name}.{dialect}"] = compare_query(preds, spec, against, dialect)
+        for name, spec in SLICES.items():
+            out[f"evaluate_slices_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
         history = "my-project.ml.training_info" if dialect == "bigquery" else "ml.training_info"
         out[f"training_history.{dialect}"] = training_query(history, dialect)
         out[f"training_history_no_run.{dialect}"] = training_query(

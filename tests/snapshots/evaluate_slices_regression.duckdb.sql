@@ -1,0 +1,93 @@
+-- bqml_tools evaluate of ml.predictions: task regression, label y, prediction y_hat
+-- one row per region; one scan of the table
+-- with 20 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id salted with 'bqml_tools jackknife'
+
+WITH scored AS (
+  -- the one scan: the source's columns under reserved names, each row's validity written once
+  SELECT
+    IF(_bqml_all = 1, NULL, _bqml_g0) AS _bqml_g0, _bqml_all, _bqml_rep, IF(valid, CAST(_bqml_label AS DOUBLE), NULL) AS y,
+    IF(valid, CAST(_bqml_prediction AS DOUBLE), NULL) AS p
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND (_bqml_prediction IS NOT NULL AND isfinite(CAST(_bqml_prediction AS DOUBLE))) AS valid
+    FROM (
+      SELECT "region" AS _bqml_g0, COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING)), 20)), 0) AS _bqml_rep, "y" AS _bqml_label, "y_hat" AS _bqml_prediction
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked  CROSS JOIN (SELECT 0 AS _bqml_all UNION ALL SELECT 1 AS _bqml_all) AS whole
+),
+partial AS (
+  -- per partition: counts, sums, and each variance as (mean, sum of squared deviations) so that
+  -- replicates combine them exactly (Chan et al.) instead of subtracting large sums of squares
+  SELECT
+    _bqml_g0, _bqml_all, _bqml_rep, COUNT(y) AS n,
+    COUNT(*) - COUNT(y) AS invalid_rows,
+    SUM(ABS(p - y)) AS absolute_error,
+    SUM((p - y) * (p - y)) AS squared_error,
+    AVG(y) AS mean_y,
+    VAR_POP(y) * COUNT(y) AS m2_y,
+    AVG(y - p) AS mean_residual,
+    VAR_POP(y - p) * COUNT(y) AS m2_residual,
+    COUNTIF(y < 0 OR p < 0) AS negative_rows,
+    SUM(POW(LN(1 + IF(y < 0, 0, y)) - LN(1 + IF(p < 0, 0, p)), 2)) AS log_error,
+    SUM(p) AS sum_p
+  FROM scored
+  GROUP BY _bqml_g0, _bqml_all, _bqml_rep
+),
+pooled_parts AS (
+  SELECT
+    _bqml_g0, _bqml_all, _bqml_r AS _bqml_rep, n, mean_y, m2_y, mean_residual, m2_residual,
+    SUM(invalid_rows) AS invalid_rows,
+    SUM(absolute_error) AS absolute_error,
+    SUM(squared_error) AS squared_error,
+    SUM(negative_rows) AS negative_rows,
+    SUM(log_error) AS log_error,
+    SUM(sum_p) AS sum_p
+  FROM partial
+  CROSS JOIN generate_series(-1, 19) AS replicate_ids(_bqml_r)
+  WHERE _bqml_r <> _bqml_rep
+  GROUP BY _bqml_g0, _bqml_all, _bqml_r, n, mean_y, m2_y, mean_residual, m2_residual
+),
+pooled AS (
+  -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)
+  SELECT
+    *,
+    SUM(n * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) AS replicate_mean_y,
+    SUM(n * mean_residual) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) AS replicate_mean_residual
+  FROM pooled_parts
+),
+sums AS (
+  SELECT
+    _bqml_g0, _bqml_all, _bqml_rep, CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
+    CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
+    (SUM(absolute_error)) / NULLIF(SUM(n), 0) AS mae,
+    (SUM(squared_error)) / NULLIF(SUM(n), 0) AS mse,
+    (SUM(m2_y + n * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))) / NULLIF(SUM(n), 0) AS var_y,
+    (SUM(m2_residual + n * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))) / NULLIF(SUM(n), 0) AS var_residual,
+    CAST(SUM(negative_rows) AS INT64) AS negative_rows,
+    (SUM(log_error)) / NULLIF(SUM(n), 0) AS msle,
+    -- a median does not come from per-partition sums (and the jackknife is not valid for it)
+    CAST(NULL AS DOUBLE) AS median_absolute_error,
+    MAX(replicate_mean_y) AS mean_label,
+    (SUM(sum_p)) / NULLIF(SUM(n), 0) AS mean_prediction
+  FROM pooled
+  GROUP BY _bqml_g0, _bqml_all, _bqml_rep
+)
+SELECT
+  _bqml_g0 AS "region", _bqml_all, _bqml_rep, n AS "rows",
+  mae,
+  mse,
+  SQRT(mse) AS rmse,
+  1 - (mse) / NULLIF(var_y, 0) AS r2,
+  1 - (var_residual) / NULLIF(var_y, 0) AS explained_variance,
+  IF(negative_rows > 0, NULL, msle) AS mean_squared_log_error,
+  median_absolute_error,
+  mean_label,
+  mean_prediction,
+  SQRT(var_y) AS baseline_rmse,
+  negative_rows,
+  invalid_rows
+FROM sums
+WHERE
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' row(s) have a NULL, NaN or infinite label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+
+ORDER BY _bqml_g0, _bqml_all, _bqml_rep
