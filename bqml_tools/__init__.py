@@ -17,7 +17,7 @@ _EXPORTS = {
     "split_query": "splitting", "split_report": "splitting", "materialize": "splitting",
     "EvalSpec": "evaluation", "Thresholds": "evaluation", "evaluate": "evaluation", "curve": "evaluation",
     "diagnose": "evaluation", "evaluate_query": "evaluation", "curve_query": "evaluation",
-    "compare": "compare", "compare_query": "compare",
+    "compare": "comparison", "compare_query": "comparison",
     "Query": "templates", "render": "templates",
     "Goal": "decisions", "threshold": "decisions", "threshold_query": "decisions",
     "diagnose_training": "training", "training_query": "training",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .engines import DryRun, DuckDBEngine, Engine, connect_duckdb
     from .errors import BqmlToolsError
     from .evaluation import EvalSpec, Thresholds, curve, curve_query, diagnose, evaluate, evaluate_query
-    from .compare import compare, compare_query
+    from .comparison import compare, compare_query
     from .fingerprint import farm_fingerprint
     from .splitting import SplitReport, SplitSpec, assign, materialize, split, split_query, split_report
     from .templates import Query, render

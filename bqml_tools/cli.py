@@ -521,7 +521,7 @@ def compare(source: str, task: str, against: str, metrics: str | None, **options
       bqml-tools compare preds.parquet --task regression --label y --prediction y_old --against y_new --key id --by split
       bqml-tools compare my-project.ml.preds --task binary --label label --score p_old --against p_new --key id --dialect bigquery
     """
-    from .compare import NEEDS_KEY, compare as compare_models, compare_query
+    from .comparison import NEEDS_KEY, compare as compare_models, compare_query
 
     engine_options, spec_options = _split_options(options)
     if not spec_options["key"]:

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from . import intervals
-from .compare import side
+from .comparison import side
 from .evaluation import EvalSpec
 
 WHOLE = "_bqml_all"

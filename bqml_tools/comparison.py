@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
-import types
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -243,15 +241,3 @@ def reading(metric: str, first: str, against: str, difference: float, lower: flo
         size, low, high = (difference, lower, upper) if difference > 0 else (-difference, -upper, -lower)
         return f"{winner} is better on {metric} by {size:.{d}f} [{low:.{d}f}, {high:.{d}f}]"
     return f"no clear difference on {metric}: {signed}"
-
-
-class _CallableModule(types.ModuleType):
-    """``bqml_tools.compare`` names this module once it is imported (Python binds a package's submodule
-    to its name), and the function ``compare`` before: calling the module calls the function, so
-    ``bt.compare(engine, source, spec, against)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
