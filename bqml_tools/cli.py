@@ -849,7 +849,7 @@ def _save_figure(figure: Any, path: str, replace: bool) -> None:
 @click.option("--predictions", "predictions_path", default=None, metavar="PATH",
               help="Also write predictions of models fitted on the table's train split (80/10/10 by user): "
                    "columns user_id, day, split, label, p, predicted_label_probs, y, y_hat, plan, predicted_plan, "
-                   "plan_probs, p_sessions (a smaller model, to compare), country, device.")
+                   "plan_probs, p_sessions, country, device. p_sessions is a smaller model, to compare with p.")
 def demo(rows: int, save: str | None, predictions_path: str | None) -> None:
     """Make an events table in DuckDB, print the BigQuery split SQL, run it locally.
 
