@@ -363,7 +363,16 @@ def output_columns(spec: EvalSpec, what: str) -> tuple[str, ...]:
     columns = OUTPUTS[what]
     if what == "multiclass" and not spec.probs:
         columns = tuple(c for c in columns if c not in ("log_loss", "top_k_accuracy"))
+    if spec.weight is not None and what in ("regression", "multiclass", "classes", "confusion"):
+        if what == "confusion":  # each cell's summed weight, after its row count
+            columns = columns[:3] + ("weight",) + columns[3:]
+        columns += ("invalid_weight_rows",)
     return columns
+
+
+def view_counts(spec: EvalSpec) -> tuple[str, ...]:
+    """The per-group counts a multiclass view carries on each row (checked, then dropped)."""
+    return _VIEW_COUNTS + (("invalid_weight_rows",) if spec.weight is not None else ())
 
 
 # The imbalance guard: accuracy must remove at least this share of the constant predictor's errors.
@@ -421,6 +430,7 @@ def _check_invalid(counts: Mapping[str, int], valid: int, spec: EvalSpec, source
         "invalid_label_rows": f"row(s) have a NULL label or one that is not binary in {spec.label}"
                               + ("" if spec.positive is not None else " (pass --positive VALUE for other labels)"),
         "invalid_score_rows": f"row(s) have a NULL, NaN or infinite score or one outside [0, 1] in {spec.score}",
+        "invalid_weight_rows": f"row(s) have a NULL, NaN, infinite or negative weight in {spec.weight}",
     }
     found = [f"{n:,} {messages[c]}" for c, n in counts.items() if n]
     if found and spec.invalid == "error":
@@ -446,10 +456,10 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         return _with_intervals(frame, spec, src)
     if view != "metrics":
         # the same invalid-row rule as the metrics: the statement carries the counts on its rows
-        counts = _group_counts(frame, spec, _VIEW_COUNTS)
+        counts = _group_counts(frame, spec, view_counts(spec))
         valid = counts.pop("group_rows")
         warnings = _check_invalid(counts, valid, spec, src)
-        frame = frame.loc[frame["group_rows"] > 0].drop(columns=list(_VIEW_COUNTS)).reset_index(drop=True)
+        frame = frame.loc[frame["group_rows"] > 0].drop(columns=list(view_counts(spec))).reset_index(drop=True)
         return _attach(frame, warnings)
     # the statement's own columns only: a group column may carry another statement's name (invalid_rows)
     checked = evaluate_checks(frame, spec, src)
@@ -485,7 +495,8 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
 
 def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:
     """Invalid-row checks and warnings of a metrics frame (one row per group)."""
-    counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows")
+    counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows",
+                                                         "invalid_weight_rows")
               if c in output_columns(spec, spec.task)}
     valid = int(frame["rows"].fillna(0).sum())
     warnings = _check_invalid(counts, valid, spec, src)

@@ -5,7 +5,7 @@ from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
 from dataclasses import replace
 
-from bqml_tools.compare import compare_query
+from bqml_tools.comparison import compare_query
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
 from bqml_tools.decisions import Goal, threshold_query
 from bqml_tools.training import training_query
@@ -35,6 +35,10 @@ EVALS = {
                                  threshold=0.35, zero_division="sklearn"),
     "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
     "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
+    "regression_weight_by": EvalSpec(task="regression", label="y", prediction="y_hat", by=["split", "region"],
+                                     weight="w", invalid="exclude"),
+    "multiclass_weight_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs",
+                                           by=["split"], weight="w"),
 }
 
 # compare: (spec, the other model's column); slices: evaluate --by --min-slice-rows with --ci (the whole).
@@ -94,6 +98,12 @@ def cases() -> dict[str, object]:
             out[f"evaluate_compare_{name}.{dialect}"] = compare_query(preds, spec, against, dialect)
         for name, spec in SLICES.items():
             out[f"evaluate_slices_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
+        # weights with intervals: the replicates sum the weighted masses
+        out[f"evaluate_regression_weight_ci.{dialect}"] = evaluate_query(preds, EvalSpec(
+            task="regression", label="y", prediction="y_hat", by=["split"], weight="w", ci=0.95, key=["user_id"]), dialect)
+        out[f"evaluate_multiclass_weight_probs_ci.{dialect}"] = evaluate_query(preds, EvalSpec(
+            task="multiclass", label="y", prediction="y_hat", probs="probs", weight="w", ci=0.9, key=["user_id"],
+            partitions=10), dialect)
         history = "my-project.ml.training_info" if dialect == "bigquery" else "ml.training_info"
         out[f"training_history.{dialect}"] = training_query(history, dialect)
         out[f"training_history_no_run.{dialect}"] = training_query(

@@ -276,7 +276,8 @@ def test_output_lists_match_the_rendered_sql():
         kind = next((k for k in CURVES if what.startswith(f"curve_{k}_")), None)
         view = next((v for v in ("classes", "confusion") if what.endswith("_" + v)), None)
         task = kind or view or ("binary" if "binary" in what else "multiclass" if "multiclass" in what else "regression")
-        spec = EvalSpec(task="multiclass", label="y", prediction="p", probs="probs" if "probs" in what else None)
+        spec = EvalSpec(task="multiclass", label="y", prediction="p", probs="probs" if "probs" in what else None,
+                        weight="w" if "weight" in what else None)
         groups = len(selected) - len(output_columns(spec, task))
         assert selected[groups:] == list(output_columns(spec, task)), name
 

@@ -14,27 +14,37 @@
   With intervals (context `ci`), confusion holds the jackknife replicates of confusion_parts, the
   same aggregate per partition (_common.sql, replicates). With compare (context `against`), the
   other model's prediction is read too and a row is valid only when both predictions are.
-  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against.
+  With weights (context `weight`, --weight): a row whose weight is NULL, NaN, infinite or negative is
+  invalid too; confusion keeps n (rows) and adds weight (their summed weights) per cell, with the
+  rows of invalid values (invalid_n) and of invalid weights (invalid_weight_n) counted apart; classes'
+  support, predicted and tp are then summed weights (scikit-learn's support, precision_recall_fscore_
+  support with sample_weight, is too) and valid_n counts the rows; log-likelihood and top-k hits
+  are weighted.
+  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against, weight.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
 {% macro class_valid(expr) %}{% if class_numeric %}{{ c.finite(expr) }}{% else %}{{ expr }} IS NOT NULL{% endif %}{% endmacro %}
 
 {% macro ctes(with_classes=true) %}
-{% set valid = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND ' ~ class_valid('_bqml_prediction_b') if against else '') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
+{% set values = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND ' ~ class_valid('_bqml_prediction_b') if against else '') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
+{% set valid = '(values_ok AND weight_ok)' if weight else 'valid' %}
 rows_in AS (
   -- the one scan: the source's columns under reserved names (so that nothing below, not even the
   -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
   -- for every template) and, with probabilities, the true class's probability (a class missing
   -- from the array has probability 0), clipped, and how many classes rank strictly above it
   SELECT
-    {{ c.groups_expanded() }}IF(valid, _bqml_label, NULL) AS actual,
-    IF(valid, {{ c.per_model('_bqml_prediction', '_bqml_prediction_b') }}, NULL) AS predicted{% if probs %},
-    IF(valid, LN({{ c.clipped('_bqml_p_true') }}), NULL) AS log_p_true,
+    {{ c.groups_expanded() }}IF({{ valid }}, _bqml_label, NULL) AS actual,
+    IF({{ valid }}, {{ c.per_model('_bqml_prediction', '_bqml_prediction_b') }}, NULL) AS predicted{% if weight %},
+    {{ c.w_of(valid) }} AS w,
+    values_ok,
+    weight_ok{% endif %}{% if probs %},
+    IF({{ valid }}, LN({{ c.clipped('_bqml_p_true') }}), NULL) AS log_p_true,
     {{ sql.count_above('_bqml_probs', '_bqml_p_true') }} AS ranked_above{% endif %}
 
   FROM (
-    SELECT *, {{ valid }} AS valid{% if probs %}, COALESCE({{ sql.float64('_bqml_prob') }}, 0) AS _bqml_p_true{% endif %}
+    SELECT *, {{ values }} AS {{ 'values_ok, ' ~ c.weight_ok() ~ ' AS weight_ok' if weight else 'valid' }}{% if probs %}, COALESCE({{ sql.float64('_bqml_prob') }}, 0) AS _bqml_p_true{% endif %}
 
     FROM (
 {% if probs %}
@@ -42,7 +52,7 @@ rows_in AS (
       FROM (
 {% endif %}
         SELECT
-          {{ c.groups_in() }}{{ c.pseudo_in() }}{{ sql.quote(label) }} AS _bqml_label,
+          {{ c.groups_in() }}{{ c.pseudo_in() }}{{ c.weight_in() }}{{ sql.quote(label) }} AS _bqml_label,
           {{ sql.quote(prediction) }} AS _bqml_prediction{% if against %},
           {{ sql.quote(against) }} AS _bqml_prediction_b{% endif %}{% if probs %},
           {{ sql.quote(probs) }} AS _bqml_probs{% endif %}
@@ -58,14 +68,18 @@ rows_in AS (
   SELECT
     {{ c.groups() }}actual,
     predicted,
-    COUNT(*) AS n{% if probs %},
-    SUM(log_p_true) AS log_likelihood,
-    COUNTIF(ranked_above < {{ top_k | int }}) AS top_k_hits{% endif %}
+    COUNT(*) AS n{% if weight %},
+    SUM(w) AS weight,
+    COUNTIF(NOT values_ok) AS invalid_n,
+    COUNTIF(NOT weight_ok) AS invalid_weight_n{% endif %}{% if probs %},
+    SUM({{ 'w * ' if weight }}log_p_true) AS log_likelihood,
+    {{ 'SUM(IF(ranked_above < ' ~ (top_k | int) ~ ', w, 0))' if weight else 'COUNTIF(ranked_above < ' ~ (top_k | int) ~ ')' }} AS top_k_hits{% endif %}
 
   FROM rows_in
   {{ c.group_by(['actual', 'predicted']) }}
 ){% if ci %},
 {{ c.replicates('confusion', 'confusion_parts', ['actual', 'predicted'], [('SUM(n)', 'n')]
+   + ([('SUM(weight)', 'weight'), ('SUM(invalid_n)', 'invalid_n'), ('SUM(invalid_weight_n)', 'invalid_weight_n')] if weight else [])
    + ([('SUM(log_likelihood)', 'log_likelihood'), ('SUM(top_k_hits)', 'top_k_hits')] if probs else [])) }}{% endif %}{% if with_classes %},
 classes AS (
   -- each confusion cell counts once for its actual class and once for its predicted class:
@@ -73,10 +87,17 @@ classes AS (
   -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
   SELECT
     {{ c.groups() }}IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+{% if weight %}
+    SUM(IF(side = 0 AND valid, weight, 0)) AS support,
+    SUM(IF(side = 1 AND valid, weight, 0)) AS predicted,
+    SUM(IF(side = 0 AND valid AND actual = predicted, weight, 0)) AS tp,
+    CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS valid_n,
+    CAST(SUM(IF(side = 0, invalid_n, 0)) AS INT64) AS invalid_n,
+    CAST(SUM(IF(side = 0, invalid_weight_n, 0)) AS INT64) AS invalid_weight_n{% else %}
     CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS support,
     CAST(SUM(IF(side = 1 AND valid, n, 0)) AS INT64) AS predicted,
     CAST(SUM(IF(side = 0 AND valid AND actual = predicted, n, 0)) AS INT64) AS tp,
-    CAST(SUM(IF(side = 0 AND NOT valid, n, 0)) AS INT64) AS invalid_n{% if probs %},
+    CAST(SUM(IF(side = 0 AND NOT valid, n, 0)) AS INT64) AS invalid_n{% endif %}{% if probs %},
     SUM(IF(side = 0 AND valid, log_likelihood, 0)) AS log_likelihood,
     SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits{% endif %}
 
@@ -97,4 +118,5 @@ classes AS (
 {%- endmacro %}
 
 {# The invalid-row check of every multiclass statement: (count column, message) for c.invalid_guard. #}
-{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')] %}
+{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]
+   + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else []) %}

@@ -2,7 +2,8 @@
   name: multiclass
   Multiclass metrics per group from one scan of `src` (see _multiclass.sql). Macro averages
   leave out classes whose metric is undefined (NULL), like scikit-learn's zero_division=nan;
-  weighted averages weight by support over the classes that are defined.
+  weighted averages weight by support over the classes that are defined. With --weight every
+  metric is scikit-learn's with sample_weight (n is then the total weight; `rows` still counts rows).
   params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
           header_lines
 -#}
@@ -19,7 +20,9 @@ per_class AS (
 ),
 averaged AS (
   SELECT
-    {{ c.groups() }}COALESCE(SUM(support), 0) AS n,
+    {{ c.groups() }}COALESCE(SUM(support), 0) AS n,{% if weight %}
+    COALESCE(SUM(valid_n), 0) AS valid_rows,{% endif %}
+
     SUM(tp) AS tp,
     SUM(predicted) AS predicted,
     MAX(support) AS largest_class,
@@ -30,7 +33,8 @@ averaged AS (
     {{ sql.safe_divide('SUM(support * ' ~ sql.quote('precision') ~ ')', 'SUM(IF(' ~ sql.quote('precision') ~ ' IS NULL, 0, support))') }} AS weighted_precision,
     {{ sql.safe_divide('SUM(support * recall)', 'SUM(IF(recall IS NULL, 0, support))') }} AS weighted_recall,
     {{ sql.safe_divide('SUM(support * f1)', 'SUM(IF(f1 IS NULL, 0, support))') }} AS weighted_f1,
-    SUM(invalid_n) AS invalid_rows{% if probs %},
+    SUM(invalid_n) AS invalid_rows{% if weight %},
+    SUM(invalid_weight_n) AS invalid_weight_rows{% endif %}{% if probs %},
     SUM(log_likelihood) AS log_likelihood,
     SUM(top_k_hits) AS top_k_hits{% endif %}
 
@@ -38,7 +42,7 @@ averaged AS (
   {{ c.group_by() }}
 )
 SELECT
-  {{ c.groups_out() }}CAST(n AS INT64) AS {{ sql.quote('rows') }},
+  {{ c.groups_out() }}CAST({{ 'valid_rows' if weight else 'n' }} AS INT64) AS {{ sql.quote('rows') }},
   {{ c.ratio('tp', 'n') }} AS accuracy,
   macro_precision,
   macro_recall,
@@ -54,7 +58,9 @@ SELECT
   {{ sql.safe_divide('top_k_hits', 'n') }} AS top_k_accuracy,
 {% endif %}
   {{ sql.safe_divide('largest_class', 'n') }} AS baseline_accuracy,
-  CAST(invalid_rows AS INT64) AS invalid_rows
+  CAST(invalid_rows AS INT64) AS invalid_rows{% if weight %},
+  CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows{% endif %}
+
 FROM averaged
 {{ c.invalid_guard(m.invalid_checks) }}
 {{ c.order_by() }}

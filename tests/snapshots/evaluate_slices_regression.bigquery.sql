@@ -17,9 +17,12 @@ WITH scored AS (
 ),
 partial AS (
   -- per partition: counts, sums, and each variance as (mean, sum of squared deviations) so that
-  -- replicates combine them exactly (Chan et al.) instead of subtracting large sums of squares
+  -- replicates combine them exactly (Chan et al.) instead of subtracting large sums of squares;
+  -- _bqml_part keeps each partition's row apart in pooled_parts (two partitions with the same
+  -- counts and moments would otherwise be grouped into one)
   SELECT
-    _bqml_g0, _bqml_all, _bqml_rep, COUNT(y) AS n,
+    _bqml_g0, _bqml_all, _bqml_rep, _bqml_rep AS _bqml_part,
+    COUNT(y) AS n,
     COUNT(*) - COUNT(y) AS invalid_rows,
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
@@ -35,7 +38,7 @@ partial AS (
 ),
 pooled_parts AS (
   SELECT
-    _bqml_g0, _bqml_all, _bqml_r AS _bqml_rep, n, mean_y, m2_y, mean_residual, m2_residual,
+    _bqml_g0, _bqml_all, _bqml_r AS _bqml_rep, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual,
     SUM(invalid_rows) AS invalid_rows,
     SUM(absolute_error) AS absolute_error,
     SUM(squared_error) AS squared_error,
@@ -45,7 +48,7 @@ pooled_parts AS (
   FROM partial
   CROSS JOIN UNNEST(GENERATE_ARRAY(-1, 19)) AS _bqml_r
   WHERE _bqml_r <> _bqml_rep
-  GROUP BY _bqml_g0, _bqml_all, _bqml_r, n, mean_y, m2_y, mean_residual, m2_residual
+  GROUP BY _bqml_g0, _bqml_all, _bqml_r, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
   -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)

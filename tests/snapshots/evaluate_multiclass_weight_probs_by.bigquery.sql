@@ -1,0 +1,116 @@
+-- bqml_tools evaluate of my-project.ml.predictions: task multiclass, label y, prediction y_hat
+-- one row per split; one scan of the table
+
+WITH
+rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  SELECT
+    _bqml_g0, IF((values_ok AND weight_ok), _bqml_label, NULL) AS actual,
+    IF((values_ok AND weight_ok), _bqml_prediction, NULL) AS predicted,
+    IF((values_ok AND weight_ok), CAST(_bqml_weight AS FLOAT64), NULL) AS w,
+    values_ok,
+    weight_ok,
+    IF((values_ok AND weight_ok), LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
+    (SELECT COUNTIF(_bqml_p.prob > _bqml_p_true) FROM UNNEST(_bqml_probs) AS _bqml_p) AS ranked_above
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prob AS FLOAT64)) OR IS_INF(CAST(_bqml_prob AS FLOAT64)))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS values_ok, ((_bqml_weight IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_weight AS FLOAT64)) OR IS_INF(CAST(_bqml_weight AS FLOAT64)))) AND _bqml_weight >= 0) AS weight_ok, COALESCE(CAST(_bqml_prob AS FLOAT64), 0) AS _bqml_p_true
+    FROM (
+      SELECT *, (SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST(_bqml_probs) AS _bqml_p WHERE _bqml_p.label = _bqml_label) AS _bqml_prob
+      FROM (
+        SELECT
+          `split` AS _bqml_g0, `w` AS _bqml_weight, `y` AS _bqml_label,
+          `y_hat` AS _bqml_prediction,
+          `probs` AS _bqml_probs
+        FROM `my-project.ml.predictions`
+      ) AS source_rows
+    ) AS with_prob
+  ) AS checked
+),
+confusion AS (
+  SELECT
+    _bqml_g0, actual,
+    predicted,
+    COUNT(*) AS n,
+    SUM(w) AS weight,
+    COUNTIF(NOT values_ok) AS invalid_n,
+    COUNTIF(NOT weight_ok) AS invalid_weight_n,
+    SUM(w * log_p_true) AS log_likelihood,
+    SUM(IF(ranked_above < 3, w, 0)) AS top_k_hits
+  FROM rows_in
+  GROUP BY _bqml_g0, actual, predicted
+),
+classes AS (
+  -- each confusion cell counts once for its actual class and once for its predicted class:
+  -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
+  -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
+  SELECT
+    _bqml_g0, IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+    SUM(IF(side = 0 AND valid, weight, 0)) AS support,
+    SUM(IF(side = 1 AND valid, weight, 0)) AS predicted,
+    SUM(IF(side = 0 AND valid AND actual = predicted, weight, 0)) AS tp,
+    CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS valid_n,
+    CAST(SUM(IF(side = 0, invalid_n, 0)) AS INT64) AS invalid_n,
+    CAST(SUM(IF(side = 0, invalid_weight_n, 0)) AS INT64) AS invalid_weight_n,
+    SUM(IF(side = 0 AND valid, log_likelihood, 0)) AS log_likelihood,
+    SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits
+  FROM (
+    SELECT *, actual IS NOT NULL AND predicted IS NOT NULL AS valid
+    FROM confusion
+  ) AS cells
+  CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
+  GROUP BY _bqml_g0, class
+),
+per_class AS (
+  SELECT
+    *,
+    SAFE_DIVIDE(tp, predicted) AS `precision`,
+    SAFE_DIVIDE(tp, support) AS recall,
+    SAFE_DIVIDE(2 * tp, support + predicted) AS f1
+  FROM classes
+),
+averaged AS (
+  SELECT
+    _bqml_g0, COALESCE(SUM(support), 0) AS n,    COALESCE(SUM(valid_n), 0) AS valid_rows,
+    SUM(tp) AS tp,
+    SUM(predicted) AS predicted,
+    MAX(support) AS largest_class,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, `precision`)) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
+    SAFE_DIVIDE(SUM(support * `precision`), SUM(IF(`precision` IS NULL, 0, support))) AS weighted_precision,
+    SAFE_DIVIDE(SUM(support * recall), SUM(IF(recall IS NULL, 0, support))) AS weighted_recall,
+    SAFE_DIVIDE(SUM(support * f1), SUM(IF(f1 IS NULL, 0, support))) AS weighted_f1,
+    SUM(invalid_n) AS invalid_rows,
+    SUM(invalid_weight_n) AS invalid_weight_rows,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(top_k_hits) AS top_k_hits
+  FROM per_class
+  GROUP BY _bqml_g0
+)
+SELECT
+  _bqml_g0 AS `split`, CAST(valid_rows AS INT64) AS `rows`,
+  SAFE_DIVIDE(tp, n) AS accuracy,
+  macro_precision,
+  macro_recall,
+  macro_f1,
+  weighted_precision,
+  weighted_recall,
+  weighted_f1,
+  SAFE_DIVIDE(tp, predicted) AS micro_precision,
+  SAFE_DIVIDE(tp, n) AS micro_recall,
+  SAFE_DIVIDE(2 * tp, n + predicted) AS micro_f1,
+  -SAFE_DIVIDE(log_likelihood, n) AS log_loss,
+  SAFE_DIVIDE(top_k_hits, n) AS top_k_accuracy,
+  SAFE_DIVIDE(largest_class, n) AS baseline_accuracy,
+  CAST(invalid_rows AS INT64) AS invalid_rows,
+  CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows
+FROM averaged
+WHERE
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat), or a true-class probability that is NaN or outside [0, 1] (probs); filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_weight_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_weight_rows AS STRING) || ' row(s) have a NULL, NaN, infinite or negative weight in w; filter them or pass --invalid exclude'), TRUE)
+
+ORDER BY _bqml_g0

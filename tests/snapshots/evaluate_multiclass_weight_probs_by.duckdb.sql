@@ -1,0 +1,116 @@
+-- bqml_tools evaluate of ml.predictions: task multiclass, label y, prediction y_hat
+-- one row per split; one scan of the table
+
+WITH
+rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  SELECT
+    _bqml_g0, IF((values_ok AND weight_ok), _bqml_label, NULL) AS actual,
+    IF((values_ok AND weight_ok), _bqml_prediction, NULL) AS predicted,
+    IF((values_ok AND weight_ok), CAST(_bqml_weight AS DOUBLE), NULL) AS w,
+    values_ok,
+    weight_ok,
+    IF((values_ok AND weight_ok), LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
+    len(list_filter(_bqml_probs, lambda _bqml_p: _bqml_p.prob > _bqml_p_true)) AS ranked_above
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND isfinite(CAST(_bqml_prob AS DOUBLE))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS values_ok, ((_bqml_weight IS NOT NULL AND isfinite(CAST(_bqml_weight AS DOUBLE))) AND _bqml_weight >= 0) AS weight_ok, COALESCE(CAST(_bqml_prob AS DOUBLE), 0) AS _bqml_p_true
+    FROM (
+      SELECT *, list_filter(_bqml_probs, lambda _bqml_p: _bqml_p.label = _bqml_label)[1].prob AS _bqml_prob
+      FROM (
+        SELECT
+          "split" AS _bqml_g0, "w" AS _bqml_weight, "y" AS _bqml_label,
+          "y_hat" AS _bqml_prediction,
+          "probs" AS _bqml_probs
+        FROM "ml"."predictions"
+      ) AS source_rows
+    ) AS with_prob
+  ) AS checked
+),
+confusion AS (
+  SELECT
+    _bqml_g0, actual,
+    predicted,
+    COUNT(*) AS n,
+    SUM(w) AS weight,
+    COUNTIF(NOT values_ok) AS invalid_n,
+    COUNTIF(NOT weight_ok) AS invalid_weight_n,
+    SUM(w * log_p_true) AS log_likelihood,
+    SUM(IF(ranked_above < 3, w, 0)) AS top_k_hits
+  FROM rows_in
+  GROUP BY _bqml_g0, actual, predicted
+),
+classes AS (
+  -- each confusion cell counts once for its actual class and once for its predicted class:
+  -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
+  -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
+  SELECT
+    _bqml_g0, IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+    SUM(IF(side = 0 AND valid, weight, 0)) AS support,
+    SUM(IF(side = 1 AND valid, weight, 0)) AS predicted,
+    SUM(IF(side = 0 AND valid AND actual = predicted, weight, 0)) AS tp,
+    CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS valid_n,
+    CAST(SUM(IF(side = 0, invalid_n, 0)) AS INT64) AS invalid_n,
+    CAST(SUM(IF(side = 0, invalid_weight_n, 0)) AS INT64) AS invalid_weight_n,
+    SUM(IF(side = 0 AND valid, log_likelihood, 0)) AS log_likelihood,
+    SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits
+  FROM (
+    SELECT *, actual IS NOT NULL AND predicted IS NOT NULL AS valid
+    FROM confusion
+  ) AS cells
+  CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
+  GROUP BY _bqml_g0, class
+),
+per_class AS (
+  SELECT
+    *,
+    (tp) / NULLIF(predicted, 0) AS "precision",
+    (tp) / NULLIF(support, 0) AS recall,
+    (2 * tp) / NULLIF(support + predicted, 0) AS f1
+  FROM classes
+),
+averaged AS (
+  SELECT
+    _bqml_g0, COALESCE(SUM(support), 0) AS n,    COALESCE(SUM(valid_n), 0) AS valid_rows,
+    SUM(tp) AS tp,
+    SUM(predicted) AS predicted,
+    MAX(support) AS largest_class,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, "precision")) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
+    (SUM(support * "precision")) / NULLIF(SUM(IF("precision" IS NULL, 0, support)), 0) AS weighted_precision,
+    (SUM(support * recall)) / NULLIF(SUM(IF(recall IS NULL, 0, support)), 0) AS weighted_recall,
+    (SUM(support * f1)) / NULLIF(SUM(IF(f1 IS NULL, 0, support)), 0) AS weighted_f1,
+    SUM(invalid_n) AS invalid_rows,
+    SUM(invalid_weight_n) AS invalid_weight_rows,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(top_k_hits) AS top_k_hits
+  FROM per_class
+  GROUP BY _bqml_g0
+)
+SELECT
+  _bqml_g0 AS "split", CAST(valid_rows AS INT64) AS "rows",
+  (tp) / NULLIF(n, 0) AS accuracy,
+  macro_precision,
+  macro_recall,
+  macro_f1,
+  weighted_precision,
+  weighted_recall,
+  weighted_f1,
+  (tp) / NULLIF(predicted, 0) AS micro_precision,
+  (tp) / NULLIF(n, 0) AS micro_recall,
+  (2 * tp) / NULLIF(n + predicted, 0) AS micro_f1,
+  -(log_likelihood) / NULLIF(n, 0) AS log_loss,
+  (top_k_hits) / NULLIF(n, 0) AS top_k_accuracy,
+  (largest_class) / NULLIF(n, 0) AS baseline_accuracy,
+  CAST(invalid_rows AS INT64) AS invalid_rows,
+  CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows
+FROM averaged
+WHERE
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat), or a true-class probability that is NaN or outside [0, 1] (probs); filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_weight_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_weight_rows AS STRING) || ' row(s) have a NULL, NaN, infinite or negative weight in w; filter them or pass --invalid exclude'), TRUE)
+
+ORDER BY _bqml_g0
