@@ -720,10 +720,12 @@ def _emit_verdict(frame: Any) -> None:
               help="Label type when printing SQL without reading the source (e.g. BOOL).")
 @click.option("--metrics", default=None, metavar="A,B,...",
               help="Print only these columns (with the --by columns), in this order, e.g. threshold,recall,precision.")
+@click.option("--weight", default=None, metavar="COLUMN",
+              help="Weight of each row (numbers >= 0), as scikit-learn's sample_weight: counts and costs are sums of weights.")
 @_apply(run_options)
 def threshold(source: str, label: str, score: str, target: str | None, cost: str | None, by: tuple[str, ...],
               positive: str | None, invalid: str, search: str | None, bins_per_logit: int | None,
-              label_type: str | None, metrics: str | None, **options: Any) -> None:
+              label_type: str | None, metrics: str | None, weight: str | None, **options: Any) -> None:
     """The decision threshold of a binary classifier for a target or a cost, with every metric at it.
 
     \b
@@ -741,7 +743,7 @@ def threshold(source: str, label: str, score: str, target: str | None, cost: str
     if search == "exact" and bins_per_logit is not None:
         raise BqmlToolsError("--bins-per-logit does nothing with --search exact: leave one of them out")
     spec = EvalSpec(task="binary", label=label, score=score, by=by, positive=positive, invalid=invalid,
-                    auc=search, bins_per_logit=bins_per_logit, label_type=label_type)
+                    auc=search, bins_per_logit=bins_per_logit, label_type=label_type, weight=weight)
     dialect = engine_options["dialect"]
     if metrics is not None and (dialect is not None or engine_options["dry_run"]):
         raise BqmlToolsError("--metrics chooses the printed columns of a run: drop --dialect/--dry-run, or drop --metrics")

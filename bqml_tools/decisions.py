@@ -36,6 +36,15 @@ OUTPUT_COLUMNS = ("threshold", "threshold_upper", "bin_rows", "rows", "positives
                   "accuracy", "precision", "recall", "specificity", "f1", "balanced_accuracy", "baseline_accuracy",
                   "cost", "target_met", "best_reachable", "bound", "invalid_label_rows", "invalid_score_rows")
 _COUNTS = ("invalid_label_rows", "invalid_score_rows")
+# With --weight the statement also counts rows whose weight is invalid (after invalid_score_rows).
+_WEIGHT_COUNT = "invalid_weight_rows"
+
+
+def output_columns(spec: EvalSpec) -> tuple[str, ...]:
+    """The columns the threshold statement returns after the group columns."""
+    return OUTPUT_COLUMNS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
+
+
 BOUND_WARNING = 1e-3
 _TARGET = re.compile(r"^\s*(recall|precision)\s*>=\s*(\S+)\s*$|^\s*(f1)\s*$", re.I)
 
@@ -139,7 +148,7 @@ def threshold_query(source: str | identifiers.Source, spec: EvalSpec, goal: Goal
     if not isinstance(goal, Goal):
         raise BqmlToolsError(f"goal {goal!r} must be a bqml_tools.decisions.Goal (or use parse_target / parse_cost)")
     spec.refuse(_UNUSED, "threshold (it chooses the threshold)")
-    outputs = {c.lower() for c in OUTPUT_COLUMNS}
+    outputs = {c.lower() for c in output_columns(spec)}
     clashing = [c for c in spec.by if c.lower() in outputs]
     if clashing:
         raise BqmlToolsError(
@@ -170,15 +179,18 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     src = _src(source)
     binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
     frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
-    counts = {c: int(frame[c].fillna(0).sum()) for c in _COUNTS}
+    count_columns = _COUNTS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
+    counts = {c: int(frame[c].fillna(0).sum()) for c in count_columns}
     valid = int(frame["rows"].fillna(0).sum())
     warnings = _check_invalid(counts, valid, spec, src)
-    _check_positive(spec, int(frame["positives"].fillna(0).sum()), valid)
-    frame = frame.loc[frame["rows"] > 0].drop(columns=list(_COUNTS)).reset_index(drop=True)
+    # positives: a count, or (with --weight) a total weight: 0 only when no positive row weighs anything
+    _check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
+    frame = frame.loc[frame["rows"] > 0].drop(columns=list(count_columns)).reset_index(drop=True)
     for i in frame.index:
         where = _where(frame, i, spec.by)
-        if goal.objective in ("recall", "precision", "f1") and int(frame.at[i, "positives"]) == 0:
-            raise BqmlToolsError(f"no positive row{where}: {goal} needs positives in {spec.label}")
+        if goal.objective in ("recall", "precision", "f1") and float(frame.at[i, "positives"]) == 0:
+            weighed = f" with a weight above 0 in {spec.weight}" if spec.weight is not None else ""
+            raise BqmlToolsError(f"no positive row{weighed}{where}: {goal} needs positives in {spec.label}")
         if not bool(frame.at[i, "target_met"]):
             best = float(frame.at[i, "best_reachable"])
             if binned and pd.notna(frame.at[i, "bound"]):  # some bin's best case reaches the target
@@ -188,7 +200,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
             raise BqmlToolsError(f"{goal} is not reachable{where}: the best {goal.objective} is {best:.6g}; "
                                  f"lower the target")
         if goal.objective == "cost":
-            nothing = goal.fn_cost * int(frame.at[i, "positives"])
+            nothing = goal.fn_cost * float(frame.at[i, "positives"])
             if nothing < float(frame.at[i, "cost"]):
                 warnings.append(f"predicting every row negative{where} costs {nothing:.6g}, less than the best "
                                 f"threshold's {float(frame.at[i, 'cost']):.6g}: no threshold pays off at these costs")

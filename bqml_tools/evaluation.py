@@ -363,6 +363,9 @@ def output_columns(spec: EvalSpec, what: str) -> tuple[str, ...]:
     columns = OUTPUTS[what]
     if what == "multiclass" and not spec.probs:
         columns = tuple(c for c in columns if c not in ("log_loss", "top_k_accuracy"))
+    if spec.weight is not None and "invalid_score_rows" in columns:  # binary and its curves, with --weight
+        at = columns.index("invalid_score_rows") + 1
+        columns = columns[:at] + ("invalid_weight_rows",) + columns[at:]
     if spec.weight is not None and what in ("regression", "multiclass", "classes", "confusion"):
         if what == "confusion":  # each cell's summed weight, after its row count
             columns = columns[:3] + ("weight",) + columns[3:]
@@ -373,6 +376,11 @@ def output_columns(spec: EvalSpec, what: str) -> tuple[str, ...]:
 def view_counts(spec: EvalSpec) -> tuple[str, ...]:
     """The per-group counts a multiclass view carries on each row (checked, then dropped)."""
     return _VIEW_COUNTS + (("invalid_weight_rows",) if spec.weight is not None else ())
+
+
+def binary_counts(spec: EvalSpec) -> tuple[str, ...]:
+    """The per-group counts a binary curve carries on each row (checked, then dropped)."""
+    return _BINARY_COUNTS[:2] + (("invalid_weight_rows",) if spec.weight is not None else ()) + _BINARY_COUNTS[2:]
 
 
 # The imbalance guard: accuracy must remove at least this share of the constant predictor's errors.
@@ -438,10 +446,12 @@ def _check_invalid(counts: Mapping[str, int], valid: int, spec: EvalSpec, source
     return [f"excluded {m}" for m in found]
 
 
-def _check_positive(spec: EvalSpec, positives: int, valid: int) -> None:
+def _check_positive(spec: EvalSpec, positives: float, valid: int) -> None:
+    """``positives``: the positive rows, or their total weight (0 only when every such row weighs 0)."""
     if spec.positive is not None and valid > 0 and positives == 0:
+        weighed = f" with a weight above 0 in {spec.weight}" if spec.weight is not None else ""
         raise BqmlToolsError(
-            f"--positive {spec.positive!r}: no evaluated row has this value in {spec.label}; "
+            f"--positive {spec.positive!r}: no evaluated row{weighed} has this value in {spec.label}; "
             "check the value (and its type) against the label's values"
         )
 
@@ -503,7 +513,7 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     if spec.task == "regression" and (frame["negative_rows"].fillna(0) > 0).any():
         warnings.append("mean_squared_log_error is NULL where labels or predictions are negative")
     if spec.task == "binary":
-        _check_positive(spec, int(frame["positives"].fillna(0).sum()), valid)
+        _check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
         if frame["roc_auc"].isna().any() and (frame["rows"] > 0).any():
             warnings.append("roc_auc is NULL for groups with only one class")
         bound = frame["roc_auc_error_bound"].max()
@@ -576,14 +586,14 @@ def curve(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, kind
     src = _src(source)
     frame = engine.run(curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps,
                                    bins=bins, inline=False))
-    counts = _group_counts(frame, spec, _BINARY_COUNTS)
+    counts = _group_counts(frame, spec, binary_counts(spec))
     positives, valid = counts.pop("positives"), counts.pop("group_rows")
     # a group with no valid row keeps one row (roc, pr, calibration) or a sweep of zeros
     # (thresholds) so that its counts reach this check; it has no curve
     empty = frame["group_rows"] == 0
     warnings = _check_invalid(counts, valid, spec, src)
     _check_positive(spec, positives, valid)
-    frame = frame.loc[~empty].drop(columns=list(_BINARY_COUNTS)).reset_index(drop=True)
+    frame = frame.loc[~empty].drop(columns=list(binary_counts(spec))).reset_index(drop=True)
     return _attach(frame, warnings)
 
 

@@ -33,6 +33,9 @@ EVALS = {
     "binary": EvalSpec(task="binary", label="label", score="p"),
     "binary_by_binned": EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned", positive="yes",
                                  threshold=0.35, zero_division="sklearn"),
+    "binary_weight": EvalSpec(task="binary", label="label", score="p", weight="w"),
+    "binary_weight_by_binned": EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned",
+                                        weight="w", invalid="exclude", zero_division="sklearn"),
     "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
     "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
     "regression_weight_by": EvalSpec(task="regression", label="y", prediction="y_hat", by=["split", "region"],
@@ -62,6 +65,9 @@ THRESHOLDS = {
     "f1_binned": (EvalSpec(task="binary", label="label", score="p", auc="binned", invalid="exclude"), Goal("f1")),
     "cost_by": (EvalSpec(task="binary", label="label", score="p", by=["split", "region"]),
                 Goal("cost", fp_cost=1.0, fn_cost=20.0)),
+    "recall_weight": (EvalSpec(task="binary", label="label", score="p", weight="w"), Goal("recall", target=0.95)),
+    "cost_weight_by_binned": (EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned", weight="w"),
+                              Goal("cost", fp_cost=1.0, fn_cost=20.0)),
 }
 
 
@@ -99,6 +105,8 @@ def cases() -> dict[str, object]:
         for name, spec in SLICES.items():
             out[f"evaluate_slices_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
         # weights with intervals: the replicates sum the weighted masses
+        out[f"evaluate_binary_weight_ci.{dialect}"] = evaluate_query(preds, EvalSpec(
+            task="binary", label="label", score="p", by=["split"], weight="w", ci=0.95, key=["user_id"]), dialect)
         out[f"evaluate_regression_weight_ci.{dialect}"] = evaluate_query(preds, EvalSpec(
             task="regression", label="y", prediction="y_hat", by=["split"], weight="w", ci=0.95, key=["user_id"]), dialect)
         out[f"evaluate_multiclass_weight_probs_ci.{dialect}"] = evaluate_query(preds, EvalSpec(

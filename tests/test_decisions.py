@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bqml_tools.decisions import Goal, OUTPUT_COLUMNS, goal_of, parse_cost, parse_target, threshold, threshold_query
+from bqml_tools.decisions import (Goal, OUTPUT_COLUMNS, goal_of, output_columns, parse_cost, parse_target, threshold,
+                                  threshold_query)
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate
 from tables import load
@@ -192,7 +193,9 @@ def test_output_columns_match_the_rendered_sql():
     for name, query in cases().items():
         if name.startswith("threshold_"):
             selected = sqlglot.parse_one(query.sql, read=query.dialect).named_selects
-            assert selected[len(selected) - len(OUTPUT_COLUMNS):] == list(OUTPUT_COLUMNS), name
+            spec = EvalSpec(task="binary", label="y", score="p", weight="w" if "weight" in name else None)
+            columns = list(output_columns(spec))
+            assert selected[len(selected) - len(columns):] == columns, name
 
 
 @pytest.mark.parametrize("text, error", [

@@ -19,9 +19,17 @@
               summing over distinct scores gives.
   partial     (with intervals, context `ci`) binned per partition; binned then holds its jackknife
               replicates (_common.sql, replicates).
+  Weights (context `weight`, a column or none): a row whose weight is NULL, NaN, infinite or negative
+  is invalid (invalid_weight), and every valid row carries its weight w (_common.sql, w_of). Counts
+  of rows stay counts (n, pos: `rows`, bin and group rows); every metric reads weighted masses
+  instead: wpos and wneg per bin, tp, fp, tn, fn and the loss sums weighted, running sums of w.
+  Negatives and tn, fn are summed directly, never as a difference of two sums: a weighted sum is
+  exactly 0 only when every weight in it is 0, so a NULL (0/0) or a one-class group is decided as
+  without weights, and no cell comes out a rounding error below 0. Without weights the statements
+  are the unweighted ones, unchanged (counts, 64-bit).
   Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
   label_numeric, threshold, mode, bins_per_logit, clip, pseudo, ci, against (compare: the other
-  model's score column, or none).
+  model's score column, or none), weight.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# Run on the scan's reserved names: _bqml_label, _bqml_score. #}
@@ -32,19 +40,39 @@
 {%- if label_mode == 'bool' %}_bqml_label{% elif label_mode == 'positive' %}_bqml_label = {{ sql.value('positive', positive) }}{% else %}_bqml_label = 1{% endif -%}
 {%- endmacro %}
 
+{# A row is valid when its label, score (and weight) are. #}
+{% set valid = 'label_ok AND score_ok' ~ (' AND weight_ok' if weight else '') %}
+
+{# The weighted count of the rows where `condition` holds (false on invalid rows: y and s are NULL
+   there): the sum of their weights, or COUNTIF without --weight. #}
+{% macro mass(condition) %}{% if weight %}SUM(IF({{ condition }}, w, 0)){% else %}COUNTIF({{ condition }}){% endif %}{% endmacro %}
+
+{# The weighted positives and negatives of a row of binned (counts without --weight). #}
+{% set pos_mass = 'wpos' if weight else 'pos' %}
+{% set neg_mass = 'wneg' if weight else 'n - pos' %}
+
+{# A per-row term of a weighted sum: the term times w, or the term without --weight. #}
+{% macro weighted(term) %}{% if weight %}w * {{ term }}{% else %}{{ term }}{% endif %}{% endmacro %}
+
 {# y and s per row, NULL when the row is invalid, plus which part is invalid. The source's
    columns are read under reserved names first, and each validity test is written once. #}
 {% macro scored(key=false) %}
 scored AS (
   SELECT
-    {{ c.groups_expanded() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN label_ok AND score_ok THEN IF({{ label_positive() }}, 1, 0) END AS y,
-    CASE WHEN label_ok AND score_ok THEN {{ sql.float64(c.per_model('_bqml_score', '_bqml_score_b')) }} END AS s,
+    {{ c.groups_expanded() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN {{ valid }} THEN IF({{ label_positive() }}, 1, 0) END AS y,
+    CASE WHEN {{ valid }} THEN {{ sql.float64(c.per_model('_bqml_score', '_bqml_score_b')) }} END AS s,{% if weight %}
+
+    {{ c.w_of(valid) }} AS w,{% endif %}
+
     IF(label_ok, 0, 1) AS invalid_label,
-    IF(score_ok, 0, 1) AS invalid_score
+    IF(score_ok, 0, 1) AS invalid_score{% if weight %},
+    IF(weight_ok, 0, 1) AS invalid_weight{% endif %}
+
   FROM (
-    SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }}{% if against %} AND {{ c.probability('_bqml_score_b') }}{% endif %} AS score_ok
+    SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }}{% if against %} AND {{ c.probability('_bqml_score_b') }}{% endif %} AS score_ok{% if weight %}, {{ c.weight_ok() }} AS weight_ok{% endif %}
+
     FROM (
-      SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score{% if against %}, {{ sql.quote(against) }} AS _bqml_score_b{% endif %}
+      SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ c.weight_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score{% if against %}, {{ sql.quote(against) }} AS _bqml_score_b{% endif %}
 
       FROM {{ sql.relation(src) }}
     ) AS source_rows
@@ -54,10 +82,14 @@ scored AS (
 
 {# The per-row sums binned and the exact totals share (y, s as in scored). #}
 {% macro row_sums() -%}
-    COUNTIF(y = 1 AND s >= {{ sql.value('threshold', threshold) }}) AS tp,
-    COUNTIF(y = 0 AND s >= {{ sql.value('threshold', threshold) }}) AS fp,
-    SUM(IF(y = 1, LN({{ c.clipped('s') }}), LN({{ c.clipped('1 - s') }}))) AS log_likelihood,
-    SUM((s - y) * (s - y)) AS squared_error
+    {{ mass('y = 1 AND s >= ' ~ sql.value('threshold', threshold)) }} AS tp,
+    {{ mass('y = 0 AND s >= ' ~ sql.value('threshold', threshold)) }} AS fp,{% if weight %}
+
+    {{ mass('y = 1 AND s < ' ~ sql.value('threshold', threshold)) }} AS fn,
+    {{ mass('y = 0 AND s < ' ~ sql.value('threshold', threshold)) }} AS tn,{% endif %}
+
+    SUM({{ weighted('IF(y = 1, LN(' ~ c.clipped('s') ~ '), LN(' ~ c.clipped('1 - s') ~ '))') }}) AS log_likelihood,
+    SUM({{ weighted('(s - y) * (s - y)') }}) AS squared_error
 {%- endmacro %}
 
 {# The group columns' fixed-width partition key (DuckDB's exact plan only). #}
@@ -72,9 +104,13 @@ scored AS (
 ranked AS (
   SELECT
     *,
+{% if weight %}
+    -- running sums of the weights (doubles), in the one window
+{% else %}
     -- counts, not SUM(y): a running SUM of integers is 128-bit on DuckDB, a count 64-bit
-    COUNTIF(y = 1) OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS pos_at_or_above,
-    COUNTIF(y = 0) OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS neg_at_or_above
+{% endif %}
+    {{ mass('y = 1') }} OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS pos_at_or_above,
+    {{ mass('y = 0') }} OVER ({% if by %}PARTITION BY _bqml_key {% endif %}ORDER BY s DESC) AS neg_at_or_above
   FROM scored
 )
 {%- endmacro %}
@@ -90,23 +126,31 @@ ranked AS (
     MIN(s) AS score_min,
     MAX(s) AS score_max,
     {{ row_sums() }},
-    SUM(s) AS score_sum,
+    SUM(s) AS score_sum,{% if weight %}
+
+    {{ mass('y = 1') }} AS wpos,
+    {{ mass('y = 0') }} AS wneg,
+    SUM(invalid_weight) AS invalid_weights,{% endif %}
+
     SUM(invalid_label) AS invalid_labels,
     SUM(invalid_score) AS invalid_scores
   FROM scored
   {{ c.group_by(['bin']) }}
 ),
 {% if ci %}
-{{ c.replicates('binned', 'partial', ['bin'], [('SUM(n)', 'n'), ('SUM(pos)', 'pos'), ('MIN(score_min)', 'score_min'),
+{% set summed = [('SUM(n)', 'n'), ('SUM(pos)', 'pos'), ('MIN(score_min)', 'score_min'),
    ('MAX(score_max)', 'score_max'), ('SUM(tp)', 'tp'), ('SUM(fp)', 'fp'), ('SUM(log_likelihood)', 'log_likelihood'),
    ('SUM(squared_error)', 'squared_error'), ('SUM(score_sum)', 'score_sum'), ('SUM(invalid_labels)', 'invalid_labels'),
-   ('SUM(invalid_scores)', 'invalid_scores')]) }},
+   ('SUM(invalid_scores)', 'invalid_scores')] %}
+{% if weight %}{% do summed.extend([('SUM(fn)', 'fn'), ('SUM(tn)', 'tn'), ('SUM(wpos)', 'wpos'), ('SUM(wneg)', 'wneg'),
+   ('SUM(invalid_weights)', 'invalid_weights')]) %}{% endif %}
+{{ c.replicates('binned', 'partial', ['bin'], summed) }},
 {% endif %}
 cumulative AS (
   SELECT
     *,
-    SUM(pos) OVER ({{ c.partition() }}ORDER BY bin DESC) AS pos_at_or_above,
-    SUM(n - pos) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
+    SUM({{ pos_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS pos_at_or_above,
+    SUM({{ neg_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
   FROM binned
 )
 {%- endmacro %}
@@ -116,6 +160,7 @@ cumulative AS (
   ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
   ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
 ] %}
+{% if weight %}{% do invalid_checks.append(('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')) %}{% endif %}
 
 {# ranked partitions by a hash of the group columns: fail rather than mix two groups with one key (odds
    ~k^2 / 2^65 for k groups), or split one group over two keys (a safety net: DuckDB hashes -0.0 and
@@ -124,10 +169,13 @@ cumulative AS (
 
 {# The per-group counts the curves carry on each row (checked in Python as evaluate does):
    windows over an aggregated CTE whose rows hold the counts `invalid_labels`, `invalid_scores`,
-   `pos` and `n`. #}
+   (with --weight) `invalid_weights`, `pos` and `n`. The positives here are rows, not weights. #}
 {% macro group_counts() -%}
     CAST(SUM(invalid_labels) OVER ({{ c.partition() }}) AS INT64) AS invalid_label_rows,
-    CAST(SUM(invalid_scores) OVER ({{ c.partition() }}) AS INT64) AS invalid_score_rows,
+    CAST(SUM(invalid_scores) OVER ({{ c.partition() }}) AS INT64) AS invalid_score_rows,{% if weight %}
+
+    CAST(SUM(invalid_weights) OVER ({{ c.partition() }}) AS INT64) AS invalid_weight_rows,{% endif %}
+
     CAST(SUM(pos) OVER ({{ c.partition() }}) AS INT64) AS positives,
     CAST(SUM(n) OVER ({{ c.partition() }}) AS INT64) AS group_rows
 {%- endmacro %}

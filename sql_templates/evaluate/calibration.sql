@@ -9,6 +9,9 @@
   is off by at most one from that bin; the two comparisons with the exact edges correct it.
   Windows run over the bins only. Each row carries its group's invalid and positive counts; a
   group with no valid row keeps one row (NULL bin).
+  With weight (a column): each bin's mean score and observed rate are means weighted by it, and
+  the error weighs each bin by its total weight (a bin whose rows all weigh 0 has NULL means);
+  `rows` still counts rows.
   params: as binary.sql, plus bins
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
@@ -27,8 +30,15 @@ binned AS (
     END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
+{% if weight %}
+    SUM(w) AS mass,
+    {{ sql.safe_divide('SUM(w * s)', 'SUM(w)') }} AS mean_score,
+    {{ sql.safe_divide(b.mass('y = 1'), 'SUM(w)') }} AS observed_rate,
+    SUM(invalid_weight) AS invalid_weights,
+{% else %}
     AVG(s) AS mean_score,
     AVG(y) AS observed_rate,
+{% endif %}
     SUM(invalid_label) AS invalid_labels,
     SUM(invalid_score) AS invalid_scores
   FROM (
@@ -40,7 +50,8 @@ binned AS (
 summed AS (
   SELECT
     *,
-    {{ sql.safe_divide('SUM(n * ABS(mean_score - observed_rate)) OVER (' ~ c.partition() ~ ')', 'SUM(n) OVER (' ~ c.partition() ~ ')') }} AS expected_calibration_error,
+{% set size = 'mass' if weight else 'n' %}
+    {{ sql.safe_divide('SUM(' ~ size ~ ' * ABS(mean_score - observed_rate)) OVER (' ~ c.partition() ~ ')', 'SUM(' ~ size ~ ') OVER (' ~ c.partition() ~ ')') }} AS expected_calibration_error,
     {{ b.group_counts() }}
   FROM binned
 )
@@ -53,7 +64,10 @@ SELECT
   observed_rate,
   expected_calibration_error,
   invalid_label_rows,
-  invalid_score_rows,
+  invalid_score_rows,{% if weight %}
+
+  invalid_weight_rows,{% endif %}
+
   positives,
   group_rows
 FROM summed

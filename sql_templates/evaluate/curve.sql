@@ -6,17 +6,26 @@
   score in a higher bin is above it. Each row also carries its group's invalid-row and positive
   counts (checked in Python as evaluate does); a group with no valid row keeps one row (NULL
   threshold) so that its counts are not lost.
+  With weight (a column): rates, tp and fp are sums of weights (scikit-learn's roc_curve and
+  precision_recall_curve with sample_weight), and, as there, a score whose rows all weigh 0 gives no
+  point (unless the whole group weighs 0: its points keep its counts, with NULL rates).
   params: as binary.sql, plus kind ('roc' | 'pr')
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_binary.sql' as b with context %}
 {{ c.header(header_lines) }}
+{% set positive_mass = 'positive_mass' if weight else 'positives' %}
+{# the points: every bin (a bin of weight 0 only in a group of weight 0), or one row for a group with no valid row #}
+{% set kept = '(bin IS NOT NULL AND (wpos + wneg > 0 OR positive_mass + negatives = 0)) OR group_rows = 0' if weight else 'bin IS NOT NULL OR group_rows = 0' %}
 WITH
 {{ b.ctes() }},
 points AS (
   SELECT
     *,
-    SUM(n - pos) OVER ({{ c.partition() }}) AS negatives,
+    SUM({{ b.neg_mass }}) OVER ({{ c.partition() }}) AS negatives,{% if weight %}
+
+    SUM(wpos) OVER ({{ c.partition() }}) AS positive_mass,{% endif %}
+
     {{ b.group_counts() }}
   FROM cumulative
 )
@@ -24,17 +33,25 @@ SELECT
   {{ c.groups_out() }}score_min AS threshold,
 {% if kind == 'roc' %}
   {{ sql.safe_divide('neg_at_or_above', 'negatives') }} AS fpr,
-  {{ sql.safe_divide('pos_at_or_above', 'positives') }} AS tpr,
+  {{ sql.safe_divide('pos_at_or_above', positive_mass) }} AS tpr,
 {% else %}
   {{ sql.safe_divide('pos_at_or_above', 'pos_at_or_above + neg_at_or_above') }} AS {{ sql.quote('precision') }},
-  {{ sql.safe_divide('pos_at_or_above', 'positives') }} AS recall,
+  {{ sql.safe_divide('pos_at_or_above', positive_mass) }} AS recall,
 {% endif %}
+{% if weight %}
+  pos_at_or_above AS tp,
+  neg_at_or_above AS fp,
+{% else %}
   CAST(pos_at_or_above AS INT64) AS tp,
   CAST(neg_at_or_above AS INT64) AS fp,
+{% endif %}
   invalid_label_rows,
-  invalid_score_rows,
+  invalid_score_rows,{% if weight %}
+
+  invalid_weight_rows,{% endif %}
+
   positives,
   group_rows
 FROM points
-{{ c.invalid_guard(b.invalid_checks, condition='bin IS NOT NULL OR group_rows = 0') }}
+{{ c.invalid_guard(b.invalid_checks, condition=kept) }}
 ORDER BY {{ c.groups() }}threshold DESC

@@ -14,11 +14,18 @@
   f1, cost) a threshold between candidates could do: 0 with exact candidates; with bins, from the
   counts at each bin's edges (every threshold inside a bin has tp and fp between them).
   Each row carries its group's invalid-row counts; a group with no valid row keeps one row (rows 0).
+  With weight (a column): positives, tp, fp, tn, fn and cost are sums of weights (fn and tn summed
+  directly, below the candidate, so recall 1 is exactly 1), every ratio follows from them, and a
+  score whose rows all weigh 0 is no candidate (as scikit-learn's curves drop it); rows and bin_rows
+  still count rows.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_binary.sql' as b with context %}
 {{ c.header(header_lines) }}
 {% set goal = sql.value('target', target) if objective in ('recall', 'precision') else none %}
+{# the weighted positives of a candidate (a difference of two sums without --weight: counts are exact) #}
+{% set actual = '(tp + fn)' if weight else 'positives' %}
+{% set below = c.partition() ~ 'ORDER BY bin DESC ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING' %}
 WITH
 {{ b.ctes() }},
 candidates AS (
@@ -27,6 +34,22 @@ candidates AS (
     score_min AS threshold,
     score_max AS threshold_upper,
     CAST(n AS INT64) AS bin_rows,
+{% if weight %}
+    wpos + wneg AS bin_mass,
+    pos_at_or_above AS tp,
+    neg_at_or_above AS fp,
+    COALESCE(SUM(wpos) OVER ({{ below }}), 0) AS fn,
+    COALESCE(SUM(wneg) OVER ({{ below }}), 0) AS tn,
+    -- the least weight of true and false positives a threshold inside this bin can give
+    {% if mode == 'exact' %}pos_at_or_above{% else %}IF(score_min < score_max, pos_at_or_above - wpos, pos_at_or_above){% endif %} AS tp_low,
+    {% if mode == 'exact' %}neg_at_or_above{% else %}IF(score_min < score_max, neg_at_or_above - wneg, neg_at_or_above){% endif %} AS fp_low,
+    CAST(SUM(invalid_labels) OVER ({{ c.partition() }}) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) OVER ({{ c.partition() }}) AS INT64) AS invalid_score_rows,
+    CAST(SUM(invalid_weights) OVER ({{ c.partition() }}) AS INT64) AS invalid_weight_rows,
+    SUM(wpos) OVER ({{ c.partition() }}) AS positives,
+    SUM(wneg) OVER ({{ c.partition() }}) AS negatives,
+    CAST(SUM(n) OVER ({{ c.partition() }}) AS INT64) AS group_rows
+{% else %}
     CAST(pos_at_or_above AS INT64) AS tp,
     CAST(neg_at_or_above AS INT64) AS fp,
     -- the fewest true and false positives a threshold inside this bin can give (its own counts
@@ -34,11 +57,22 @@ candidates AS (
     CAST({% if mode == 'exact' %}pos_at_or_above{% else %}IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above){% endif %} AS INT64) AS tp_low,
     CAST({% if mode == 'exact' %}neg_at_or_above{% else %}IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above){% endif %} AS INT64) AS fp_low,
     {{ b.group_counts() }}
+{% endif %}
   FROM cumulative
 ),
 measured AS (
   SELECT
     *,
+{% if weight %}
+    {{ c.ratio('tp', 'tp + fp') }} AS precision_at,
+    {{ c.ratio('tp', 'tp + fn') }} AS recall_at,
+    {{ c.ratio('2 * tp', '2 * tp + fp + fn') }} AS f1_at{% if objective == 'cost' %},
+    {{ sql.value('fp_cost', fp_cost) }} * fp + {{ sql.value('fn_cost', fn_cost) }} * fn AS cost,
+    {{ sql.value('fp_cost', fp_cost) }} * fp_low + {{ sql.value('fn_cost', fn_cost) }} * fn AS cost_low{% endif %}
+
+  FROM candidates
+  WHERE (bin IS NOT NULL AND (bin_mass > 0 OR positives + negatives = 0)) OR group_rows = 0
+{% else %}
     positives - tp AS fn,
     group_rows - positives - fp AS tn,
     {{ c.ratio('tp', 'tp + fp') }} AS precision_at,
@@ -49,6 +83,7 @@ measured AS (
 
   FROM candidates
   WHERE bin IS NOT NULL OR group_rows = 0
+{% endif %}
 ),
 ranked AS (
   SELECT
@@ -65,13 +100,13 @@ ranked AS (
     COALESCE(precision_at >= {{ goal }}, FALSE) AS met,
     MAX(precision_at) OVER ({{ c.partition() }}) AS best_reachable,
     -- the best recall of a threshold inside a bin whose best precision reaches the target
-    MAX(IF({{ sql.safe_divide('tp', 'tp + fp_low') }} >= {{ goal }}, {{ sql.safe_divide('tp', 'positives') }}, NULL)) OVER ({{ c.partition() }}) AS best_possible,
+    MAX(IF({{ sql.safe_divide('tp', 'tp + fp_low') }} >= {{ goal }}, {{ sql.safe_divide('tp', actual) }}, NULL)) OVER ({{ c.partition() }}) AS best_possible,
     ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY COALESCE(precision_at >= {{ goal }}, FALSE) DESC,
                        IF(COALESCE(precision_at >= {{ goal }}, FALSE), bin, NULL) ASC, precision_at DESC, bin DESC) AS _bqml_rank
 {% elif objective == 'f1' %}
     f1_at IS NOT NULL AS met,
     MAX(f1_at) OVER ({{ c.partition() }}) AS best_reachable,
-    MAX({{ sql.safe_divide('2 * tp', 'tp + fp_low + positives') }}) OVER ({{ c.partition() }}) AS best_possible,
+    MAX({{ sql.safe_divide('2 * tp', 'tp + fp_low + ' ~ actual) }}) OVER ({{ c.partition() }}) AS best_possible,
     ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY f1_at DESC, bin DESC) AS _bqml_rank
 {% else %}
     cost IS NOT NULL AS met,
@@ -91,13 +126,21 @@ SELECT
   fp,
   tn,
   fn,
+{% if weight %}
+  {{ c.ratio('tp + tn', 'positives + negatives') }} AS accuracy,
+{% else %}
   {{ c.ratio('tp + tn', 'group_rows') }} AS accuracy,
+{% endif %}
   precision_at AS {{ sql.quote('precision') }},
   recall_at AS recall,
   {{ c.ratio('tn', 'tn + fp') }} AS specificity,
   f1_at AS f1,
-  ({{ c.ratio('tp', 'positives') }} + {{ c.ratio('tn', 'tn + fp') }}) / 2 AS balanced_accuracy,
+  ({{ c.ratio('tp', actual) }} + {{ c.ratio('tn', 'tn + fp') }}) / 2 AS balanced_accuracy,
+{% if weight %}
+  {{ sql.safe_divide('GREATEST(positives, negatives)', 'positives + negatives') }} AS baseline_accuracy,
+{% else %}
   {{ sql.safe_divide('GREATEST(positives, group_rows - positives)', 'group_rows') }} AS baseline_accuracy,
+{% endif %}
   {{ sql.float64('cost' if objective == 'cost' else 'NULL') }} AS cost,
   met AS target_met,
   best_reachable,
@@ -113,7 +156,9 @@ SELECT
   {{ sql.float64('cost - best_possible') }} AS bound,
 {% endif %}
   invalid_label_rows,
-  invalid_score_rows
+  invalid_score_rows{% if weight %},
+  invalid_weight_rows{% endif %}
+
 FROM ranked
 {{ c.invalid_guard(b.invalid_checks, condition='_bqml_rank = 1') }}
 {{ c.order_by() }}

@@ -1,0 +1,77 @@
+-- bqml_tools curve of my-project.ml.predictions: task binary, label label, score p
+-- one row per split; one scan of the table
+-- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
+
+WITH
+scored AS (
+  SELECT
+    _bqml_g0, CASE WHEN label_ok AND score_ok AND weight_ok THEN IF(_bqml_label = 1, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok AND weight_ok THEN CAST(_bqml_score AS FLOAT64) END AS s,
+    IF(label_ok AND score_ok AND weight_ok, CAST(_bqml_weight AS FLOAT64), NULL) AS w,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score,
+    IF(weight_ok, 0, 1) AS invalid_weight
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_label AS FLOAT64)) OR IS_INF(CAST(_bqml_label AS FLOAT64)))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score AS FLOAT64)) OR IS_INF(CAST(_bqml_score AS FLOAT64)))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok, ((_bqml_weight IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_weight AS FLOAT64)) OR IS_INF(CAST(_bqml_weight AS FLOAT64)))) AND _bqml_weight >= 0) AS weight_ok
+    FROM (
+      SELECT `split` AS _bqml_g0, `w` AS _bqml_weight, `label` AS _bqml_label, `p` AS _bqml_score
+      FROM `my-project.ml.predictions`
+    ) AS source_rows
+  ) AS checked
+),
+binned AS (
+  SELECT
+    _bqml_g0, CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    MIN(s) AS score_min,
+    MAX(s) AS score_max,
+    SUM(IF(y = 1 AND s >= 0.5, w, 0)) AS tp,
+    SUM(IF(y = 0 AND s >= 0.5, w, 0)) AS fp,
+    SUM(IF(y = 1 AND s < 0.5, w, 0)) AS fn,
+    SUM(IF(y = 0 AND s < 0.5, w, 0)) AS tn,
+    SUM(w * IF(y = 1, LN(IF(s < 2.220446049250313e-16, 2.220446049250313e-16, IF(s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), s))), LN(IF(1 - s < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - s))))) AS log_likelihood,
+    SUM(w * (s - y) * (s - y)) AS squared_error,
+    SUM(s) AS score_sum,
+    SUM(IF(y = 1, w, 0)) AS wpos,
+    SUM(IF(y = 0, w, 0)) AS wneg,
+    SUM(invalid_weight) AS invalid_weights,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
+  FROM scored
+  GROUP BY _bqml_g0, bin
+),
+cumulative AS (
+  SELECT
+    *,
+    SUM(wpos) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC) AS pos_at_or_above,
+    SUM(wneg) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC) AS neg_at_or_above
+  FROM binned
+),
+points AS (
+  SELECT
+    *,
+    SUM(wneg) OVER (PARTITION BY _bqml_g0 ) AS negatives,
+    SUM(wpos) OVER (PARTITION BY _bqml_g0 ) AS positive_mass,
+    CAST(SUM(invalid_labels) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_score_rows,
+    CAST(SUM(invalid_weights) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_weight_rows,
+    CAST(SUM(pos) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS positives,
+    CAST(SUM(n) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS group_rows
+  FROM cumulative
+)
+SELECT
+  _bqml_g0 AS `split`, score_min AS threshold,
+  SAFE_DIVIDE(pos_at_or_above, pos_at_or_above + neg_at_or_above) AS `precision`,
+  SAFE_DIVIDE(pos_at_or_above, positive_mass) AS recall,
+  pos_at_or_above AS tp,
+  neg_at_or_above AS fp,
+  invalid_label_rows,
+  invalid_score_rows,
+  invalid_weight_rows,
+  positives,
+  group_rows
+FROM points
+WHERE (bin IS NOT NULL AND (wpos + wneg > 0 OR positive_mass + negatives = 0)) OR group_rows = 0
+
+ORDER BY _bqml_g0, threshold DESC

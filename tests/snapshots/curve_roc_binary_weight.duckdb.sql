@@ -1,0 +1,80 @@
+-- bqml_tools curve of ml.predictions: task binary, label label, score p
+-- AUC: exact (ties count half)
+
+WITH
+scored AS (
+  SELECT
+    CASE WHEN label_ok AND score_ok AND weight_ok THEN IF(_bqml_label = 1, 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok AND weight_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
+    IF(label_ok AND score_ok AND weight_ok, CAST(_bqml_weight AS DOUBLE), NULL) AS w,
+    IF(label_ok, 0, 1) AS invalid_label,
+    IF(score_ok, 0, 1) AS invalid_score,
+    IF(weight_ok, 0, 1) AS invalid_weight
+  FROM (
+    SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok, ((_bqml_weight IS NOT NULL AND isfinite(CAST(_bqml_weight AS DOUBLE))) AND _bqml_weight >= 0) AS weight_ok
+    FROM (
+      SELECT "w" AS _bqml_weight, "label" AS _bqml_label, "p" AS _bqml_score
+      FROM "ml"."predictions"
+    ) AS source_rows
+  ) AS checked
+),
+binned AS (
+  SELECT
+    s AS bin,
+    COUNT(y) AS n,
+    COUNTIF(y = 1) AS pos,
+    MIN(s) AS score_min,
+    MAX(s) AS score_max,
+    SUM(IF(y = 1 AND s >= 0.5, w, 0)) AS tp,
+    SUM(IF(y = 0 AND s >= 0.5, w, 0)) AS fp,
+    SUM(IF(y = 1 AND s < 0.5, w, 0)) AS fn,
+    SUM(IF(y = 0 AND s < 0.5, w, 0)) AS tn,
+    SUM(w * IF(y = 1, LN(IF(s < 2.220446049250313e-16, 2.220446049250313e-16, IF(s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), s))), LN(IF(1 - s < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - s > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - s))))) AS log_likelihood,
+    SUM(w * (s - y) * (s - y)) AS squared_error,
+    SUM(s) AS score_sum,
+    SUM(IF(y = 1, w, 0)) AS wpos,
+    SUM(IF(y = 0, w, 0)) AS wneg,
+    SUM(invalid_weight) AS invalid_weights,
+    SUM(invalid_label) AS invalid_labels,
+    SUM(invalid_score) AS invalid_scores
+  FROM scored
+  GROUP BY bin
+),
+cumulative AS (
+  SELECT
+    *,
+    SUM(wpos) OVER (ORDER BY bin DESC) AS pos_at_or_above,
+    SUM(wneg) OVER (ORDER BY bin DESC) AS neg_at_or_above
+  FROM binned
+),
+points AS (
+  SELECT
+    *,
+    SUM(wneg) OVER () AS negatives,
+    SUM(wpos) OVER () AS positive_mass,
+    CAST(SUM(invalid_labels) OVER () AS INT64) AS invalid_label_rows,
+    CAST(SUM(invalid_scores) OVER () AS INT64) AS invalid_score_rows,
+    CAST(SUM(invalid_weights) OVER () AS INT64) AS invalid_weight_rows,
+    CAST(SUM(pos) OVER () AS INT64) AS positives,
+    CAST(SUM(n) OVER () AS INT64) AS group_rows
+  FROM cumulative
+)
+SELECT
+  score_min AS threshold,
+  (neg_at_or_above) / NULLIF(negatives, 0) AS fpr,
+  (pos_at_or_above) / NULLIF(positive_mass, 0) AS tpr,
+  pos_at_or_above AS tp,
+  neg_at_or_above AS fp,
+  invalid_label_rows,
+  invalid_score_rows,
+  invalid_weight_rows,
+  positives,
+  group_rows
+FROM points
+WHERE
+  ((bin IS NOT NULL AND (wpos + wneg > 0 OR positive_mass + negatives = 0)) OR group_rows = 0)
+  AND IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in p; filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_weight_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_weight_rows AS STRING) || ' row(s) have a NULL, NaN, infinite or negative weight in w; filter them or pass --invalid exclude'), TRUE)
+
+ORDER BY threshold DESC
