@@ -361,6 +361,32 @@ def test_weighted_replicates_match_a_python_jackknife(engine):
     assert (combined["roc_auc_lower"] <= combined["roc_auc"]).all()
 
 
+def test_weighted_compare_and_diagnose(engine):
+    """compare's two sides and diagnose's losses are the weighted metrics of each model and split."""
+    from bqml_tools.comparison import compare
+    from bqml_tools.evaluation import diagnose
+
+    frame = weighted_frame(seed=13, n=800)
+    frame["other"] = np.clip(frame["score"] + 0.1 * np.random.default_rng(13).normal(size=len(frame)), 0, 1).round(3)
+    frame["split"] = np.where(frame["id"] % 2 == 0, "train", "valid")
+    table = load(engine, "ds.wcompare", frame)
+    y, w = frame["label"].to_numpy(), frame["w"].to_numpy()
+    spec = EvalSpec(task="binary", label="label", score="score", weight="w", auc="binned", ci=0.95, key=["id"])
+    got = compare(engine, table, spec, "other", metrics=["roc_auc", "log_loss", "recall"]).set_index("metric")
+    for column in ("score", "other"):
+        want = sk_weighted(y, frame[column].to_numpy(), w)
+        for metric in ("roc_auc", "log_loss", "recall"):
+            assert close(got.loc[metric, column], want[metric]), (column, metric)
+    verdict = diagnose(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w")).iloc[0]
+    for split in ("train", "valid"):
+        part = frame[frame["split"] == split]
+        want = sk_weighted(part["label"].to_numpy(), part["score"].to_numpy(), part["w"].to_numpy())
+        assert close(verdict[split], want["log_loss"]), split
+    train = frame[frame["split"] == "train"]
+    assert close(verdict["baseline"], sk_weighted(train["label"].to_numpy(), train["score"].to_numpy(),
+                                                  train["w"].to_numpy())["baseline_log_loss"])
+
+
 # ---------------------------------------------------------------- invalid weights
 
 @pytest.mark.parametrize("bad", [None, NAN, INF, -1.0])
