@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlglot
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sklearn import metrics as skm
 
 from bqml_tools.errors import BqmlToolsError
@@ -371,3 +372,66 @@ def test_partitions_with_equal_moments_are_not_merged(engine, weight):
     assert got["rows"] == 10
     assert close(got["mae"], skm.mean_absolute_error(frame["y"], frame["p"]))
     assert close(got["mean_label"], frame["y"].mean())
+
+
+# ---------------------------------------------------------------- property
+
+_small = st.integers(0, 6).map(float) | st.sampled_from([0.25, 0.5, 1.5, 2.75])
+
+
+@pytest.mark.duckdb
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")  # r2 of one row
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 5).map(float), st.integers(0, 5).map(float), _small),
+                     min_size=1, max_size=12))
+def test_any_small_weighted_table_matches_sklearn(duck, rows):
+    """Few distinct values and whole or dyadic weights: ties, exact halves and zero weights everywhere."""
+    y, p, w = (np.array(column) for column in zip(*rows))
+    duck.connection.register("_rows", pd.DataFrame({"y": y, "p": p, "w": w}))
+    got = evaluate(duck, "_rows", EvalSpec(task="regression", label="y", prediction="p", weight="w")).iloc[0]
+    duck.connection.unregister("_rows")
+    assert got["rows"] == len(rows)
+    if w.sum() == 0:
+        assert pd.isna(got["mae"]) and pd.isna(got["median_absolute_error"])
+        return
+    want = sk_regression(y, p, w)
+    for name, value in want.items():
+        if name in ("r2", "explained_variance") and np.average((y - want["mean_label"]) ** 2, weights=w) == 0:
+            assert pd.isna(got[name]), name  # a constant label: NULL, or the sklearn convention when asked
+            continue
+        assert close(got[name], value), (name, got[name], value)
+
+
+@pytest.mark.duckdb
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # scikit-learn's nan averages of all-undefined classes
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("abcd"), _small), min_size=1, max_size=12))
+def test_any_small_weighted_multiclass_table_matches_sklearn(duck, rows):
+    y, p, w = (np.array(column) for column in zip(*rows))
+    w = w.astype(float)
+    duck.connection.register("_rows", pd.DataFrame({"y": y, "p": p, "w": w}))
+    got = evaluate(duck, "_rows", EvalSpec(task="multiclass", label="y", prediction="p", weight="w")).iloc[0]
+    duck.connection.unregister("_rows")
+    assert got["rows"] == len(rows)
+    if w.sum() == 0:
+        assert pd.isna(got["accuracy"]) and pd.isna(got["baseline_accuracy"])
+        return
+    assert close(got["accuracy"], skm.accuracy_score(y, p, sample_weight=w))
+    for average in ("macro", "weighted", "micro"):
+        for name, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+            want = fn(y, p, average=average, zero_division=np.nan, sample_weight=w)
+            assert close(got[f"{average}_{name}"], float(want)), (average, name, got[f"{average}_{name}"], want)
+
+
+@pytest.mark.parametrize("weight", [None, "w"])
+def test_weighted_average_over_classes_of_zero_support_is_their_mean(engine, weight):
+    """scikit-learn's weighted average falls back to the plain mean when the defined classes all have
+    support 0 (precision of 'b' is defined, 0, but 'b' is never a label; 'a''s precision is undefined)."""
+    frame = pd.DataFrame({"y": ["a", "a"], "p": ["b", "b"], "w": [1.0, 2.0]})
+    table = load(engine, "ds.wzsup", frame)
+    got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", weight=weight)).iloc[0]
+    sample_weight = None if weight is None else frame["w"]
+    want = skm.precision_score(frame["y"], frame["p"], average="weighted", zero_division=np.nan,
+                               sample_weight=sample_weight)
+    assert want == 0.0 and close(got["weighted_precision"], want)

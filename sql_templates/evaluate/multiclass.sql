@@ -2,7 +2,8 @@
   name: multiclass
   Multiclass metrics per group from one scan of `src` (see _multiclass.sql). Macro averages
   leave out classes whose metric is undefined (NULL), like scikit-learn's zero_division=nan;
-  weighted averages weight by support over the classes that are defined. With --weight every
+  weighted averages weight by support over the classes that are defined (their plain mean when
+  those all have support 0, as scikit-learn's _nanaverage). With --weight every
   metric is scikit-learn's with sample_weight (n is then the total weight; `rows` still counts rows).
   params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
           header_lines
@@ -30,9 +31,11 @@ averaged AS (
     AVG(IF(class IS NULL, NULL, {{ sql.quote('precision') }})) AS macro_precision,
     AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
     AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
-    {{ sql.safe_divide('SUM(support * ' ~ sql.quote('precision') ~ ')', 'SUM(IF(' ~ sql.quote('precision') ~ ' IS NULL, 0, support))') }} AS weighted_precision,
-    {{ sql.safe_divide('SUM(support * recall)', 'SUM(IF(recall IS NULL, 0, support))') }} AS weighted_recall,
-    {{ sql.safe_divide('SUM(support * f1)', 'SUM(IF(f1 IS NULL, 0, support))') }} AS weighted_f1,
+    -- weighted by support over the defined classes; when those all have support 0, their plain mean
+    -- (scikit-learn's _nanaverage falls back to it when the weights sum to zero)
+{% for metric, name in [(sql.quote('precision'), 'precision'), ('recall', 'recall'), ('f1', 'f1')] %}
+    COALESCE({{ sql.safe_divide('SUM(support * ' ~ metric ~ ')', 'SUM(IF(' ~ metric ~ ' IS NULL, 0, support))') }}, AVG(IF(class IS NULL, NULL, {{ metric }}))) AS weighted_{{ name }},
+{% endfor %}
     SUM(invalid_n) AS invalid_rows{% if weight %},
     SUM(invalid_weight_n) AS invalid_weight_rows{% endif %}{% if probs %},
     SUM(log_likelihood) AS log_likelihood,

@@ -81,9 +81,11 @@ averaged AS (
     AVG(IF(class IS NULL, NULL, `precision`)) AS macro_precision,
     AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
     AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
-    SAFE_DIVIDE(SUM(support * `precision`), SUM(IF(`precision` IS NULL, 0, support))) AS weighted_precision,
-    SAFE_DIVIDE(SUM(support * recall), SUM(IF(recall IS NULL, 0, support))) AS weighted_recall,
-    SAFE_DIVIDE(SUM(support * f1), SUM(IF(f1 IS NULL, 0, support))) AS weighted_f1,
+    -- weighted by support over the defined classes; when those all have support 0, their plain mean
+    -- (scikit-learn's _nanaverage falls back to it when the weights sum to zero)
+    COALESCE(SAFE_DIVIDE(SUM(support * `precision`), SUM(IF(`precision` IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, `precision`))) AS weighted_precision,
+    COALESCE(SAFE_DIVIDE(SUM(support * recall), SUM(IF(recall IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, recall))) AS weighted_recall,
+    COALESCE(SAFE_DIVIDE(SUM(support * f1), SUM(IF(f1 IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, f1))) AS weighted_f1,
     SUM(invalid_n) AS invalid_rows,
     SUM(invalid_weight_n) AS invalid_weight_rows,
     SUM(log_likelihood) AS log_likelihood,

@@ -106,9 +106,11 @@ averaged AS (
     AVG(IF(class IS NULL, NULL, "precision")) AS macro_precision,
     AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
     AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
-    (SUM(support * "precision")) / NULLIF(SUM(IF("precision" IS NULL, 0, support)), 0) AS weighted_precision,
-    (SUM(support * recall)) / NULLIF(SUM(IF(recall IS NULL, 0, support)), 0) AS weighted_recall,
-    (SUM(support * f1)) / NULLIF(SUM(IF(f1 IS NULL, 0, support)), 0) AS weighted_f1,
+    -- weighted by support over the defined classes; when those all have support 0, their plain mean
+    -- (scikit-learn's _nanaverage falls back to it when the weights sum to zero)
+    COALESCE((SUM(support * "precision")) / NULLIF(SUM(IF("precision" IS NULL, 0, support)), 0), AVG(IF(class IS NULL, NULL, "precision"))) AS weighted_precision,
+    COALESCE((SUM(support * recall)) / NULLIF(SUM(IF(recall IS NULL, 0, support)), 0), AVG(IF(class IS NULL, NULL, recall))) AS weighted_recall,
+    COALESCE((SUM(support * f1)) / NULLIF(SUM(IF(f1 IS NULL, 0, support)), 0), AVG(IF(class IS NULL, NULL, f1))) AS weighted_f1,
     SUM(invalid_n) AS invalid_rows,
     SUM(invalid_weight_n) AS invalid_weight_rows,
     SUM(log_likelihood) AS log_likelihood,
