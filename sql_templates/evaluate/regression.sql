@@ -7,6 +7,7 @@
     by             group columns (may be empty)
     guard          ERROR() when rows are invalid (printed statements, 'error' policy)
     zero_division  'null' | 'sklearn'
+    weight         weight column, or none (_common.sql: weight_in, weight_ok, w_of)
     header_lines   comment lines
   Rows with a NULL, NaN or infinite label or prediction are invalid: counted in `invalid_rows`
   and left out of every metric (the shared rule c.finite).
@@ -22,7 +23,8 @@
   to 12 bits, in plain floating point), each cell's sums taken of the deviations from k: nothing
   large is subtracted, so labels around 1e6 with sd 1 keep their precision. median_absolute_error is
   scikit-learn's weighted median (_weighted_percentile, averaged inverted CDF): a window over the
-  distinct errors with their summed weights, exact on both engines.
+  distinct errors with their summed weights, exact on both engines. Its cost: about one cell per row
+  grouped, then sorted within each group (DuckDB, 1M rows, 2 cores: ~2 s with weights, 0.1 s without).
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# A value rounded to 12 significant bits in plain floating point (Veltkamp's split: v * (2^41 + 1)
