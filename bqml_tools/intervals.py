@@ -8,7 +8,10 @@ stay together). Here the K + 1 small rows of each group become one row with an i
     se = sqrt((K - 1) / K * sum_r (theta_r - mean(theta_r))^2)
     interval = theta_hat +- t(K - 1, (1 + level) / 2) * se, clipped to the metric's range
 
-(the delete-a-group jackknife of Kott, with Student's t on K - 1 degrees of freedom). A metric that
+(the delete-a-group jackknife of Kott, with Student's t on K - 1 degrees of freedom). K counts the
+partitions that hold rows of the group: a group with fewer keys than partitions leaves some empty,
+their replicates equal the estimate and carry no information, so they are left out (counting them
+made the interval too narrow: 89% coverage at 95% for a group of 5 keys and K = 20). A metric that
 is undefined (NULL) in any replicate gets no interval (NULL bounds) rather than a wrong one.
 ``paired`` does the same for a difference (two models, or a slice and the whole) computed
 replicate by replicate, so what both sides share cancels.
@@ -57,9 +60,25 @@ def t_quantile(level: float, partitions: int) -> float:
     return float(t.ppf((1 + level) / 2, partitions - 1))
 
 
-def standard_error(replicates: Sequence[float] | np.ndarray) -> float:
-    """The delete-a-group jackknife standard error of K replicate values (NaN when any is missing)."""
+def occupied(estimate: pd.Series, replicates: pd.DataFrame) -> np.ndarray | None:
+    """Which partitions hold rows of the group: replicate r has fewer rows than the estimate, or no row
+    at all (every row of the group sat in partition r). None when the frame has no ``rows`` count."""
+    if "rows" not in replicates.columns or pd.isna(estimate.get("rows")):
+        return None
+    rows = replicates["rows"].to_numpy(dtype=float)
+    return np.isnan(rows) | (rows < float(estimate["rows"]))
+
+
+def _kept(replicates: Sequence[float] | np.ndarray, partitions: np.ndarray | None) -> np.ndarray:
     values = np.asarray(replicates, dtype=float)
+    return values if partitions is None else values[np.asarray(partitions, dtype=bool)]
+
+
+def standard_error(replicates: Sequence[float] | np.ndarray, partitions: np.ndarray | None = None) -> float:
+    """The delete-a-group jackknife standard error of K replicate values (NaN when any is missing).
+
+    ``partitions``: a mask of the partitions that hold rows (``occupied``); the others are left out."""
+    values = _kept(replicates, partitions)
     k = len(values)
     if k < 2 or not np.all(np.isfinite(values)):
         return math.nan
@@ -67,12 +86,14 @@ def standard_error(replicates: Sequence[float] | np.ndarray) -> float:
 
 
 def interval(estimate: float, replicates: Sequence[float] | np.ndarray, level: float,
-             bounds: tuple[float, float] = _UNBOUNDED) -> tuple[float, float]:
-    """(lower, upper): estimate -+ t * se, clipped to ``bounds``; NaN when there is no interval."""
-    se = standard_error(replicates)
+             bounds: tuple[float, float] = _UNBOUNDED, partitions: np.ndarray | None = None) -> tuple[float, float]:
+    """(lower, upper): estimate -+ t * se, clipped to ``bounds``; NaN when there is no interval.
+
+    ``partitions``: as in ``standard_error``; t has one degree of freedom fewer than the partitions kept."""
+    se = standard_error(replicates, partitions)
     if estimate is None or not math.isfinite(float(estimate)) or math.isnan(se):
         return math.nan, math.nan
-    half = t_quantile(level, len(replicates)) * se
+    half = t_quantile(level, len(_kept(replicates, partitions))) * se
     return max(bounds[0], float(estimate) - half), min(bounds[1], float(estimate) + half)
 
 
@@ -99,10 +120,11 @@ def jackknife(frame: pd.DataFrame, groups: Sequence[str], metrics: Sequence[str]
     rows = []
     for estimate, replicates in _split(frame, groups, partitions):
         row = estimate.drop(labels=[REPLICATE]).to_dict()
+        kept = occupied(estimate, replicates)
         for metric in metrics:
             if metric in row:
                 row[f"{metric}_lower"], row[f"{metric}_upper"] = interval(
-                    row[metric], replicates[metric].to_numpy(dtype=float), level, BOUNDS.get(metric, _UNBOUNDED))
+                    row[metric], replicates[metric].to_numpy(dtype=float), level, BOUNDS.get(metric, _UNBOUNDED), kept)
         rows.append(row)
     columns = []
     for column in frame.columns:
@@ -119,9 +141,12 @@ def jackknife(frame: pd.DataFrame, groups: Sequence[str], metrics: Sequence[str]
 
 
 def paired(first: pd.Series, other: pd.Series, first_replicates: pd.Series, other_replicates: pd.Series,
-           level: float, partitions: int) -> tuple[float, float, float]:
-    """(other - first, lower, upper): the difference and its interval from the paired replicates."""
+           level: float, partitions: int, kept: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(other - first, lower, upper): the difference and its interval from the paired replicates.
+
+    ``kept``: the partitions holding rows of either side (``occupied`` of each, or-ed), or None for all."""
     estimate = float(other) - float(first) if pd.notna(first) and pd.notna(other) else math.nan
     differences = other_replicates.to_numpy(dtype=float) - first_replicates.to_numpy(dtype=float)
-    lower, upper = interval(estimate, differences, level) if len(differences) == partitions else (math.nan, math.nan)
+    lower, upper = interval(estimate, differences, level, _UNBOUNDED, kept) if len(differences) == partitions \
+        else (math.nan, math.nan)
     return estimate, lower, upper
