@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
@@ -476,8 +476,49 @@ def test_any_small_weighted_table_matches_sklearn(rows, auc, t):
     with warnings.catch_warnings():  # scikit-learn warns on one-class inputs; the expectations say NULL there
         warnings.simplefilter("ignore")
         want = sk_weighted(y, s, w, t)
+        if auc == "binned":  # pairs inside a logit bin tie: AUC and average precision are those of the bins
+            bins = logit_bins(s)
+            if not pd.isna(want["roc_auc"]):
+                want["roc_auc"] = skm.roc_auc_score(y, bins, sample_weight=w)
+            if not pd.isna(want["average_precision"]):
+                want["average_precision"] = skm.average_precision_score(y, bins, sample_weight=w)
     for name, value in want.items():
-        if name == "roc_auc" and auc == "binned":  # pairs inside a bin count as ties: within the bound
-            assert close(got[name], value) or abs(got[name] - value) <= got["roc_auc_error_bound"] + 1e-12
-            continue
         assert close(got[name], value), (name, got[name], value)
+    if auc == "binned" and not pd.isna(want["roc_auc"]):
+        exact = skm.roc_auc_score(y, s, sample_weight=w)
+        assert abs(got["roc_auc"] - exact) <= got["roc_auc_error_bound"] + 1e-12
+
+
+def logit_bins(s: np.ndarray, per_unit: int = 10_000) -> np.ndarray:
+    """Each score's logit bin, as _binary.sql numbers them (0 and 1 outside every other bin)."""
+    edge = 746 * per_unit + 1
+    return np.array([-edge if v == 0 else edge if v == 1 else math.floor((math.log(v) - math.log(1 - v)) * per_unit)
+                     for v in s], dtype=float)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5000000000000001, 0.75, 1.0]),
+                               st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0])),
+                     min_size=1, max_size=25),
+       goal=st.sampled_from(GOALS + [Goal("precision", target=1.0), Goal("cost", fp_cost=0.0, fn_cost=1.0)]))
+def test_any_small_weighted_table_gets_the_brute_force_threshold(rows, goal):
+    """Exact search with dyadic weights (exact sums): the weighted brute force's threshold and counts,
+    or its refusal (no positive weight, or a target no threshold reaches)."""
+    frame = pd.DataFrame(rows, columns=["label", "score", "w"])
+    y, s, w = frame["label"].to_numpy(), frame["score"].to_numpy(), frame["w"].to_numpy()
+    assume(w.sum() > 0)
+    spec = EvalSpec(task="binary", label="label", score="score", weight="w", auc="exact")
+    if goal.objective != "cost" and w[y == 1].sum() == 0:
+        with pytest.raises(BqmlToolsError, match="no positive row with a weight above 0 in w"):
+            threshold(_duck(), frame, spec, goal)
+        return
+    candidates = [weighted_at(y, s, w, t) for t in set(s[w > 0].tolist())]
+    if goal.objective in ("recall", "precision") and not any(m[goal.objective] >= goal.target for m in candidates):
+        with pytest.raises(BqmlToolsError, match="is not reachable"):
+            threshold(_duck(), frame, spec, goal)
+        return
+    row = threshold(_duck(), frame, spec, goal).iloc[0]
+    t, best = weighted_brute_force(y, s, w, goal)
+    assert row["threshold"] == t and close(row["best_reachable"], best)
+    for name, value in weighted_at(y, s, w, t).items():
+        assert close(row[name], value), name
