@@ -41,8 +41,8 @@ candidates AS (
     COALESCE(SUM(wpos) OVER ({{ below }}), 0) AS fn,
     COALESCE(SUM(wneg) OVER ({{ below }}), 0) AS tn,
     -- the least weight of true and false positives a threshold inside this bin can give
-    {% if mode == 'exact' %}pos_at_or_above{% else %}IF(score_min < score_max, pos_at_or_above - wpos, pos_at_or_above){% endif %} AS tp_low,
-    {% if mode == 'exact' %}neg_at_or_above{% else %}IF(score_min < score_max, neg_at_or_above - wneg, neg_at_or_above){% endif %} AS fp_low,
+    {{ 'pos_at_or_above' if mode == 'exact' else 'IF(score_min < score_max, pos_at_or_above - wpos, pos_at_or_above)' }} AS tp_low,
+    {{ 'neg_at_or_above' if mode == 'exact' else 'IF(score_min < score_max, neg_at_or_above - wneg, neg_at_or_above)' }} AS fp_low,
     CAST(SUM(invalid_labels) OVER ({{ c.partition() }}) AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER ({{ c.partition() }}) AS INT64) AS invalid_score_rows,
     CAST(SUM(invalid_weights) OVER ({{ c.partition() }}) AS INT64) AS invalid_weight_rows,

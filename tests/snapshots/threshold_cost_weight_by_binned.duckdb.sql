@@ -60,8 +60,8 @@ candidates AS (
     COALESCE(SUM(wpos) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS fn,
     COALESCE(SUM(wneg) OVER (PARTITION BY _bqml_g0 ORDER BY bin DESC ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS tn,
     -- the least weight of true and false positives a threshold inside this bin can give
-IF(score_min < score_max, pos_at_or_above - wpos, pos_at_or_above) AS tp_low,
-IF(score_min < score_max, neg_at_or_above - wneg, neg_at_or_above) AS fp_low,
+    IF(score_min < score_max, pos_at_or_above - wpos, pos_at_or_above) AS tp_low,
+    IF(score_min < score_max, neg_at_or_above - wneg, neg_at_or_above) AS fp_low,
     CAST(SUM(invalid_labels) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_score_rows,
     CAST(SUM(invalid_weights) OVER (PARTITION BY _bqml_g0 ) AS INT64) AS invalid_weight_rows,

@@ -59,8 +59,8 @@ candidates AS (
     COALESCE(SUM(wpos) OVER (ORDER BY bin DESC ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS fn,
     COALESCE(SUM(wneg) OVER (ORDER BY bin DESC ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS tn,
     -- the least weight of true and false positives a threshold inside this bin can give
-pos_at_or_above AS tp_low,
-neg_at_or_above AS fp_low,
+    pos_at_or_above AS tp_low,
+    neg_at_or_above AS fp_low,
     CAST(SUM(invalid_labels) OVER () AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER () AS INT64) AS invalid_score_rows,
     CAST(SUM(invalid_weights) OVER () AS INT64) AS invalid_weight_rows,
