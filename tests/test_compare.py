@@ -275,3 +275,17 @@ def test_cli_errors_are_one_line(capsys, predictions_file, extra, message):
     code, out, err = run(capsys, *args, *extra)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_imbalance_warning_comes_only_when_accuracy_is_compared(duck):
+    rng = np.random.default_rng(4)
+    n = 600
+    y = (rng.random(n) < 0.1).astype(int)  # a rare positive: accuracy near the majority's 0.9
+    frame = pd.DataFrame({"id": np.arange(n), "y": y, "p_old": 0.3 * rng.random(n) + 0.2 * y,
+                          "p_new": 0.3 * rng.random(n) + 0.3 * y})
+    table = load(duck, "ds.cmp_imbalance", frame)
+    spec = EvalSpec(task="binary", label="y", score="p_old", key="id", ci=0.95)
+    with_accuracy = bt.compare(duck, table, spec, "p_new", metrics=["roc_auc", "accuracy"]).attrs["warnings"]
+    without = bt.compare(duck, table, spec, "p_new", metrics=["roc_auc"]).attrs["warnings"]
+    assert any("no real gain" in w for w in with_accuracy)
+    assert not any("no real gain" in w for w in without)
