@@ -299,7 +299,7 @@ eval_options = [
     click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
                  help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
     click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
-                 help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery)."),
+                 help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery, and with --ci)."),
     click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
                  help="Resolution of binned AUC and curves (default 10000)."),
     click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default=None,
