@@ -35,6 +35,7 @@ bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted;
 	$(BIN)/python benchmarks/bench_fingerprint.py
 	$(BIN)/python benchmarks/bench_split.py
 	$(BIN)/python benchmarks/bench_evaluate.py
+	$(BIN)/python benchmarks/bench_intervals.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis
