@@ -489,7 +489,7 @@ def _emit_slices(frame: Any, fmt: str, by: Sequence[str], metrics: str | None) -
     if metrics is not None:
         wanted = [m.strip() for m in metrics.split(",")]
         extra = [c for c in ("slice", "worse_than_whole") if c in frame.columns and c not in wanted]
-        metrics = ",".join(extra[:1] + wanted + extra[1:])
+        metrics = ",".join(extra + wanted)
     _emit(frame, fmt, groups=by, metrics=metrics)
 
 

@@ -60,7 +60,7 @@ def report(checked: pd.DataFrame, combined: pd.DataFrame | None, raw_frame: pd.D
     whole = combined.loc[combined[WHOLE] == 1].drop(columns=[WHOLE] + groups).reset_index(drop=True)
     out.attrs["whole"] = whole
     worse, differences = _worse_than_whole(out, raw_frame, spec, small)
-    out["worse_than_whole"] = worse
+    out.insert(len(groups) + 1, "worse_than_whole", worse)  # beside `slice`: the two readings first
     out.attrs["differences"] = differences
     return out
 

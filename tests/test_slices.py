@@ -143,7 +143,7 @@ def test_cli_prints_the_whole_first_then_the_slices(capsys, sliced_file):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("whole: rows=1,437, roc_auc=") and lines[0].endswith("]")
-    assert lines[1].split() == ["g", "slice", "rows", "roc_auc", "worse_than_whole"]
+    assert lines[1].split() == ["g", "slice", "worse_than_whole", "rows", "roc_auc"]
     assert "too small (37 rows < 100)" in out
     code, out, err = run(capsys, "evaluate", sliced_file, *ARGS, "--ci", "0.95", "--key", "id", "--format", "json")
     rows = json.loads(out)  # stdout stays one JSON document; the whole's line goes to stderr
