@@ -184,9 +184,10 @@ def _differences(frame: pd.DataFrame, spec: EvalSpec, against: str, metrics: Seq
     for key, (estimate, replicates) in sides[0].items():
         other, other_replicates = sides[1][key]
         where = ", ".join(f"{g}={v}" for g, v in zip(groups, key))
+        kept = intervals.occupied(estimate, replicates)  # both models read the same rows: one occupancy
         for metric in metrics:
             difference, lower, upper = intervals.paired(estimate[metric], other[metric], replicates[metric],
-                                                        other_replicates[metric], level, partitions)
+                                                        other_replicates[metric], level, partitions, kept)
             rows.append({**dict(zip(groups, (estimate[g] for g in groups))), "rows": int(estimate["rows"]),
                          "metric": metric, first: _number(estimate[metric]), against: _number(other[metric]),
                          "difference": difference, "lower": lower, "upper": upper,

@@ -97,9 +97,10 @@ def _worse_than_whole(out: pd.DataFrame, raw_frame: pd.DataFrame, spec: EvalSpec
             continue
         estimate, replicates = slices[_key([row[g] for g in groups])]
         names = []
+        kept = intervals.occupied(whole, whole_replicates)  # the whole holds every partition a slice holds
         for metric in metrics:
             difference, lower, upper = intervals.paired(whole[metric], estimate[metric], whole_replicates[metric],
-                                                        replicates[metric], level, partitions)
+                                                        replicates[metric], level, partitions, kept)
             # the worse side of 0 by more than float noise (NaN bounds are on no side: not worse)
             where = side(lower, upper, max(abs(float(v)) for v in (whole[metric], estimate[metric], 1.0)
                                            if pd.notna(v)))
