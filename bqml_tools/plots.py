@@ -10,6 +10,7 @@ extra: ``pip install "bqml-tools[plot]"``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import pandas as pd
@@ -219,6 +220,15 @@ def training(frame: pd.DataFrame, history: pd.DataFrame | None = None) -> Any:
     return figure
 
 
+def _decimals(widths: pd.Series) -> int:
+    """Decimals that show the narrowest interval with two significant digits (2 to 6), the same for every
+    group so that the written values line up (0.7500, not 0.75 beside 0.7963)."""
+    positive = widths[widths > 0].dropna()
+    if positive.empty:
+        return 4
+    return int(min(6, max(2, 1 - math.floor(math.log10(float(positive.min()))))))
+
+
 def intervals(frame: pd.DataFrame, metric: str = "roc_auc", *, groups: Sequence[str] | None = None) -> Any:
     """A metric with its confidence interval per group (``evaluate --ci``): one point and bar per group,
     the value written beside it; a group without an interval (NULL bounds) has its point only.
@@ -237,8 +247,10 @@ def intervals(frame: pd.DataFrame, metric: str = "roc_auc", *, groups: Sequence[
     below = (values - frame[lower].astype(float)).clip(lower=0)
     above = (frame[upper].astype(float) - values).clip(lower=0)
     axes.errorbar(values, positions, xerr=[below.fillna(0), above.fillna(0)], fmt="o", capsize=4)
+    digits = _decimals(frame[upper].astype(float) - frame[lower].astype(float))
     for position, value, low, high in zip(positions, values, frame[lower].astype(float), frame[upper].astype(float)):
-        text = f"{value:.4g}" + (f" [{low:.4g}, {high:.4g}]" if pd.notna(low) and pd.notna(high) else " (no interval)")
+        text = f"{value:.{digits}f}" + (f" [{low:.{digits}f}, {high:.{digits}f}]" if pd.notna(low) and pd.notna(high)
+                                        else " (no interval)")
         axes.annotate(text, (value, position), textcoords="offset points", xytext=(0, 7), ha="center",
                       fontsize="small")
     axes.set_yticks(positions, labels)

@@ -101,6 +101,15 @@ def test_interval_plot_draws_each_group_with_its_bounds(duck, predictions, tmp_p
         plots.intervals(frame.drop(columns=["roc_auc_lower"]), "roc_auc")
 
 
+def test_interval_plot_writes_every_group_with_the_same_decimals():
+    """Two significant digits of the narrowest interval, for every group: 0.7500 beside 0.7963, not 0.75;
+    a group without bounds keeps its point and says so."""
+    frame = pd.DataFrame({"split": ["train", "valid", "test"], "roc_auc": [0.77261, 0.77312, 0.78],
+                          "roc_auc_lower": [0.7634, 0.75, np.nan], "roc_auc_upper": [0.7818, 0.79631, np.nan]})
+    texts = [t.get_text() for t in plots.intervals(frame, "roc_auc").axes[0].texts]
+    assert texts == ["0.773 [0.763, 0.782]", "0.773 [0.750, 0.796]", "0.780 (no interval)"]
+
+
 def test_a_frame_without_the_columns_is_a_clear_error():
     with pytest.raises(BqmlToolsError, match="ROC plot needs column"):
         plots.roc(pd.DataFrame({"x": [1]}))
