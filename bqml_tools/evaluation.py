@@ -493,6 +493,7 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     combined = intervals.jackknife(frame, groups, intervals.METRICS[spec.task], float(spec.ci), spec.partition_count)
     estimates = combined.loc[combined["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else combined
     checked = evaluate_checks(estimates.reset_index(drop=True), spec, src)
+    checked.attrs["ci"] = float(spec.ci)  # the level, for readers and plots
     if spec.task == "regression":
         checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
                                          "a median")

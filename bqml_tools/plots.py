@@ -241,7 +241,9 @@ def intervals(frame: pd.DataFrame, metric: str = "roc_auc", *, groups: Sequence[
         groups = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
                   and c not in ("slice", "worse_than_whole")]
     labels = [", ".join(str(row[c]) for c in groups) if groups else "all rows" for _, row in frame.iterrows()]
-    figure, axes = _figure(f"{metric} with its confidence interval", (6.0, 1.2 + 0.55 * len(frame)))
+    level = frame.attrs.get("ci")
+    figure, axes = _figure(f"{metric} with its {f'{level:.0%} ' if level else ''}confidence interval",
+                           (6.0, 1.2 + 0.55 * len(frame)))
     positions = list(range(len(frame)))[::-1]  # first group on top
     values = frame[metric].astype(float)
     below = (values - frame[lower].astype(float)).clip(lower=0)

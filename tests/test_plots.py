@@ -87,6 +87,7 @@ def test_interval_plot_draws_each_group_with_its_bounds(duck, predictions, tmp_p
     frame = evaluate(duck, predictions, EvalSpec(task="binary", label="label", score="p", by="split", ci=0.9, key="id"))
     figure = plots.intervals(frame, "roc_auc")
     axes = figure.axes[0]
+    assert axes.get_title() == "roc_auc with its 90% confidence interval"
     assert [t.get_text() for t in axes.get_yticklabels()] == list(frame["split"])
     points = axes.get_lines()[0]
     assert list(points.get_xdata()) == pytest.approx(list(frame["roc_auc"]))
