@@ -425,14 +425,9 @@ def _emit(frame: Any, fmt: str, groups: Sequence[str] = (), metrics: str | None 
 
 def _choose(frame: Any, metrics: str, groups: Sequence[str]) -> Any:
     """The group columns and the ``--metrics`` columns, in the order given."""
-    wanted = [m.strip() for m in metrics.split(",") if m.strip()]
-    available = [c for c in frame.columns if c not in groups]
-    unknown = [m for m in wanted if m not in available]
-    if unknown or not wanted:
-        what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
-        raise BqmlToolsError(f"--metrics {metrics!r}: {what}; choose from {', '.join(available)}")
-    if len(set(wanted)) != len(wanted):
-        raise BqmlToolsError(f"--metrics {metrics!r} names a metric twice")
+    from .identifiers import chosen
+
+    wanted = chosen(metrics, [c for c in frame.columns if c not in groups])
     return frame[[c for c in groups if c in frame.columns] + wanted]
 
 

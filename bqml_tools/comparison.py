@@ -123,15 +123,7 @@ def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:
         available.remove("median_absolute_error")
     if metrics is None:
         return [m for m in available if m not in intervals.NOT_A_SCORE]
-    wanted = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-    wanted = [m for m in wanted if m]
-    unknown = [m for m in wanted if m not in available]
-    if unknown or not wanted:
-        what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
-        raise BqmlToolsError(f"--metrics {','.join(wanted)!r}: {what}; compare has {', '.join(available)}")
-    if len(set(wanted)) != len(wanted):
-        raise BqmlToolsError(f"--metrics {','.join(wanted)!r} names a metric twice")
-    return wanted
+    return identifiers.chosen(metrics, available)
 
 
 def _named(spec: EvalSpec, name: str) -> EvalSpec:

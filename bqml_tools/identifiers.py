@@ -13,9 +13,9 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
-from .errors import InvalidIdentifier
+from .errors import BqmlToolsError, InvalidIdentifier
 
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
 # BigQuery project ids: 6-30 chars of lowercase letters, digits, hyphens (legacy
@@ -207,3 +207,16 @@ def source(text: Any) -> Source:
         "contain hyphens; names may not contain quotes, backticks, spaces or semicolons), or "
         "give a path ending in .csv or .parquet"
     )
+
+
+def chosen(metrics: str | Sequence[str], available: Sequence[str]) -> list[str]:
+    """The names ``--metrics`` chooses (comma-separated text or a list), each one of ``available``, in order."""
+    wanted = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    text = metrics if isinstance(metrics, str) else ",".join(metrics)
+    unknown = [m for m in wanted if m not in available]
+    if unknown or not wanted:
+        what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
+        raise BqmlToolsError(f"--metrics {text!r}: {what}; choose from {', '.join(available)}")
+    if len(set(wanted)) != len(wanted):
+        raise BqmlToolsError(f"--metrics {text!r} names a metric twice")
+    return wanted
