@@ -27,6 +27,45 @@
   grouped, then sorted within each group (DuckDB, 1M rows, 2 cores: ~2 s with weights, 0.1 s without).
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
+{# With intervals: the partitions' rows of `partial` (counts, weight, each variance as (mean, sum of
+   squared deviations)) in each jackknife replicate, kept apart by _bqml_part, then per replicate the
+   variances pooled (Chan et al.) from the partitions' means: nothing large is subtracted. Without
+   --weight a row weighs 1 (weight is the count). #}
+{% macro replicate_ctes() %}
+{{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'weight', 'mean_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows')] + ([('SUM(invalid_weight_rows)', 'invalid_weight_rows')] if weight else []) + [
+   ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'),
+   ('SUM(negative_rows)', 'negative_rows'), ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
+pooled AS (
+  -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
+  SELECT
+    *,
+    {{ sql.safe_divide('SUM(weight * mean_y) OVER (' ~ c.partition() ~ ')', 'SUM(weight) OVER (' ~ c.partition() ~ ')') }} AS replicate_mean_y,
+    {{ sql.safe_divide('SUM(weight * mean_residual) OVER (' ~ c.partition() ~ ')', 'SUM(weight) OVER (' ~ c.partition() ~ ')') }} AS replicate_mean_residual
+  FROM pooled_parts
+),
+sums AS (
+  SELECT
+    {{ c.groups() }}CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
+    CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
+{% if weight %}
+    CAST(SUM(invalid_weight_rows) AS INT64) AS invalid_weight_rows,
+{% endif %}
+    {{ sql.safe_divide('SUM(absolute_error)', 'SUM(weight)') }} AS mae,
+    {{ sql.safe_divide('SUM(squared_error)', 'SUM(weight)') }} AS mse,
+    -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
+    {{ sql.safe_divide('SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))', 'SUM(weight)') }} AS var_y,
+    {{ sql.safe_divide('SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))', 'SUM(weight)') }} AS var_residual,
+    CAST(SUM(negative_rows) AS INT64) AS negative_rows,
+    {{ sql.safe_divide('SUM(log_error)', 'SUM(weight)') }} AS msle,
+    -- a median does not come from per-partition sums (and the jackknife is not valid for it)
+    {{ sql.float64('NULL') }} AS median_absolute_error,
+    MAX(replicate_mean_y) AS mean_label,
+    {{ sql.safe_divide('SUM(sum_p)', 'SUM(weight)') }} AS mean_prediction
+  FROM pooled
+  {{ c.group_by() }}
+)
+{%- endmacro %}
+
 {# A value rounded to 12 significant bits in plain floating point (Veltkamp's split: v * (2^41 + 1)
    less (that less v)); rows whose values round alike share a cell, within 2^-12 of its value. Values
    too large for the product keep their own value (a cell of one value). #}
@@ -104,36 +143,7 @@ partial AS (
   {{ c.group_by() }}
 ),
 {% if ci %}
-{{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'weight', 'mean_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows'),
-   ('SUM(invalid_weight_rows)', 'invalid_weight_rows'), ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'),
-   ('SUM(negative_rows)', 'negative_rows'), ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
-pooled AS (
-  -- each partition's row in each replicate, with the replicate's weighted means (windows over K * K small rows)
-  SELECT
-    *,
-    {{ sql.safe_divide('SUM(weight * mean_y) OVER (' ~ c.partition() ~ ')', 'SUM(weight) OVER (' ~ c.partition() ~ ')') }} AS replicate_mean_y,
-    {{ sql.safe_divide('SUM(weight * mean_residual) OVER (' ~ c.partition() ~ ')', 'SUM(weight) OVER (' ~ c.partition() ~ ')') }} AS replicate_mean_residual
-  FROM pooled_parts
-),
-sums AS (
-  SELECT
-    {{ c.groups() }}CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
-    CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
-    CAST(SUM(invalid_weight_rows) AS INT64) AS invalid_weight_rows,
-    {{ sql.safe_divide('SUM(absolute_error)', 'SUM(weight)') }} AS mae,
-    {{ sql.safe_divide('SUM(squared_error)', 'SUM(weight)') }} AS mse,
-    -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
-    {{ sql.safe_divide('SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))', 'SUM(weight)') }} AS var_y,
-    {{ sql.safe_divide('SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))', 'SUM(weight)') }} AS var_residual,
-    CAST(SUM(negative_rows) AS INT64) AS negative_rows,
-    {{ sql.safe_divide('SUM(log_error)', 'SUM(weight)') }} AS msle,
-    -- a median does not come from per-partition sums (and the jackknife is not valid for it)
-    {{ sql.float64('NULL') }} AS median_absolute_error,
-    MAX(replicate_mean_y) AS mean_label,
-    {{ sql.safe_divide('SUM(sum_p)', 'SUM(weight)') }} AS mean_prediction
-  FROM pooled
-  {{ c.group_by() }}
-)
+{{ replicate_ctes() }}
 {% else %}
 sums AS (
   SELECT
@@ -203,6 +213,7 @@ partial AS (
   SELECT
     {{ c.groups() }}_bqml_rep AS _bqml_part,
     COUNT(y) AS n,
+    COUNT(y) AS weight,
     COUNT(*) - COUNT(y) AS invalid_rows,
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
@@ -216,34 +227,7 @@ partial AS (
   FROM scored
   {{ c.group_by() }}
 ),
-{{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'mean_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows'),
-   ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'), ('SUM(negative_rows)', 'negative_rows'),
-   ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
-pooled AS (
-  -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)
-  SELECT
-    *,
-    SUM(n * mean_y) OVER ({{ c.partition() }}) / SUM(n) OVER ({{ c.partition() }}) AS replicate_mean_y,
-    SUM(n * mean_residual) OVER ({{ c.partition() }}) / SUM(n) OVER ({{ c.partition() }}) AS replicate_mean_residual
-  FROM pooled_parts
-),
-sums AS (
-  SELECT
-    {{ c.groups() }}CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
-    CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
-    {{ sql.safe_divide('SUM(absolute_error)', 'SUM(n)') }} AS mae,
-    {{ sql.safe_divide('SUM(squared_error)', 'SUM(n)') }} AS mse,
-    {{ sql.safe_divide('SUM(m2_y + n * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))', 'SUM(n)') }} AS var_y,
-    {{ sql.safe_divide('SUM(m2_residual + n * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))', 'SUM(n)') }} AS var_residual,
-    CAST(SUM(negative_rows) AS INT64) AS negative_rows,
-    {{ sql.safe_divide('SUM(log_error)', 'SUM(n)') }} AS msle,
-    -- a median does not come from per-partition sums (and the jackknife is not valid for it)
-    {{ sql.float64('NULL') }} AS median_absolute_error,
-    MAX(replicate_mean_y) AS mean_label,
-    {{ sql.safe_divide('SUM(sum_p)', 'SUM(n)') }} AS mean_prediction
-  FROM pooled
-  {{ c.group_by() }}
-)
+{{ replicate_ctes() }}
 {% endif %}
 SELECT
   {{ c.groups_out() }}n AS {{ sql.quote('rows') }},

@@ -24,6 +24,7 @@ partial AS (
   SELECT
     _bqml_g0, _bqml_model, _bqml_rep, _bqml_rep AS _bqml_part,
     COUNT(y) AS n,
+    COUNT(y) AS weight,
     COUNT(*) - COUNT(y) AS invalid_rows,
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
@@ -39,7 +40,7 @@ partial AS (
 ),
 pooled_parts AS (
   SELECT
-    _bqml_g0, _bqml_model, _bqml_r AS _bqml_rep, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual,
+    _bqml_g0, _bqml_model, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual,
     SUM(invalid_rows) AS invalid_rows,
     SUM(absolute_error) AS absolute_error,
     SUM(squared_error) AS squared_error,
@@ -49,30 +50,31 @@ pooled_parts AS (
   FROM partial
   CROSS JOIN UNNEST(GENERATE_ARRAY(-1, 9)) AS _bqml_r
   WHERE _bqml_r <> _bqml_rep
-  GROUP BY _bqml_g0, _bqml_model, _bqml_r, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual
+  GROUP BY _bqml_g0, _bqml_model, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
-  -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)
+  -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
   SELECT
     *,
-    SUM(n * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ) AS replicate_mean_y,
-    SUM(n * mean_residual) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ) AS replicate_mean_residual
+    SAFE_DIVIDE(SUM(weight * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ), SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep )) AS replicate_mean_y,
+    SAFE_DIVIDE(SUM(weight * mean_residual) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep ), SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_model, _bqml_rep )) AS replicate_mean_residual
   FROM pooled_parts
 ),
 sums AS (
   SELECT
     _bqml_g0, _bqml_model, _bqml_rep, CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
     CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
-    SAFE_DIVIDE(SUM(absolute_error), SUM(n)) AS mae,
-    SAFE_DIVIDE(SUM(squared_error), SUM(n)) AS mse,
-    SAFE_DIVIDE(SUM(m2_y + n * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y)), SUM(n)) AS var_y,
-    SAFE_DIVIDE(SUM(m2_residual + n * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual)), SUM(n)) AS var_residual,
+    SAFE_DIVIDE(SUM(absolute_error), SUM(weight)) AS mae,
+    SAFE_DIVIDE(SUM(squared_error), SUM(weight)) AS mse,
+    -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
+    SAFE_DIVIDE(SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y)), SUM(weight)) AS var_y,
+    SAFE_DIVIDE(SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual)), SUM(weight)) AS var_residual,
     CAST(SUM(negative_rows) AS INT64) AS negative_rows,
-    SAFE_DIVIDE(SUM(log_error), SUM(n)) AS msle,
+    SAFE_DIVIDE(SUM(log_error), SUM(weight)) AS msle,
     -- a median does not come from per-partition sums (and the jackknife is not valid for it)
     CAST(NULL AS FLOAT64) AS median_absolute_error,
     MAX(replicate_mean_y) AS mean_label,
-    SAFE_DIVIDE(SUM(sum_p), SUM(n)) AS mean_prediction
+    SAFE_DIVIDE(SUM(sum_p), SUM(weight)) AS mean_prediction
   FROM pooled
   GROUP BY _bqml_g0, _bqml_model, _bqml_rep
 )

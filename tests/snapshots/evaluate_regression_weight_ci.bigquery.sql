@@ -87,7 +87,7 @@ pooled_parts AS (
   GROUP BY _bqml_g0, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
-  -- each partition's row in each replicate, with the replicate's weighted means (windows over K * K small rows)
+  -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
   SELECT
     *,
     SAFE_DIVIDE(SUM(weight * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_rep ), SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_rep )) AS replicate_mean_y,

@@ -23,6 +23,7 @@ partial AS (
   SELECT
     _bqml_g0, _bqml_all, _bqml_rep, _bqml_rep AS _bqml_part,
     COUNT(y) AS n,
+    COUNT(y) AS weight,
     COUNT(*) - COUNT(y) AS invalid_rows,
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
@@ -38,7 +39,7 @@ partial AS (
 ),
 pooled_parts AS (
   SELECT
-    _bqml_g0, _bqml_all, _bqml_r AS _bqml_rep, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual,
+    _bqml_g0, _bqml_all, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual,
     SUM(invalid_rows) AS invalid_rows,
     SUM(absolute_error) AS absolute_error,
     SUM(squared_error) AS squared_error,
@@ -48,30 +49,31 @@ pooled_parts AS (
   FROM partial
   CROSS JOIN generate_series(-1, 19) AS replicate_ids(_bqml_r)
   WHERE _bqml_r <> _bqml_rep
-  GROUP BY _bqml_g0, _bqml_all, _bqml_r, _bqml_part, n, mean_y, m2_y, mean_residual, m2_residual
+  GROUP BY _bqml_g0, _bqml_all, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
-  -- each partition's row in each replicate, with the replicate's means (windows over K * K small rows)
+  -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
   SELECT
     *,
-    SUM(n * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) AS replicate_mean_y,
-    SUM(n * mean_residual) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) / SUM(n) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ) AS replicate_mean_residual
+    (SUM(weight * mean_y) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep )) / NULLIF(SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ), 0) AS replicate_mean_y,
+    (SUM(weight * mean_residual) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep )) / NULLIF(SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_all, _bqml_rep ), 0) AS replicate_mean_residual
   FROM pooled_parts
 ),
 sums AS (
   SELECT
     _bqml_g0, _bqml_all, _bqml_rep, CAST(COALESCE(SUM(n), 0) AS INT64) AS n,
     CAST(SUM(invalid_rows) AS INT64) AS invalid_rows,
-    (SUM(absolute_error)) / NULLIF(SUM(n), 0) AS mae,
-    (SUM(squared_error)) / NULLIF(SUM(n), 0) AS mse,
-    (SUM(m2_y + n * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))) / NULLIF(SUM(n), 0) AS var_y,
-    (SUM(m2_residual + n * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))) / NULLIF(SUM(n), 0) AS var_residual,
+    (SUM(absolute_error)) / NULLIF(SUM(weight), 0) AS mae,
+    (SUM(squared_error)) / NULLIF(SUM(weight), 0) AS mse,
+    -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
+    (SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))) / NULLIF(SUM(weight), 0) AS var_y,
+    (SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))) / NULLIF(SUM(weight), 0) AS var_residual,
     CAST(SUM(negative_rows) AS INT64) AS negative_rows,
-    (SUM(log_error)) / NULLIF(SUM(n), 0) AS msle,
+    (SUM(log_error)) / NULLIF(SUM(weight), 0) AS msle,
     -- a median does not come from per-partition sums (and the jackknife is not valid for it)
     CAST(NULL AS DOUBLE) AS median_absolute_error,
     MAX(replicate_mean_y) AS mean_label,
-    (SUM(sum_p)) / NULLIF(SUM(n), 0) AS mean_prediction
+    (SUM(sum_p)) / NULLIF(SUM(weight), 0) AS mean_prediction
   FROM pooled
   GROUP BY _bqml_g0, _bqml_all, _bqml_rep
 )
