@@ -611,6 +611,7 @@ def _hide(command: click.Command, *options: str) -> None:
 
 
 _hide(curve, "--prediction", "--probs", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold
+_hide(compare, "--probs", "--top-k")  # one probabilities column cannot score two models (--top-k needs it)
 
 
 def _given(ctx: click.Context, name: str) -> bool:

@@ -108,6 +108,9 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     chosen = _metrics(spec, metrics)
     frame = engine.run(compare_query(src, spec, against, engine.dialect, engine=engine, inline=False))
     warnings = _checks(frame, spec, against, src)
+    first_model = frame.loc[frame[MODEL] == 0].drop(columns=[MODEL])  # both copies hold the same rows
+    intervals.refuse_null_keys(first_model, spec.key)
+    warnings += intervals.sparse_warnings(first_model, list(spec.by), spec.partition_count, spec.key)
     if "accuracy" not in chosen:  # the imbalance guard is about accuracy: said only when accuracy is compared
         names = (f"{getattr(spec, _role(spec))}: ", f"{against}: ")
         warnings = [w for w in warnings if not w.removeprefix(names[0]).removeprefix(names[1]).startswith("accuracy ")]
@@ -169,18 +172,18 @@ def _differences(frame: pd.DataFrame, spec: EvalSpec, against: str, metrics: Seq
     first = getattr(spec, _role(spec))
     level, partitions = float(spec.ci), spec.partition_count
     groups = list(spec.by)
-    sides = [{_key([estimate[g] for g in groups]): (estimate, replicates)
-              for estimate, replicates in intervals._split(frame.loc[frame[MODEL] == m].drop(columns=[MODEL]),
-                                                           groups, partitions)} for m in (0, 1)]
+    sides = [{_key(values): (estimate, replicates)
+              for values, estimate, replicates in intervals._split_keyed(
+                  frame.loc[frame[MODEL] == m].drop(columns=[MODEL]), groups, partitions)} for m in (0, 1)]
     rows = []
     for key, (estimate, replicates) in sides[0].items():
         other, other_replicates = sides[1][key]
-        where = ", ".join(f"{g}={v}" for g, v in zip(groups, key))
+        where = intervals.where(groups, key)
         kept = intervals.occupied(estimate, replicates)  # both models read the same rows: one occupancy
         for metric in metrics:
             difference, lower, upper = intervals.paired(estimate[metric], other[metric], replicates[metric],
                                                         other_replicates[metric], level, partitions, kept)
-            rows.append({**dict(zip(groups, (estimate[g] for g in groups))), "rows": int(estimate["rows"]),
+            rows.append({**dict(zip(groups, key)), "rows": int(estimate["rows"]),
                          "metric": metric, first: _number(estimate[metric]), against: _number(other[metric]),
                          "difference": difference, "lower": lower, "upper": upper,
                          "reading": (f"{where}: " if where else "")
@@ -199,11 +202,11 @@ def _number(value: Any) -> float:
 
 
 def _decimals(lower: float, upper: float) -> int:
-    """Decimals that show the interval's width to two significant digits (3 when it has no width)."""
+    """Decimals that show the interval's width to two significant digits (3 when it has no width, 6 at most)."""
     width = upper - lower
     if not math.isfinite(width) or width <= 0:
         return 3
-    return min(12, max(0, 1 - math.floor(math.log10(width))))
+    return min(6, max(0, 1 - math.floor(math.log10(width))))  # at most 6: below that is float noise
 
 
 # Sums over the same rows in another order differ in the last bits: identical models can give replicate
@@ -225,7 +228,8 @@ def reading(metric: str, first: str, against: str, difference: float, lower: flo
     if math.isnan(difference):
         return f"{metric} is undefined (NULL) for {first} or {against} here: no comparison"
     if math.isnan(lower) or math.isnan(upper):
-        return f"no interval for {metric} (it is undefined in a jackknife replicate): {against} - {first} = {difference:+.4g}"
+        return (f"no interval for {metric} (undefined in a jackknife replicate, or too few partitions hold rows): "
+                f"{against} - {first} = {difference:+.4g}")
     d = _decimals(lower, upper)
     signed = f"{against} - {first} = {difference:+.{d}f} [{lower:.{d}f}, {upper:.{d}f}]"
     if metric in intervals.NOT_A_SCORE:

@@ -171,6 +171,12 @@ class EvalSpec:
                 raise BqmlToolsError(
                     "--ci needs --key COLUMN: intervals come from partitions of the rows by FARM_FINGERPRINT of a "
                     "key; give a row id, or a user id to keep each user's rows together")
+            if self.zero_division == "sklearn":
+                raise BqmlToolsError("--zero-division sklearn puts 0 where a metric is undefined, and an interval made "
+                                     "from those zeros would be wrong: leave --zero-division out with --ci")
+            lowered = [c.lower() for c in self.key]
+            if len(set(lowered)) != len(lowered):
+                raise BqmlToolsError(f"--key columns repeat (names are case-insensitive): {', '.join(self.key)}")
         elif self.key or self.partitions is not None:
             given = "--key" if self.key else "--partitions"
             raise BqmlToolsError(f"{given} does nothing without --ci LEVEL (e.g. --ci 0.95): add it, or leave {given} out")
@@ -269,8 +275,12 @@ def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | N
              + (f", score {spec.score}" if spec.task == "binary" else "")
              + (f" (positive when >= {threshold})" if what == "evaluate" and spec.task == "binary" else "")
              + (f", prediction {spec.prediction}" if spec.prediction else "")]
-    if spec.by:
+    if spec.by and spec.ci is None:
         lines.append(f"one row per {', '.join(spec.by)}; one scan of the table")
+    elif spec.by:
+        lines.append(f"per {', '.join(spec.by)}; one scan of the table")
+    if spec.weight is not None:
+        lines.append(f"rows weighted by {spec.weight} (scikit-learn's sample_weight); rows stays a count of rows")
     if mode:
         lines.append("AUC: exact (ties count half)" if mode == "exact" else
                      f"AUC: scores binned on the logit scale ({_bins_per_logit(spec)} bins per unit); "
@@ -294,6 +304,9 @@ class _Partitions:
 def _key_columns(spec: EvalSpec, schema: Mapping[str, str] | None, dialect: str) -> list[KeyColumn]:
     if schema is None:
         return [KeyColumn(c, None) for c in spec.key]
+    for column in spec.key:
+        if column not in schema:
+            raise UnknownColumn(f"key column {column!r} is not in the source; it has: {', '.join(schema)}")
     return [KeyColumn(c, kind_of(schema[c], dialect, c)) for c in spec.key]
 
 
@@ -316,9 +329,17 @@ def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: M
                        salt_component(PARTITION_SALT)) if spec.ci is not None else None,
     )
     if spec.ci is not None:
-        context["header_lines"].append(
-            f"with {spec.partition_count} jackknife replicates per group (_bqml_rep; -1 is the estimate itself): "
-            f"rows are partitioned by FARM_FINGERPRINT of {', '.join(spec.key)} salted with '{PARTITION_SALT}'")
+        k = spec.partition_count
+        context["header_lines"] += [
+            f"intervals: {k + 2} rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..{k - 1} "
+            f"every row outside partition r, -2 every row whose key is not NULL",
+            f"a row's partition: ABS(MOD(FARM_FINGERPRINT(s), {k})), s = '{salt_component(PARTITION_SALT)}' followed by "
+            f"each key column ({', '.join(spec.key)}) as <length>:<canonical text> (as split writes a salted key)",
+            f"the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - "
+            f"mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)"]
+        if "_bqml_all" in pseudo:
+            context["header_lines"].append("slices: every row is counted in its slice (_bqml_all = 0) and in the whole "
+                                           f"(_bqml_all = 1, {', '.join(spec.by)} NULL)")
     if schema is not None:
         context.update(_check_types(spec, schema))
     elif spec.task == "binary":
@@ -483,17 +504,20 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
 def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:
     """The estimate of each group with its jackknife interval per metric (bqml_tools.intervals).
 
-    The statement returns K + 1 rows per group (and, for slices, per copy: the slice and the whole);
+    The statement returns K + 2 rows per group (and, for slices, per copy: the slice and the whole);
     the checks and warnings read the estimate rows of the slices, exactly as without --ci.
     """
     from . import intervals
 
     whole = "_bqml_all" in frame.columns
     groups = list(spec.by) + (["_bqml_all"] if whole else [])
+    slices_only = frame.loc[frame["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else frame
     combined = intervals.jackknife(frame, groups, intervals.METRICS[spec.task], float(spec.ci), spec.partition_count)
     estimates = combined.loc[combined["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else combined
     checked = evaluate_checks(estimates.reset_index(drop=True), spec, src)
+    intervals.refuse_null_keys(slices_only, spec.key)
     checked.attrs["ci"] = float(spec.ci)  # the level, for readers and plots
+    checked.attrs["warnings"] += intervals.sparse_warnings(slices_only, list(spec.by), spec.partition_count, spec.key)
     if spec.task == "regression":
         checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
                                          "a median")

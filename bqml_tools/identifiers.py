@@ -216,7 +216,9 @@ def chosen(metrics: str | Sequence[str], available: Sequence[str]) -> list[str]:
     unknown = [m for m in wanted if m not in available]
     if unknown or not wanted:
         what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
-        raise BqmlToolsError(f"--metrics {text!r}: {what}; choose from {', '.join(available)}")
+        hint = (" (the _lower and _upper bounds come with --ci LEVEL)"
+                if any(m.endswith(("_lower", "_upper")) for m in unknown) else "")
+        raise BqmlToolsError(f"--metrics {text!r}: {what}{hint}; choose from {', '.join(available)}")
     if len(set(wanted)) != len(wanted):
         raise BqmlToolsError(f"--metrics {text!r} names a metric twice")
     return wanted

@@ -25,6 +25,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import BqmlToolsError
+
 REPLICATE = "_bqml_rep"
 
 # The metrics that get an interval, per task, and the range an interval is clipped to.
@@ -97,12 +99,14 @@ def interval(estimate: float, replicates: Sequence[float] | np.ndarray, level: f
     return max(bounds[0], float(estimate) - half), min(bounds[1], float(estimate) + half)
 
 
-def _split(frame: pd.DataFrame, groups: Sequence[str], partitions: int) -> list[tuple[pd.Series, pd.DataFrame]]:
-    """(estimate row, replicate rows ordered 0..K-1) per group, in the frame's group order."""
+def _split_keyed(frame: pd.DataFrame, groups: Sequence[str],
+                 partitions: int) -> list[tuple[tuple, pd.Series, pd.DataFrame]]:
+    """(group values, estimate row, replicate rows ordered 0..K-1) per group, in the frame's group order.
+    The group values keep their column's type (a row as a Series would turn integers into floats)."""
     out = []
     keys = list(groups)
     grouped = [((), frame)] if not keys else frame.groupby(keys, sort=False, dropna=False)
-    for _, rows in grouped:
+    for key, rows in grouped:
         estimate = rows.loc[rows[REPLICATE] == -1]
         replicates = rows.loc[rows[REPLICATE] >= 0].sort_values(REPLICATE)
         if len(estimate) != 1:
@@ -110,7 +114,53 @@ def _split(frame: pd.DataFrame, groups: Sequence[str], partitions: int) -> list[
         if len(replicates) != partitions:
             # a replicate whose rows all sat in the deleted partition has no row at all: no interval
             replicates = replicates.set_index(REPLICATE).reindex(range(partitions)).reset_index()
-        out.append((estimate.iloc[0], replicates))
+        out.append((key if isinstance(key, tuple) else (key,), estimate.iloc[0], replicates))
+    return out
+
+
+def _split(frame: pd.DataFrame, groups: Sequence[str], partitions: int) -> list[tuple[pd.Series, pd.DataFrame]]:
+    """(estimate row, replicate rows ordered 0..K-1) per group, in the frame's group order."""
+    return [(estimate, replicates) for _, estimate, replicates in _split_keyed(frame, groups, partitions)]
+
+
+def where(groups: Sequence[str], values: Sequence[object]) -> str:
+    """``g=x, h=y``: a group named by its values, NULL for a missing value."""
+    return ", ".join(f"{g}={'NULL' if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v}"
+                     for g, v in zip(groups, values))
+
+
+def null_key_rows(frame: pd.DataFrame) -> int:
+    """Valid rows whose key is NULL: the estimate's rows (replicate -1) less those of replicate -2, which
+    leaves out exactly the rows of partition -2, where the statement puts a NULL key."""
+    rows = frame["rows"].fillna(0)
+    return int(rows[frame[REPLICATE] == -1].sum() - rows[frame[REPLICATE] == -2].sum())
+
+
+def refuse_null_keys(frame: pd.DataFrame, key: Sequence[str]) -> None:
+    """--ci puts each row in a partition by its key: a NULL key has none, so it is refused with the count."""
+    missing = null_key_rows(frame)
+    if missing:
+        raise BqmlToolsError(
+            f"{missing:,} row(s) have a NULL key ({', '.join(key)}): --ci puts each row in a partition by its key; "
+            "filter them, fill the key, or give --key a column without NULLs")
+
+
+# Below this many partitions holding a group's rows, its interval rests on too few clusters to trust.
+FEW_PARTITIONS = 10
+
+
+def sparse_warnings(frame: pd.DataFrame, groups: Sequence[str], partitions: int, key: Sequence[str]) -> list[str]:
+    """One warning per group whose rows sit in fewer than FEW_PARTITIONS partitions (a key with few
+    values, or a group of few keys): its interval is rough (few degrees of freedom) or missing."""
+    out = []
+    for values, estimate, replicates in _split_keyed(frame, groups, partitions):
+        kept = occupied(estimate, replicates)
+        held = partitions if kept is None else int(np.sum(kept))
+        if held < min(FEW_PARTITIONS, partitions):
+            group = f" ({where(groups, values)})" if groups else ""
+            what = "no interval" if held < 2 else f"intervals on {held - 1} degree(s) of freedom only"
+            out.append(f"the rows{group} sit in {held} of {partitions} partitions (few distinct values of "
+                       f"{', '.join(key)}): {what}; key on a finer column")
     return out
 
 

@@ -51,7 +51,7 @@ def kind_of(engine_type: str, dialect: str, column: str) -> str:
     if base in _FLOATS:
         raise UnsupportedKeyType(
             f"key column {column!r} is {engine_type}: float-to-string differs between BigQuery "
-            "and DuckDB, so splits would not match; key on an INT64 or STRING column, or cast "
+            "and DuckDB, so splits (and --ci partitions) would not match; key on an INT64 or STRING column, or cast "
             "upstream (e.g. CAST(ROUND(x * 1000) AS INT64))"
         )
     if base in KINDS:

@@ -2,7 +2,7 @@
 
 Each row's partition is recomputed here from the README's rule, not from the SQL: the key's
 canonical string salted with evaluation.PARTITION_SALT, its FARM_FINGERPRINT (pyfarmhash), then
-ABS(MOD(h, K)) with SQL's truncating MOD; a row whose key is NULL goes to partition 0. Replicate r is
+ABS(MOD(h, K)) with SQL's truncating MOD (a NULL key is refused, tested apart). Replicate r is
 every row outside partition r; each replicate's metrics come from scikit-learn, and the interval
 from the delete-a-group jackknife written out again below (not imported from bqml_tools.intervals).
 One expected result for both engines, to 1e-9.
@@ -36,9 +36,8 @@ NAN = float("nan")
 # ---------------------------------------------------------------- the oracle
 
 def partition_of(parts: list[str | None], k: int) -> int:
-    """README: ABS(MOD(FARM_FINGERPRINT(salted key string), K)); a NULL key part sends the row to 0."""
-    if any(p is None for p in parts):
-        return 0
+    """README: ABS(MOD(FARM_FINGERPRINT(salted key string), K)); a NULL key part has no partition."""
+    assert not any(p is None for p in parts), "a NULL key is refused before any interval"
     return abs(truncated_mod(farm_fingerprint(key_string(parts, PARTITION_SALT)), k))
 
 
@@ -193,7 +192,6 @@ def regression_frame(seed: int, n: int) -> pd.DataFrame:
     y = rng.gamma(2.0, 3.0, n)
     user = users(rng, n, 50)
     session = pd.array(rng.integers(0, 4, n), dtype="Int64")
-    session[rng.random(n) < 0.02] = pd.NA  # NULL keys: partition 0
     return pd.DataFrame({"id": np.arange(n), "user": [f"u{u}" for u in user], "session": session,
                          "y": y, "p": np.abs(y * rng.normal(1.0, 0.2, n) + 0.5), "g": rng.choice(["a", "b", "c"], n)})
 
@@ -465,6 +463,11 @@ def test_commands_without_intervals_refuse_ci(duck):
     (["--key", "id"], "--key does nothing without --ci LEVEL"),
     (["--ci", "0.95", "--key", "id", "--partitions", "3"], "--partitions 3 must be a whole number from 5 to 1,000"),
     (["--ci", "2", "--key", "id"], "must be a confidence level between 0 and 1"),
+    (["--ci", "0.95", "--key", "nope"], "key column 'nope' is not in the source"),
+    (["--ci", "0.95", "--key", "id", "--key", "ID"], "--key columns repeat"),
+    (["--ci", "0.95", "--key", "id", "--zero-division", "sklearn"], "leave --zero-division out with --ci"),
+    (["--ci", "0.95", "--key", "score"], "so splits (and --ci partitions) would not match"),
+    (["--metrics", "roc_auc_lower"], "the _lower and _upper bounds come with --ci LEVEL"),
 ])
 def test_cli_refuses_bad_interval_options_in_one_line(tmp_path, capsys, args, message):
     path = tmp_path / "preds.parquet"
@@ -500,3 +503,36 @@ def test_cli_prints_the_bounds(tmp_path, capsys, duck):
     for column in want.columns:
         assert same(float(printed.loc[0, column]), float(want.loc[0, column])), column
     assert "median_absolute_error has no interval" in err
+
+
+def test_null_keys_are_refused_with_their_count(engine):
+    """A NULL key has no partition: evaluate --ci and compare refuse it, counting the valid rows it holds."""
+    frame = regression_frame(seed=11, n=300)
+    session = frame["session"].copy()
+    session[:7] = pd.NA
+    frame = frame.assign(session=session)
+    table = load(engine, "ds.null_keys", frame)
+    spec = EvalSpec(task="regression", label="y", prediction="p", ci=0.95, key=("user", "session"))
+    with pytest.raises(BqmlToolsError, match=r"^7 row\(s\) have a NULL key \(user, session\)"):
+        evaluate(engine, table, spec)
+    import bqml_tools as bt
+
+    with pytest.raises(BqmlToolsError, match=r"^7 row\(s\) have a NULL key"):
+        bt.compare(engine, table, spec, "y")
+
+
+def test_a_key_with_few_values_is_warned_about(duck):
+    """Rows in few partitions (a key of few values): the interval rests on few degrees of freedom, or is
+    missing; the warning says so and names the key, for evaluate and compare alike."""
+    frame = binary_frame(12, 400).assign(team=lambda f: f["id"] % 3, other=lambda f: f["score"] ** 2)
+    table = load(duck, "ds.few_keys", frame)
+    spec = EvalSpec(task="binary", label="label", score="score", ci=0.95, key="team")
+    warnings = evaluate(duck, table, spec).attrs["warnings"]
+    assert any("sit in 3 of 20 partitions" in w and "team" in w and "2 degree(s) of freedom" in w for w in warnings)
+    import bqml_tools as bt
+
+    by_team = EvalSpec(task="binary", label="label", score="score", ci=0.95, key="team", by="team")
+    compared = bt.compare(duck, table, by_team, "other", metrics=["roc_auc"])
+    assert any("(team=0) sit in 1 of 20 partitions" in w and "no interval" in w for w in compared.attrs["warnings"])
+    assert not any("sit in" in w for w in evaluate(duck, table, EvalSpec(
+        task="binary", label="label", score="score", ci=0.95, key="id")).attrs["warnings"])

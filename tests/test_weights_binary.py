@@ -347,7 +347,7 @@ def test_weighted_replicates_match_a_python_jackknife(engine):
     spec = EvalSpec(task="binary", label="label", score="score", weight="w", by=["g"], auc="binned", ci=0.95,
                     key=["id"], partitions=partitions)
     raw = engine.run(evaluate_query(table, spec, engine.dialect, engine=engine, inline=False))
-    assert len(raw) == 3 * (partitions + 1)
+    assert len(raw) == 3 * (partitions + 2)  # per group: the estimate (-1), the rows with a key (-2), K replicates
     salted = [oracle.key_string([str(i)], salt=PARTITION_SALT) for i in frame["id"]]
     part = np.array([abs(oracle.truncated_mod(oracle.fingerprint(k), partitions)) for k in salted])
     for row in raw.to_dict("records"):

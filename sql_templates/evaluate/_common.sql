@@ -19,7 +19,8 @@
     _bqml_rep    intervals (context `ci`): in the scan and the first aggregate it holds the row's
                  partition, ABS(MOD(FARM_FINGERPRINT(salted key string), K)); the `replicates` CTE
                  then turns partitions into delete-a-group jackknife replicates: replicate r sums
-                 every partition but r, and replicate -1 sums all of them (the estimate itself).
+                 every partition but r, and replicate -1 sums all of them (the estimate itself);
+                 replicate -2 leaves out the rows whose key is NULL (so that they can be counted).
                  Everything after it is computed per replicate, exactly as without intervals;
                  bqml_tools combines the K + 1 rows of a group in Python (evaluation.py, jackknife).
 -#}
@@ -54,8 +55,9 @@
 {# In the scan's select list: the working groups the scan makes, each followed by a comma. The
    row's jackknife partition comes from a salted fingerprint of the key, so it never lines up with a
    split or a sample made from the same key (their MOD of the unsalted fingerprint); rows of one key
-   share a partition, and rows whose key is NULL all go to partition 0 (they count as one key). #}
-{% macro pseudo_in() %}{% if ci %}COALESCE(ABS(MOD({{ hashing.fingerprint(ci.key, ci.salt) }}, {{ ci.partitions | int }})), 0) AS _bqml_rep, {% endif %}{% endmacro %}
+   share a partition. Rows whose key is NULL get partition -2, which no replicate r >= -1 leaves out;
+   replicate -2 (every row but those) lets bqml_tools count them and refuse them (intervals.py). #}
+{% macro pseudo_in() %}{% if ci %}COALESCE(ABS(MOD({{ hashing.fingerprint(ci.key, ci.salt) }}, {{ ci.partitions | int }})), -2) AS _bqml_rep, {% endif %}{% endmacro %}
 
 {# After the scan's FROM: the copies of each row that the working groups _bqml_all and _bqml_model count. #}
 {% macro expansions() %}{% if '_bqml_all' in pseudo %}
@@ -109,7 +111,7 @@
     FROM {{ source }}
   ) AS cells
 {% endif %}
-  CROSS JOIN {{ sql.int_series(-1, ci.partitions - 1, 'replicate_ids', '_bqml_r') }}
+  CROSS JOIN {{ sql.int_series(-2, ci.partitions - 1, 'replicate_ids', '_bqml_r') }}
   WHERE {{ '_bqml_r <> _bqml_rep' if each_partition else '_bqml_first OR _bqml_r = _bqml_rep' }}
   GROUP BY {{ (grouped + keys) | join(', ') }}
 )

@@ -1,5 +1,6 @@
 -- bqml_tools calibration of my-project.ml.predictions: task binary, label label, score p
 -- one row per split; one scan of the table
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 
 WITH
 scored AS (

@@ -1,4 +1,5 @@
 -- bqml_tools curve of ml.predictions: task binary, label label, score p
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- AUC: exact (ties count half)
 
 WITH

@@ -1,4 +1,5 @@
 -- bqml_tools thresholds of my-project.ml.predictions: task binary, label label, score p
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 
 WITH
 scored AS (

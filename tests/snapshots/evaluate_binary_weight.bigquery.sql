@@ -1,4 +1,5 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task binary, label label, score p (positive when >= 0.5)
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
 
 WITH

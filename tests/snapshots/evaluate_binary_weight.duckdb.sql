@@ -1,4 +1,5 @@
 -- bqml_tools evaluate of ml.predictions: task binary, label label, score p (positive when >= 0.5)
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- AUC: exact (ties count half)
 
 WITH

@@ -1,7 +1,10 @@
 -- bqml_tools evaluate of ml.predictions: task binary, label label, score p (positive when >= 0.5)
--- one row per split; one scan of the table
+-- per split; one scan of the table
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
--- with 20 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id salted with 'bqml_tools jackknife'
+-- intervals: 22 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..19 every row outside partition r, -2 every row whose key is not NULL
+-- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 20)), s = '20:bqml_tools jackknife' followed by each key column (user_id) as <length>:<canonical text> (as split writes a salted key)
+-- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
 
 WITH
 scored AS (
@@ -15,7 +18,7 @@ scored AS (
   FROM (
     SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok, ((_bqml_weight IS NOT NULL AND isfinite(CAST(_bqml_weight AS DOUBLE))) AND _bqml_weight >= 0) AS weight_ok
     FROM (
-      SELECT "split" AS _bqml_g0, COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING)), 20)), 0) AS _bqml_rep, "w" AS _bqml_weight, "label" AS _bqml_label, "p" AS _bqml_score
+      SELECT "split" AS _bqml_g0, COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING)), 20)), -2) AS _bqml_rep, "w" AS _bqml_weight, "label" AS _bqml_label, "p" AS _bqml_score
       FROM "ml"."predictions"
     ) AS source_rows
   ) AS checked
@@ -83,7 +86,7 @@ binned AS (
       ROW_NUMBER() OVER (PARTITION BY _bqml_g0, bin ORDER BY _bqml_rep) = 1 AS _bqml_first
     FROM partial
   ) AS cells
-  CROSS JOIN generate_series(-1, 19) AS replicate_ids(_bqml_r)
+  CROSS JOIN generate_series(-2, 19) AS replicate_ids(_bqml_r)
   WHERE _bqml_first OR _bqml_r = _bqml_rep
   GROUP BY _bqml_g0, _bqml_r, bin
 ),

@@ -1,6 +1,8 @@
 -- bqml_tools compare of my-project.ml.predictions: task binary, label label, score p
 -- compared with p_new: each row counted twice (_bqml_model 0 reads p, 1 reads p_new); a row is valid only when it is valid for both
--- with 20 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id salted with 'bqml_tools jackknife'
+-- intervals: 22 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..19 every row outside partition r, -2 every row whose key is not NULL
+-- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 20)), s = '20:bqml_tools jackknife' followed by each key column (user_id) as <length>:<canonical text> (as split writes a salted key)
+-- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
 
 WITH
 scored AS (
@@ -12,7 +14,7 @@ scored AS (
   FROM (
     SELECT *, (_bqml_label IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_label AS FLOAT64)) OR IS_INF(CAST(_bqml_label AS FLOAT64)))) AND _bqml_label IN (0, 1) AS label_ok, ((_bqml_score IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score AS FLOAT64)) OR IS_INF(CAST(_bqml_score AS FLOAT64)))) AND _bqml_score >= 0 AND _bqml_score <= 1) AND ((_bqml_score_b IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score_b AS FLOAT64)) OR IS_INF(CAST(_bqml_score_b AS FLOAT64)))) AND _bqml_score_b >= 0 AND _bqml_score_b <= 1) AS score_ok
     FROM (
-      SELECT COALESCE(ABS(MOD(FARM_FINGERPRINT('20:bqml_tools jackknife' || CAST(LENGTH(CAST(`user_id` AS STRING)) AS STRING) || ':' || CAST(`user_id` AS STRING)), 20)), 0) AS _bqml_rep, `label` AS _bqml_label, `p` AS _bqml_score, `p_new` AS _bqml_score_b
+      SELECT COALESCE(ABS(MOD(FARM_FINGERPRINT('20:bqml_tools jackknife' || CAST(LENGTH(CAST(`user_id` AS STRING)) AS STRING) || ':' || CAST(`user_id` AS STRING)), 20)), -2) AS _bqml_rep, `label` AS _bqml_label, `p` AS _bqml_score, `p_new` AS _bqml_score_b
       FROM `my-project.ml.predictions`
     ) AS source_rows
   ) AS checked  CROSS JOIN (SELECT 0 AS _bqml_model UNION ALL SELECT 1 AS _bqml_model) AS models
@@ -65,7 +67,7 @@ binned AS (
       ROW_NUMBER() OVER (PARTITION BY _bqml_model, bin ORDER BY _bqml_rep) = 1 AS _bqml_first
     FROM partial
   ) AS cells
-  CROSS JOIN UNNEST(GENERATE_ARRAY(-1, 19)) AS _bqml_r
+  CROSS JOIN UNNEST(GENERATE_ARRAY(-2, 19)) AS _bqml_r
   WHERE _bqml_first OR _bqml_r = _bqml_rep
   GROUP BY _bqml_model, _bqml_r, bin
 ),

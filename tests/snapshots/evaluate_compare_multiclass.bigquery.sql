@@ -1,6 +1,8 @@
 -- bqml_tools compare of my-project.ml.predictions: task multiclass, label y, prediction y_hat
 -- compared with y_new: each row counted twice (_bqml_model 0 reads y_hat, 1 reads y_new); a row is valid only when it is valid for both
--- with 20 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id salted with 'bqml_tools jackknife'
+-- intervals: 22 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..19 every row outside partition r, -2 every row whose key is not NULL
+-- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 20)), s = '20:bqml_tools jackknife' followed by each key column (user_id) as <length>:<canonical text> (as split writes a salted key)
+-- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
 
 WITH
 rows_in AS (
@@ -15,7 +17,7 @@ rows_in AS (
     SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND _bqml_prediction_b IS NOT NULL AS valid
     FROM (
         SELECT
-          COALESCE(ABS(MOD(FARM_FINGERPRINT('20:bqml_tools jackknife' || CAST(LENGTH(CAST(`user_id` AS STRING)) AS STRING) || ':' || CAST(`user_id` AS STRING)), 20)), 0) AS _bqml_rep, `y` AS _bqml_label,
+          COALESCE(ABS(MOD(FARM_FINGERPRINT('20:bqml_tools jackknife' || CAST(LENGTH(CAST(`user_id` AS STRING)) AS STRING) || ':' || CAST(`user_id` AS STRING)), 20)), -2) AS _bqml_rep, `y` AS _bqml_label,
           `y_hat` AS _bqml_prediction,
           `y_new` AS _bqml_prediction_b
         FROM `my-project.ml.predictions`
@@ -41,7 +43,7 @@ confusion AS (
       ROW_NUMBER() OVER (PARTITION BY _bqml_model, actual, predicted ORDER BY _bqml_rep) = 1 AS _bqml_first
     FROM confusion_parts
   ) AS cells
-  CROSS JOIN UNNEST(GENERATE_ARRAY(-1, 19)) AS _bqml_r
+  CROSS JOIN UNNEST(GENERATE_ARRAY(-2, 19)) AS _bqml_r
   WHERE _bqml_first OR _bqml_r = _bqml_rep
   GROUP BY _bqml_model, _bqml_r, actual, predicted
 ),

@@ -1,7 +1,9 @@
 -- bqml_tools compare of ml.predictions: task regression, label y, prediction y_hat
 -- compared with y_new: each row counted twice (_bqml_model 0 reads y_hat, 1 reads y_new); a row is valid only when it is valid for both
--- one row per split; one scan of the table
--- with 10 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id, day salted with 'bqml_tools jackknife'
+-- per split; one scan of the table
+-- intervals: 12 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..9 every row outside partition r, -2 every row whose key is not NULL
+-- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 10)), s = '20:bqml_tools jackknife' followed by each key column (user_id, day) as <length>:<canonical text> (as split writes a salted key)
+-- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
 
 WITH scored AS (
   -- the one scan: the source's columns under reserved names, each row's validity written once
@@ -11,7 +13,7 @@ WITH scored AS (
   FROM (
     SELECT *, (_bqml_label IS NOT NULL AND isfinite(CAST(_bqml_label AS DOUBLE))) AND (_bqml_prediction IS NOT NULL AND isfinite(CAST(_bqml_prediction AS DOUBLE))) AND (_bqml_prediction_b IS NOT NULL AND isfinite(CAST(_bqml_prediction_b AS DOUBLE))) AS valid
     FROM (
-      SELECT "split" AS _bqml_g0, COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING) || CAST(LENGTH(CAST("day" AS STRING)) AS STRING) || ':' || CAST("day" AS STRING)), 10)), 0) AS _bqml_rep, "y" AS _bqml_label, "y_hat" AS _bqml_prediction, "y_new" AS _bqml_prediction_b
+      SELECT "split" AS _bqml_g0, COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING) || CAST(LENGTH(CAST("day" AS STRING)) AS STRING) || ':' || CAST("day" AS STRING)), 10)), -2) AS _bqml_rep, "y" AS _bqml_label, "y_hat" AS _bqml_prediction, "y_new" AS _bqml_prediction_b
       FROM "ml"."predictions"
     ) AS source_rows
   ) AS checked  CROSS JOIN (SELECT 0 AS _bqml_model UNION ALL SELECT 1 AS _bqml_model) AS models
@@ -48,7 +50,7 @@ pooled_parts AS (
     SUM(log_error) AS log_error,
     SUM(sum_p) AS sum_p
   FROM partial
-  CROSS JOIN generate_series(-1, 9) AS replicate_ids(_bqml_r)
+  CROSS JOIN generate_series(-2, 9) AS replicate_ids(_bqml_r)
   WHERE _bqml_r <> _bqml_rep
   GROUP BY _bqml_g0, _bqml_model, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
 ),

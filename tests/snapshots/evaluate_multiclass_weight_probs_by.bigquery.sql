@@ -1,5 +1,6 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task multiclass, label y, prediction y_hat
 -- one row per split; one scan of the table
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 
 WITH
 rows_in AS (

@@ -1,5 +1,8 @@
 -- bqml_tools evaluate of ml.predictions: task multiclass, label y, prediction y_hat
--- with 10 jackknife replicates per group (_bqml_rep; -1 is the estimate itself): rows are partitioned by FARM_FINGERPRINT of user_id salted with 'bqml_tools jackknife'
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
+-- intervals: 12 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..9 every row outside partition r, -2 every row whose key is not NULL
+-- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 10)), s = '20:bqml_tools jackknife' followed by each key column (user_id) as <length>:<canonical text> (as split writes a salted key)
+-- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
 
 WITH
 rows_in AS (
@@ -21,7 +24,7 @@ rows_in AS (
       SELECT *, list_filter(_bqml_probs, lambda _bqml_p: _bqml_p.label = _bqml_label)[1].prob AS _bqml_prob
       FROM (
         SELECT
-          COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING)), 10)), 0) AS _bqml_rep, "w" AS _bqml_weight, "y" AS _bqml_label,
+          COALESCE(ABS(MOD(farm_fingerprint('20:bqml_tools jackknife' || CAST(LENGTH(CAST("user_id" AS STRING)) AS STRING) || ':' || CAST("user_id" AS STRING)), 10)), -2) AS _bqml_rep, "w" AS _bqml_weight, "y" AS _bqml_label,
           "y_hat" AS _bqml_prediction,
           "probs" AS _bqml_probs
         FROM "ml"."predictions"
@@ -63,7 +66,7 @@ confusion AS (
       ROW_NUMBER() OVER (PARTITION BY actual, predicted ORDER BY _bqml_rep) = 1 AS _bqml_first
     FROM confusion_parts
   ) AS cells
-  CROSS JOIN generate_series(-1, 9) AS replicate_ids(_bqml_r)
+  CROSS JOIN generate_series(-2, 9) AS replicate_ids(_bqml_r)
   WHERE _bqml_first OR _bqml_r = _bqml_rep
   GROUP BY _bqml_r, actual, predicted
 ),

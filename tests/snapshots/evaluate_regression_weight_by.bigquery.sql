@@ -1,5 +1,6 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task regression, label y, prediction y_hat
 -- one row per split, region; one scan of the table
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 
 WITH scored AS (
   -- the one scan: the source's columns under reserved names, each row's validity written once

@@ -1,5 +1,6 @@
 -- bqml_tools threshold of my-project.ml.predictions: task binary, label label, score p
 -- one row per split; one scan of the table
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- goal: least cost (fp=1, fn=20); candidates: the lowest score of each logit bin (10000 per unit)
 
 WITH

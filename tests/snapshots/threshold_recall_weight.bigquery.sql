@@ -1,4 +1,5 @@
 -- bqml_tools threshold of my-project.ml.predictions: task binary, label label, score p
+-- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
 -- goal: recall>=0.95; candidates: the lowest score of each logit bin (10000 per unit)
 
 WITH
