@@ -528,6 +528,17 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     return checked
 
 
+# A metric every task defines whenever its group's rows weigh something: NULL with rows means weight 0.
+_DEFINED = {"regression": "mae", "binary": "base_rate", "multiclass": "accuracy"}
+
+
+def _weightless(frame: pd.DataFrame, spec: EvalSpec) -> pd.Series:
+    """Groups that have valid rows but weigh 0 in total (--weight), whose metrics are therefore NULL."""
+    if spec.weight is None:
+        return pd.Series(False, index=frame.index)
+    return (frame["rows"].fillna(0) > 0) & frame[_DEFINED[spec.task]].isna()
+
+
 def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source) -> pd.DataFrame:
     """Invalid-row checks and warnings of a metrics frame (one row per group)."""
     counts = {c: int(frame[c].fillna(0).sum()) for c in ("invalid_rows", "invalid_label_rows", "invalid_score_rows",
@@ -535,11 +546,17 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
               if c in output_columns(spec, spec.task)}
     valid = int(frame["rows"].fillna(0).sum())
     warnings = _check_invalid(counts, valid, spec, src)
+    weightless = _weightless(frame, spec)
+    if weightless.any():
+        where = "" if not spec.by else " (" + "; ".join(
+            ", ".join(f"{c}={row[c]}" for c in spec.by) for _, row in frame.loc[weightless].iterrows()) + ")"
+        warnings.append(f"{int(weightless.sum())} group(s){where} weigh 0 in total (every weight in {spec.weight} is 0 "
+                        "there): their metrics are NULL")
     if spec.task == "regression" and (frame["negative_rows"].fillna(0) > 0).any():
         warnings.append("mean_squared_log_error is NULL where labels or predictions are negative")
     if spec.task == "binary":
         _check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
-        if frame["roc_auc"].isna().any() and (frame["rows"] > 0).any():
+        if (frame["roc_auc"].isna() & (frame["rows"] > 0) & ~weightless).any():
             warnings.append("roc_auc is NULL for groups with only one class")
         bound = frame["roc_auc_error_bound"].max()
         if pd.notna(bound) and bound > BOUND_WARNING:
@@ -689,7 +706,9 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     valid_skill = 1 - valid_error / valid_baseline if valid_baseline > 0 else float("nan")
     no_skill = (f"{valid} {metric} {valid_error:.4g} is no better than a constant predictor's "
                 f"{valid_baseline:.4g} on {valid} (valid_skill {valid_skill:.1%})") if valid_skill <= 0 else ""
-    if math.isnan(skill):
+    if math.isnan(skill) and spec.weight is not None and math.isnan(baseline):
+        verdict, reason = "undetermined", f"the {train} rows weigh 0 in total (every weight in {spec.weight} is 0)"
+    elif math.isnan(skill):
         verdict, reason = "undetermined", "the train labels are constant: a constant predictor is perfect"
     elif skill < thresholds.underfit_skill:
         verdict = "under-fitting"

@@ -124,7 +124,8 @@ def whole_line(whole: pd.DataFrame, metrics: Sequence[str] | None = None) -> str
              if m in whole.columns and not m.endswith(("_lower", "_upper")) and m != "rows"]
     for name in names:
         value = row[name]
-        text = "NULL" if pd.isna(value) else f"{float(value):.4g}"
+        whole_count = name in COUNTS and pd.notna(value) and float(value).is_integer()
+        text = "NULL" if pd.isna(value) else f"{int(value):,}" if whole_count else f"{float(value):.4g}"
         lower, upper = row.get(f"{name}_lower"), row.get(f"{name}_upper")
         if lower is not None and upper is not None and pd.notna(lower) and pd.notna(upper):
             text += f" [{float(lower):.4g}, {float(upper):.4g}]"

@@ -522,3 +522,23 @@ def test_any_small_weighted_table_gets_the_brute_force_threshold(rows, goal):
     assert row["threshold"] == t and close(row["best_reachable"], best)
     for name, value in weighted_at(y, s, w, t).items():
         assert close(row[name], value), name
+
+
+def test_a_group_that_weighs_nothing_is_said_to(engine):
+    """Rows whose weights are all 0: NULL metrics with a warning that says why (not "one class"), and
+    diagnose says the train rows weigh nothing (not that the labels are constant)."""
+    frame = weighted_frame(seed=14, n=400).assign(split=lambda f: np.where(f["id"] % 2 == 0, "train", "valid"))
+    frame.loc[frame["g"] == "c", "w"] = 0.0
+    table = load(engine, "ds.wzero", frame)
+    got = evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w", by=["g"]))
+    assert got.loc[got["g"] == "c", "roc_auc"].isna().all()
+    warnings = got.attrs["warnings"]
+    assert any("1 group(s) (g=c) weigh 0 in total" in w for w in warnings), warnings
+    assert not any("only one class" in w for w in warnings), warnings
+    frame.loc[frame["split"] == "train", "w"] = 0.0
+    table = load(engine, "ds.wzero_train", frame)
+    from bqml_tools.evaluation import diagnose
+
+    verdict = diagnose(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w"))
+    assert verdict["verdict"].iloc[0] == "undetermined"
+    assert "the train rows weigh 0 in total" in verdict["reason"].iloc[0]
