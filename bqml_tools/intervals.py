@@ -103,7 +103,9 @@ def _split_keyed(frame: pd.DataFrame, groups: Sequence[str],
                  partitions: int) -> list[tuple[tuple, pd.Series, pd.DataFrame]]:
     """(group values, estimate row, replicate rows ordered 0..K-1) per group, in the frame's group order.
     The group values keep their column's type (a row as a Series would turn integers into floats)."""
-    out = []
+    out: list[tuple[tuple, pd.Series, pd.DataFrame]] = []
+    if frame.empty:  # an empty table: no group at all (evaluate's checks say so)
+        return out
     keys = list(groups)
     grouped = [((), frame)] if not keys else frame.groupby(keys, sort=False, dropna=False)
     for key, rows in grouped:

@@ -536,3 +536,14 @@ def test_a_key_with_few_values_is_warned_about(duck):
     assert any("(team=0) sit in 1 of 20 partitions" in w and "no interval" in w for w in compared.attrs["warnings"])
     assert not any("sit in" in w for w in evaluate(duck, table, EvalSpec(
         task="binary", label="label", score="score", ci=0.95, key="id")).attrs["warnings"])
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_an_empty_table_is_said_to_be_empty(engine, task):
+    frame = (binary_frame(13, 20) if task == "binary" else regression_frame(13, 20)).iloc[:0]
+    table = load(engine, f"ds.ci_empty_{task}", frame)
+    spec = EvalSpec(task="binary", label="label", score="score", ci=0.95, key="id") if task == "binary" else \
+        EvalSpec(task="regression", label="y", prediction="p", ci=0.95, key="id", by="g")
+    with pytest.raises(BqmlToolsError, match="no rows to evaluate"):
+        evaluate(engine, table, spec)
+
