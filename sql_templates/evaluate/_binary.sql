@@ -158,7 +158,7 @@ cumulative AS (
 {# The invalid-row checks of every binary statement: (count column, message) for c.invalid_guard. #}
 {% set invalid_checks = [
   ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
-  ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ '; filter them or pass --invalid exclude'),
+  ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ (' or ' ~ against if against else '') ~ '; filter them or pass --invalid exclude'),
 ] %}
 {% if weight %}{% do invalid_checks.append(('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')) %}{% endif %}
 

@@ -118,5 +118,5 @@ classes AS (
 {%- endmacro %}
 
 {# The invalid-row check of every multiclass statement: (count column, message) for c.invalid_guard. #}
-{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]
+{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ (' or ' ~ against if against else '') ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]
    + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else []) %}

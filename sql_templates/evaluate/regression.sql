@@ -246,6 +246,6 @@ SELECT
   invalid_weight_rows{% endif %}
 
 FROM sums
-{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL, NaN or infinite label (' ~ label ~ ') or prediction (' ~ prediction ~ '); filter them or pass --invalid exclude')]
+{{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL, NaN or infinite label (' ~ label ~ ') or prediction (' ~ prediction ~ (' or ' ~ against if against else '') ~ '); filter them or pass --invalid exclude')]
    + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else [])) }}
 {{ c.order_by() }}

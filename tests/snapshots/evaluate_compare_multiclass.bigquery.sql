@@ -107,6 +107,6 @@ SELECT
   CAST(invalid_rows AS INT64) AS invalid_rows
 FROM averaged
 WHERE
-  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat); filter them or pass --invalid exclude'), TRUE)
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat or y_new); filter them or pass --invalid exclude'), TRUE)
 
 ORDER BY _bqml_model, _bqml_rep
