@@ -291,8 +291,11 @@ def test_multiclass_accuracy_guard(duck):
     got = evaluate(duck, majority, EvalSpec(task="multiclass", label="y", prediction="p"))
     assert got.attrs["warnings"] == [
         f"accuracy {got.loc[0, 'accuracy']:.4g} is no real gain over {got.loc[0, 'baseline_accuracy']:.4g}, the "
-        "accuracy of always predicting the majority class (it removes 0% of its errors, under 10%): read "
+        "accuracy of always predicting the majority class (it removes none of its errors): read "
         "macro_recall (balanced accuracy) and macro_f1 instead"]
+    worse = pd.DataFrame({"y": y, "p": np.where(np.arange(3000) % 10 == 0, "b", "a")})  # 10% wrong on purpose
+    warnings = evaluate(duck, worse, EvalSpec(task="multiclass", label="y", prediction="p")).attrs["warnings"]
+    assert len(warnings) == 1 and "(it makes " in warnings[0] and "% more errors)" in warnings[0], warnings
     assert evaluate(duck, pd.DataFrame({"y": y, "p": y}), EvalSpec(task="multiclass", label="y", prediction="p")
                     ).attrs["warnings"] == []
 
