@@ -18,6 +18,12 @@ from tables import load
 REL = 1e-9
 
 
+def rel_for(name, engine):
+    """BigQuery reads the weighted median at errors rounded to 12 significant bits (dialect.sql,
+    median_cell): within 2^-12 relative there, exact on DuckDB."""
+    return 2.0 ** -12 if name == "median_absolute_error" and engine.dialect == "bigquery" else REL
+
+
 def close(got, want, rel=REL):
     if want is None or (isinstance(want, float) and math.isnan(want)):
         return got is None or pd.isna(got)
@@ -64,7 +70,7 @@ def test_weighted_regression_matches_sklearn_per_group(engine):
         part = frame[frame["g"] == row.g]
         assert row.rows == len(part) and row.invalid_rows == 0 and row.invalid_weight_rows == 0
         for name, value in sk_regression(part["y"].to_numpy(), part["p"].to_numpy(), part["w"].to_numpy()).items():
-            assert close(getattr(row, name), value), name
+            assert close(getattr(row, name), value, rel=rel_for(name, engine)), name
 
 
 @pytest.mark.parametrize("errors, w, want", [
@@ -143,7 +149,7 @@ def test_invalid_weights_refused_with_count_then_excluded(engine):
     assert got["rows"] == keep.sum() and got["invalid_rows"] == 2 and got["invalid_weight_rows"] == 5
     part = frame[keep]
     for name, value in sk_regression(part["y"].to_numpy(), part["p"].to_numpy(), part["w"].to_numpy()).items():
-        assert close(got[name], value), name
+        assert close(got[name], value, rel=rel_for(name, engine)), name
     assert any(w.startswith("excluded 5 row(s)") and "weight in w" in w for w in got.attrs["warnings"])
 
 

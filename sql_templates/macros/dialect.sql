@@ -84,6 +84,13 @@
 {% macro bigquery__median(expr) %}APPROX_QUANTILES({{ expr }}, 2)[OFFSET(1)]{% endmacro %}
 {% macro duckdb__median(expr) %}MEDIAN({{ expr }}){% endmacro %}
 
+{# Where the weighted median_absolute_error is read (regression --weight): DuckDB at every distinct error
+   (exact); BigQuery at the errors rounded to 12 significant bits (`rounded`), so that its window runs over
+   a few thousand values per power of two rather than every distinct error on one worker: approximate
+   there (relative error under 2^-12), as the unweighted median (APPROX_QUANTILES) is. #}
+{% macro default__median_cell(error, rounded) %}{{ error }}{% endmacro %}
+{% macro bigquery__median_cell(error, rounded) %}{{ rounded }}{% endmacro %}
+
 {# The probability a ML.PREDICT-style ARRAY<STRUCT<label, prob>> gives to `label`:
    BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
 {% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p WHERE _bqml_p.label = {{ label }}){% endmacro %}

@@ -38,7 +38,7 @@ cells AS (
     SUM(w * POW(LN(1 + IF(y < 0, 0, y)) - LN(1 + IF(p < 0, 0, p)), 2)) AS log_error,
     SUM(w * p) AS sum_p
   FROM (
-    SELECT *, IF(side = 2, v, IF(ABS(v) < 1e290, v * 2199023255553 - (v * 2199023255553 - v), v)) AS k
+    SELECT *, IF(side = 2, IF(ABS(v) < 1e290, v * 2199023255553 - (v * 2199023255553 - v), v), IF(ABS(v) < 1e290, v * 2199023255553 - (v * 2199023255553 - v), v)) AS k
     FROM (
       -- every valid row once per side; invalid rows on side 0 only, where they are counted
       SELECT *, CASE side WHEN 0 THEN y WHEN 1 THEN y - p ELSE ABS(p - y) END AS v
