@@ -583,7 +583,7 @@ def imbalance_warnings(frame: pd.DataFrame, spec: EvalSpec) -> list[str]:
         if gain < IMBALANCE_MARGIN:
             where = f" ({', '.join(f'{c}={row[c]}' for c in spec.by)})" if spec.by else ""
             removes = (f"it removes {gain:.0%} of its errors, under {IMBALANCE_MARGIN:.0%}" if gain >= 0.005 else
-                       "it removes none of its errors" if gain > -0.005 else f"it makes {-gain:.0%} more errors")
+                       "it removes next to none of its errors" if gain > -0.005 else f"it makes {-gain:.0%} more errors")
             out.append(f"accuracy {accuracy:.4g}{where} is no real gain over {baseline:.4g}, the accuracy of always "
                        f"predicting the majority class ({removes}): read {better} instead")
     return out
