@@ -20,7 +20,7 @@ import pandas as pd
 from . import identifiers, intervals
 from .engines import Engine
 from .errors import BqmlToolsError
-from .evaluation import (EvalSpec, _check_types, _context, _refuse_output_names, _src, evaluate_checks,
+from .evaluation import (EvalSpec, _check_types, _context, _refuse_output_names, _src, evaluate_checks, run_weighted,
                          output_columns)
 from .splitting import source_schema
 from .templates import Query, render
@@ -74,7 +74,8 @@ def _check(spec: EvalSpec, against: str) -> None:
 
 
 def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str, dialect: str, *,
-                  engine: Engine | None = None, level: float | None = None, inline: bool = True) -> Query:
+                  engine: Engine | None = None, level: float | None = None, inline: bool = True,
+                  weight_scale: float | None = None) -> Query:
     """The one statement that evaluates both models per jackknife replicate (K + 1 rows per group and model)."""
     spec = _with_level(spec, level)
     _check(spec, against)
@@ -87,6 +88,7 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
             raise type(error)(str(error).replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
                               .replace(f"prediction {against!r}", f"--against {against!r}")) from None
     context = _context(src, spec, dialect, schema, inline, "compare", against=against)
+    context["weight_scale"] = weight_scale  # evaluation.weight_scale: weights so large or small products overflow
     first = getattr(spec, _role(spec))
     context["header_lines"].insert(
         1, f"compared with {against}: each row counted twice ({MODEL} 0 reads {first}, 1 reads {against}); "
@@ -106,7 +108,8 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     spec = _with_level(spec, level)
     src = _src(source)
     chosen = _metrics(spec, metrics)
-    frame = engine.run(compare_query(src, spec, against, engine.dialect, engine=engine, inline=False))
+    frame = run_weighted(engine, spec, lambda scale: compare_query(src, spec, against, engine.dialect, engine=engine,
+                                                                   inline=False, weight_scale=scale))
     warnings = _checks(frame, spec, against, src)
     first_model = frame.loc[frame[MODEL] == 0].drop(columns=[MODEL])  # both copies hold the same rows
     intervals.refuse_null_keys(first_model, spec.key)

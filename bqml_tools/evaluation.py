@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import identifiers
@@ -324,7 +325,7 @@ def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: M
         bins_per_logit=_bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
         guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
-        pseudo=pseudo, against=against, weight=spec.weight,
+        pseudo=pseudo, against=against, weight=spec.weight, weight_scale=None,
         ci=_Partitions(_key_columns(spec, schema, dialect), spec.partition_count,
                        salt_component(PARTITION_SALT)) if spec.ci is not None else None,
     )
@@ -421,8 +422,12 @@ def _refuse_output_names(spec: EvalSpec, what: str, command: str) -> None:
 
 
 def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: str, *,
-                   engine: Engine | None = None, view: str = "metrics", inline: bool = True) -> Query:
-    """The metrics statement (or, for multiclass, the per-class or confusion-matrix view)."""
+                   engine: Engine | None = None, view: str = "metrics", inline: bool = True,
+                   weight_scale: float | None = None) -> Query:
+    """The metrics statement (or, for multiclass, the per-class or confusion-matrix view).
+
+    ``weight_scale``: a power of two every weight is multiplied by (see ``weight_scale``); the
+    statement's weighted counts are then in those units."""
     src = _src(source)
     if view != "metrics" and spec.task != "multiclass":
         raise BqmlToolsError(f"view {view!r} is for multiclass evaluation; {spec.task} has metrics only")
@@ -434,7 +439,54 @@ def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: st
     _refuse_output_names(spec, spec.task if view == "metrics" else view, "evaluate")
     schema = source_schema(engine, src) if engine is not None else None
     template = VIEWS[view] or f"evaluate/{spec.task}.sql"
-    return render(template, dialect, inline=inline, **_context(src, spec, dialect, schema, inline, "evaluate"))
+    context = _context(src, spec, dialect, schema, inline, "evaluate")
+    context["weight_scale"] = weight_scale
+    return render(template, dialect, inline=inline, **context)
+
+
+# A binary group's weighted positives and negatives must lie in this range: roc_auc and
+# average_precision multiply two weighted counts, which then stay within ~1e+-289 (a double's normal
+# range is 1e+-308). Weights all 1e160 gave roc_auc NULL and average_precision inf; all 1e-200 gave 0.
+MASS_RANGE = (2.0 ** -480, 2.0 ** 480)
+# The weighted counts a binary statement returns (scaled back by the caller).
+MASSES = ("positives", "tp", "fp", "tn", "fn")
+
+
+def weight_scale(frame: pd.DataFrame, spec: EvalSpec) -> float | None:
+    """A power of two that brings every binary group's weighted positives and negatives into
+    MASS_RANGE when some lie outside it (None when all are inside, or there are no weights); every
+    metric is unchanged by a common factor of the weights. Groups too far apart are refused."""
+    if spec.weight is None or spec.task != "binary" or frame.empty:
+        return None
+    positives = frame["positives"].astype(float)
+    negatives = (frame["tn"] + frame["fp"]).astype(float)
+    masses = pd.concat([positives, negatives]).dropna().to_numpy()
+    if np.isinf(masses).any():
+        raise BqmlToolsError(f"the weights in {spec.weight} sum past a double's range (to inf): divide them by a "
+                             "constant first (no metric changes)")
+    masses = masses[masses > 0]
+    if masses.size == 0 or (masses.min() >= MASS_RANGE[0] and masses.max() <= MASS_RANGE[1]):
+        return None
+    scale = 2.0 ** -math.ceil(math.log2(masses.max()))
+    if masses.min() * scale < MASS_RANGE[0]:
+        raise BqmlToolsError(
+            f"the weights in {spec.weight} total from {masses.min():.3g} to {masses.max():.3g} across groups and "
+            "classes: no common scale keeps products of them (roc_auc, average_precision) inside a double; "
+            "evaluate the groups apart, or bring the weights nearer one another")
+    return scale
+
+
+def run_weighted(engine: Engine, spec: EvalSpec, make_query: Callable[[float | None], Query]) -> pd.DataFrame:
+    """Run ``make_query(None)``; when the weights' totals leave MASS_RANGE, run it again with the
+    weights rescaled by a power of two (exact) and give the weighted counts back in their units."""
+    frame = engine.run(make_query(None))
+    scale = weight_scale(frame, spec)
+    if scale is None:
+        return frame
+    frame = engine.run(make_query(scale))
+    for column in MASSES:
+        frame[column] = frame[column] / scale  # a power of two: exact
+    return frame
 
 
 def _attach(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
@@ -481,8 +533,8 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
              view: str = "metrics") -> pd.DataFrame:
     """Run the evaluation; returns one row per group (``frame.attrs['warnings']`` lists warnings)."""
     src = _src(source)
-    query = evaluate_query(src, spec, engine.dialect, engine=engine, view=view, inline=False)
-    frame = engine.run(query)
+    frame = run_weighted(engine, spec, lambda scale: evaluate_query(src, spec, engine.dialect, engine=engine, view=view,
+                                                                    inline=False, weight_scale=scale))
     if spec.ci is not None:
         return _with_intervals(frame, spec, src)
     if view != "metrics":

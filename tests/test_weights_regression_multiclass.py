@@ -527,3 +527,21 @@ def test_any_label_near_one_value_has_an_honest_variance(engine, groups, ci):
         elif exact > 1e-12 * scale:
             want = skm.r2_score(part["y"], part["p"], sample_weight=part["w"])
             assert row.r2 == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-200])
+def test_weights_at_extreme_scales_change_no_regression_or_multiclass_metric(engine, scale):
+    """A cell's s1^2 overflowed at weights of 1e160 (its spread lost: r2 off by 3e-9) and underflowed at 1e-200."""
+    frame = regression_frame(seed=14, n=400, offset=3000.0)  # many rows per 12-bit cell: s1 of several rows
+    frame = frame.assign(w=frame["w"] * scale)
+    table = load(engine, "ds.wregscale", frame)
+    got = evaluate(engine, table, EvalSpec(task="regression", label="y", prediction="p", weight="w")).iloc[0]
+    for name, value in sk_regression(frame["y"].to_numpy(), frame["p"].to_numpy(), frame["w"].to_numpy()).items():
+        assert close(got[name], value, rel=rel_for(name, engine)), (name, got[name], value)
+    classes = multiclass_frame(seed=14, n=400)[0].drop(columns="probs")
+    classes = classes.assign(w=classes["w"] * scale)
+    table = load(engine, "ds.wmcscale", classes)
+    got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", weight="w")).iloc[0]
+    w = classes["w"].to_numpy()
+    assert close(got["accuracy"], skm.accuracy_score(classes["y"], classes["p"], sample_weight=w))
+    assert close(got["macro_f1"], skm.f1_score(classes["y"], classes["p"], average="macro", sample_weight=w))

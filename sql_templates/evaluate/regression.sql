@@ -82,7 +82,7 @@ sums AS (
    from the side's. A side of one value has none: 0 exactly, so r2 is NULL for a constant label (as
    VAR_POP gives without weights), and no variance is negative (BigQuery's SQRT of one fails). #}
 {% macro cell_m2() -%}
-IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * s1 / weight, 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2))
+IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2))
 {%- endmacro %}
 
 {# With weights: per (group, side, cell), one aggregate of the scan; side 0 holds the label's cells

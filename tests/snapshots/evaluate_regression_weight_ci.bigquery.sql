@@ -78,9 +78,9 @@ partial AS (
     MAX(IF(side = 0, side_mean, NULL)) AS mean_y,
     MAX(IF(side = 0, side_min, NULL)) AS min_y,
     MAX(IF(side = 0, side_max, NULL)) AS max_y,
-    SUM(IF(side = 0 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * s1 / weight, 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_y,
+    SUM(IF(side = 0 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_y,
     MAX(IF(side = 1, side_mean, NULL)) AS mean_residual,
-    SUM(IF(side = 1 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * s1 / weight, 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_residual
+    SUM(IF(side = 1 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_residual
   FROM cell_stats
   GROUP BY _bqml_g0, _bqml_rep
 ),
