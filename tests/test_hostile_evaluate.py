@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -568,3 +569,47 @@ def test_diagnose_reports_no_skill_on_validation(engine):
     assert got["valid_skill"] <= 0 < got["skill"] and got["gap"] <= 0.1
     assert got["verdict"] == "no skill on validation", got["reason"]
     assert "no better than a constant predictor's" in got["reason"]
+
+
+def test_top_k_ties_follow_sklearn(engine):
+    """A one-hot classifier right half the time: every other class ties at 0. Counting each tie as a
+    hit gave top-2 = 1.0; scikit-learn ranks the greater of tied classes first (0.72 here)."""
+    rng = np.random.default_rng(5)
+    classes = np.array(["a", "b", "c", "d"])
+    n = 400
+    y = rng.choice(classes, n, p=[0.4, 0.3, 0.2, 0.1])
+    p = np.where(rng.random(n) < 0.5, y, rng.choice(classes, n))
+    probs = (p[:, None] == classes[None, :]).astype(float)
+    frame = pd.DataFrame({"y": y, "p": p, "probs": [[{"label": c, "prob": float(q)} for c, q in zip(classes, row)]
+                                                   for row in probs]})
+    table = load(engine, "ds.topties", frame)
+    for k in (1, 2, 3):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs",
+                                               top_k=k)).iloc[0]
+        want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes)
+        assert close(got["top_k_accuracy"], want), (k, got["top_k_accuracy"], want)
+    assert want < 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.lists(st.sampled_from([0.0, 0.25, 0.5]), min_size=4, max_size=4),
+                               st.sampled_from([0.5, 1.0, 2.0])), min_size=1, max_size=30),
+       k=st.integers(1, 3), numeric=st.booleans())
+def test_any_tied_probabilities_give_sklearns_top_k(engine, rows, k, numeric):
+    """Probabilities from three values, so ties everywhere, for text or integer classes, with and
+    without weights: top_k_accuracy is scikit-learn's (its tie rule: the greater class first)."""
+    classes = np.array([3, 10, 20, 100]) if numeric else np.array(["B", "a", "b", "ab"])  # sorted: B < a < ab < b
+    classes = np.sort(classes)
+    y = classes[[r[0] for r in rows]]
+    probs = np.array([r[1] for r in rows])
+    w = np.array([r[2] for r in rows])
+    frame = pd.DataFrame({"y": y, "p": y, "w": w, "probs": [
+        [{"label": c.item(), "prob": float(q)} for c, q in zip(classes, row)] for row in probs]})
+    table = load(engine, "ds.anyties", frame)
+    for weight in (None, "w"):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs", top_k=k,
+                                               weight=weight)).iloc[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes, sample_weight=w if weight else None)
+        assert close(got["top_k_accuracy"], want), (weight, got["top_k_accuracy"], want)

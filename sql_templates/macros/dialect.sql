@@ -95,10 +95,13 @@
    BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
 {% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p WHERE _bqml_p.label = {{ label }}){% endmacro %}
 {% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _bqml_p: _bqml_p.label = {{ label }})[1].prob{% endmacro %}
-{# How many entries of the array have a probability strictly above `prob`. The element variable has a
-   reserved name (_bqml_p) so that no column of the source can shadow it. #}
-{% macro bigquery__count_above(probs, prob) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }}) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
-{% macro duckdb__count_above(probs, prob) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }})){% endmacro %}
+{# How many entries of the array rank above the class `label` of probability `prob`: a higher
+   probability, or the same one and a greater label (scikit-learn's top_k_accuracy_score ranks by a
+   stable ascending sort of the sorted classes, reversed: of tied classes the greater comes first).
+   The element variable has a reserved name (_bqml_p) so that no column of the source can shadow it.
+   BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
+{% macro bigquery__count_above(probs, prob, label) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }})) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
+{% macro duckdb__count_above(probs, prob, label) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }}))){% endmacro %}
 
 {# A table of integers lo..hi: BigQuery unnests GENERATE_ARRAY, DuckDB has generate_series. #}
 {% macro bigquery__int_series(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
