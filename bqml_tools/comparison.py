@@ -20,7 +20,7 @@ import pandas as pd
 from . import identifiers, intervals
 from .engines import Engine
 from .errors import BqmlToolsError
-from .evaluation import (EvalSpec, _check_types, _context, _refuse_output_names, _src, evaluate_checks, run_weighted,
+from .evaluation import (EvalSpec, _check_types, _context, _refuse_output_names, _src, evaluate_checks, run_checked,
                          output_columns)
 from .splitting import source_schema
 from .templates import Query, render
@@ -108,8 +108,8 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     spec = _with_level(spec, level)
     src = _src(source)
     chosen = _metrics(spec, metrics)
-    frame = run_weighted(engine, spec, lambda scale: compare_query(src, spec, against, engine.dialect, engine=engine,
-                                                                   inline=False, weight_scale=scale))
+    frame = run_checked(engine, src, spec, lambda scale: compare_query(src, spec, against, engine.dialect,
+                                                                       engine=engine, inline=False, weight_scale=scale))
     warnings = _checks(frame, spec, against, src)
     first_model = frame.loc[frame[MODEL] == 0].drop(columns=[MODEL])  # both copies hold the same rows
     intervals.refuse_null_keys(first_model, spec.key)

@@ -476,10 +476,43 @@ def weight_scale(frame: pd.DataFrame, spec: EvalSpec) -> float | None:
     return scale
 
 
-def run_weighted(engine: Engine, spec: EvalSpec, make_query: Callable[[float | None], Query]) -> pd.DataFrame:
-    """Run ``make_query(None)``; when the weights' totals leave MASS_RANGE, run it again with the
-    weights rescaled by a power of two (exact) and give the weighted counts back in their units."""
-    frame = engine.run(make_query(None))
+def label_values_query(source: str | identifiers.Source, spec: EvalSpec, dialect: str, *,
+                       engine: Engine | None = None, inline: bool = True) -> Query:
+    """The least and greatest label value other than ``spec.positive`` (a binary label read with a positive)."""
+    if spec.task != "binary" or spec.positive is None:
+        raise BqmlToolsError("label_values_query is for a binary label read with a positive value")
+    src = _src(source)
+    schema = source_schema(engine, src) if engine is not None else None
+    return render("evaluate/label_values.sql", dialect, inline=inline,
+                  **_context(src, spec, dialect, schema, inline, "evaluate"))
+
+
+def refuse_stray_labels(engine: Engine, source: identifiers.Source, spec: EvalSpec) -> None:
+    """A binary label read with a positive value must hold one other value at most (besides NULL):
+    'malignant', 'benign' and a stray 'Malignant ' would count the stray one as negative (scikit-learn
+    refuses such a label). Read in a bounded query: the least and greatest of the other values."""
+    if spec.task != "binary" or spec.positive is None:
+        return
+    query = label_values_query(source, spec, engine.dialect, engine=engine, inline=False)
+    positive = _label_mode(spec, source_schema(engine, source)[spec.label])["positive"]  # as the label's type reads it
+    row = engine.run(query).iloc[0]
+    low, high = (value.item() if hasattr(value, "item") else value for value in (row["low"], row["high"]))
+    if pd.notna(low) and low != high:
+        mapping = f"LOWER(TRIM({spec.label}))" if isinstance(low, str) else f"a CASE on {spec.label}"
+        raise BqmlToolsError(
+            f"label {spec.label!r} holds more than one value besides the positive {positive!r}: at least "
+            f"{low!r} and {high!r}, and each would count as negative; map the label to two classes first (e.g. a "
+            f"view with {mapping}) or filter the other values out")
+
+
+def run_checked(engine: Engine, source: identifiers.Source, spec: EvalSpec,
+                make_query: Callable[[float | None], Query]) -> pd.DataFrame:
+    """Render ``make_query(None)`` (refusing bad options first), refuse stray labels, run it; when the
+    weights' totals leave MASS_RANGE, run it again with the weights rescaled by a power of two (exact)
+    and give the weighted counts back in their units."""
+    query = make_query(None)
+    refuse_stray_labels(engine, source, spec)
+    frame = engine.run(query)
     scale = weight_scale(frame, spec)
     if scale is None:
         return frame
@@ -533,8 +566,8 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
              view: str = "metrics") -> pd.DataFrame:
     """Run the evaluation; returns one row per group (``frame.attrs['warnings']`` lists warnings)."""
     src = _src(source)
-    frame = run_weighted(engine, spec, lambda scale: evaluate_query(src, spec, engine.dialect, engine=engine, view=view,
-                                                                    inline=False, weight_scale=scale))
+    frame = run_checked(engine, src, spec, lambda scale: evaluate_query(src, spec, engine.dialect, engine=engine,
+                                                                        view=view, inline=False, weight_scale=scale))
     if spec.ci is not None:
         return _with_intervals(frame, spec, src)
     if view != "metrics":
@@ -679,8 +712,9 @@ def curve(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, kind
     the statement carries on each row are checked here and then dropped.
     """
     src = _src(source)
-    frame = engine.run(curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps,
-                                   bins=bins, inline=False))
+    query = curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps, bins=bins, inline=False)
+    refuse_stray_labels(engine, src, spec)
+    frame = engine.run(query)
     counts = _group_counts(frame, spec, binary_counts(spec))
     positives, valid = counts.pop("positives"), counts.pop("group_rows")
     # a group with no valid row keeps one row (roc, pr, calibration) or a sweep of zeros

@@ -6,7 +6,7 @@ from bqml_tools.splitting import assignments_query, materialize_queries, profile
 from dataclasses import replace
 
 from bqml_tools.comparison import compare_query
-from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
+from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query, label_values_query
 from bqml_tools.decisions import Goal, threshold_query
 from bqml_tools.training import training_query
 from bqml_tools.templates import DIALECTS, render
@@ -118,4 +118,5 @@ def cases() -> dict[str, object]:
             history, dialect, schema={"iteration": "INT64", "loss": "FLOAT64"})
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
+        out[f"label_values.{dialect}"] = label_values_query(preds, EVALS["binary_by_binned"], dialect)
     return out

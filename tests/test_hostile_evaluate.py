@@ -9,12 +9,13 @@ import math
 import re
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
@@ -613,3 +614,70 @@ def test_any_tied_probabilities_give_sklearns_top_k(engine, rows, k, numeric):
             warnings.simplefilter("ignore")
             want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes, sample_weight=w if weight else None)
         assert close(got["top_k_accuracy"], want), (weight, got["top_k_accuracy"], want)
+
+
+# ---------------------------------------------------------------- a text label with a stray value (issue 17, item 4)
+
+def stray_frame(n=300, seed=4):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    s = np.round(np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1), 3)
+    label = np.where(y == 1, "malignant", "benign").astype(object)
+    label[rng.choice(np.flatnonzero(y == 1), 12, replace=False)] = "Malignant "  # a typo of the positive
+    return pd.DataFrame({"diagnosis": label, "score": s, "other": np.round(s[::-1], 3), "id": np.arange(n)})
+
+
+def test_a_third_label_value_is_refused_naming_it(engine):
+    """The typo counted as negative without a word (AUC 0.997 -> 0.967); scikit-learn raises."""
+    from bqml_tools.comparison import compare
+    from bqml_tools.decisions import threshold
+
+    frame = stray_frame()
+    table = load(engine, "ds.stray", frame)
+    with pytest.raises(ValueError, match="multiclass"):  # the oracle refuses the label too
+        skm.precision_score(frame["diagnosis"], np.where(frame["score"] >= 0.5, "malignant", "benign"),
+                            pos_label="malignant")
+    spec = EvalSpec(task="binary", label="diagnosis", score="score", positive="malignant")
+    match = "label 'diagnosis' holds more than one value besides the positive 'malignant': at least 'Malignant ' and 'benign'"
+    for run in (lambda: evaluate(engine, table, spec),
+                lambda: evaluate(engine, table, replace(spec, invalid="exclude", by=["id"])),
+                lambda: curve(engine, table, spec, "roc"),
+                lambda: threshold(engine, table, spec, "recall>=0.9"),
+                lambda: compare(engine, table, replace(spec, key=["id"], ci=0.9), "other")):
+        with pytest.raises(BqmlToolsError, match=match):
+            run()
+    fixed = frame.assign(diagnosis=frame["diagnosis"].str.strip().str.lower())
+    got = evaluate(engine, load(engine, "ds.stray_fixed", fixed), spec).iloc[0]
+    assert close(got["roc_auc"], skm.roc_auc_score(fixed["diagnosis"] == "malignant", fixed["score"]))
+
+
+def test_a_third_numeric_label_value_is_refused(engine):
+    table = load(engine, "ds.stray_numbers", pd.DataFrame({"y": [1, 2, 3, 1, 2], "s": [0.9, 0.2, 0.4, 0.8, 0.1]}))
+    with pytest.raises(BqmlToolsError, match=r"label 'y' holds more than one value besides the positive 1: at least 2 and 3, .*a CASE on y"):
+        evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", positive="1"))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["yes", "no", "No", "yes ", None]),
+                               st.sampled_from([0.1, 0.35, 0.5, 0.8, 1.0])), min_size=1, max_size=25))
+def test_any_label_with_an_extra_value_is_refused(engine, rows):
+    """Labels from 'yes' (the positive), 'no', and the strays 'No' and 'yes ' (and NULL, left out):
+    refused exactly when more than one value other than the positive occurs (scikit-learn refuses those
+    labels); else its AUC."""
+    frame = pd.DataFrame(rows, columns=["y", "s"])
+    assume(frame["y"].notna().any())  # a column of NULLs only has no text type
+    table = load(engine, "ds.anystray", frame)
+    spec = EvalSpec(task="binary", label="y", score="s", positive="yes", invalid="exclude")
+    values = set(frame["y"].dropna())
+    if len(values - {"yes"}) > 1:
+        with pytest.raises(BqmlToolsError, match="holds more than one value besides the positive 'yes'"):
+            evaluate(engine, table, spec)
+        return
+    if "yes" not in values:
+        with pytest.raises(BqmlToolsError, match="no evaluated row"):
+            evaluate(engine, table, spec)
+        return
+    got = evaluate(engine, table, spec).iloc[0]
+    valid = frame.dropna()
+    want = skm.roc_auc_score(valid["y"] == "yes", valid["s"]) if len(values) == 2 else float("nan")
+    assert close(got["roc_auc"], want)
