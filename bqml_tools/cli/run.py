@@ -65,7 +65,9 @@ def dry_run(engine: Any, query: Any) -> None:
     size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
     note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
     click.echo(f"dry run: {query.template} is valid on {engine.dialect}; it would process {size} bytes{note}")
-    limit = getattr(engine, "max_bytes_billed", None)
+    from ..engines.base import HasBytesLimit
+
+    limit = engine.max_bytes_billed if isinstance(engine, HasBytesLimit) else None
     if limit is not None and result.bytes_processed is not None and result.bytes_processed > limit:
         raise BqmlToolsError(f"{query.template} would process {result.bytes_processed:,} bytes, more than "
                              f"--max-bytes-billed {limit:,}: raise the limit or sample first")

@@ -95,7 +95,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
                   engine_options)
     except BaseException:
-        if creates:  # a failed --destination run leaves no new database behind
+        if creates:  # a failed --destination run leaves no new database behind (the CLI made a DuckDBEngine)
             runner.connection.close()
             for leftover in (database, database + ".wal"):
                 if os.path.exists(leftover):
@@ -107,6 +107,7 @@ def run_split(runner: Any, source: str, spec: Any, only_split: str | None, strat
               output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
               engine_options: dict[str, Any]) -> None:
     """Run the split (or store it with ``destination``), write ``output``, print the report."""
+    from ..engines.base import CanExport, require
     from ..splitting import queries as splitting
 
     if destination is not None:
@@ -121,7 +122,7 @@ def run_split(runner: Any, source: str, spec: Any, only_split: str | None, strat
     if output is not None:
         query = splitting.split_query(source, spec, runner.dialect, engine=runner,
                                       only_split=only_split, inline=False)
-        runner.export(query, output, replace=replace)
+        require(runner, CanExport, "split --output").export(query, output, replace=replace)
         rows = report.table["rows"] if only_split is None else report.table.loc[report.table["split"] == only_split,
                                                                                  "rows"]
         click.echo(f"wrote {int(rows.sum()):,} rows{'' if only_split is None else ' of split ' + only_split} "

@@ -6,7 +6,7 @@ import os
 from ..core import identifiers
 from ..errors import BqmlToolsError, TableNotFound
 from ..sql.render import render
-from .base import Engine
+from .base import Engine, HasClient, HasDatabase, require
 
 
 def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
@@ -15,6 +15,7 @@ def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
     Every command reads its source's schema here first, so a missing or empty file and a missing table
     are one line naming them (the engine's own words stay in the exception's ``__cause__``).
     """
+    require(engine, Engine, f"reading the schema of {source}")
     if engine.dialect == "duckdb":
         check_file(source)
     query = render("select_all.sql", engine.dialect, src=source)
@@ -43,14 +44,14 @@ def check_file(source: identifiers.Source) -> None:
 
 def missing_source(engine: Engine, source: identifiers.Source, error: TableNotFound) -> str:
     """What the engine could not find, in the user's terms (no template name)."""
-    if source.is_file:  # it exists (_check_file): DuckDB could not read it
+    if source.is_file:  # it exists (check_file): DuckDB could not read it
         detail = str(error).split(": ", 1)[-1]
         return f"DuckDB could not read file {source.path}: {detail}"
     if engine.dialect == "bigquery":
-        project = getattr(getattr(engine, "client", None), "project", None)
+        project = getattr(engine.client, "project", None) if isinstance(engine, HasClient) else None
         where = f" (in project {project})" if len(source.parts) < 3 and project else ""
         return (f"BigQuery table {source}{where} not found (or no permission to read it): check the name, "
                 "--project and --location")
-    database = getattr(engine, "database", None)
+    database = engine.database if isinstance(engine, HasDatabase) else None
     return (f"table {source} is not in the DuckDB database {database or 'of the connection given'} (give a "
             ".csv/.parquet path, or --database FILE)")

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
@@ -110,6 +110,7 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     """
     spec = _with_level(spec, level)
     src = as_source(source)
+    require(engine, Engine, "compare")
     chosen = _metrics(spec, metrics)
     frame = engine.run(compare_query(src, spec, against, engine.dialect, engine=engine, inline=False))
     warnings = _checks(frame, spec, against, src)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
@@ -52,6 +52,7 @@ def curve(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, kind
     the statement carries on each row are checked here and then dropped.
     """
     src = as_source(source)
+    require(engine, Engine, "curve")
     frame = engine.run(curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps,
                                    bins=bins, inline=False))
     counts = group_counts(frame, spec, binary_counts(spec))

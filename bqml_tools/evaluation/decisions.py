@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
@@ -179,6 +179,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     per group, with every binary metric at it. ``frame.attrs['warnings']`` lists warnings."""
     goal = goal_of(goal, cost)
     src = as_source(source)
+    require(engine, Engine, "threshold")
     binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
     frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
     count_columns = _COUNTS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())

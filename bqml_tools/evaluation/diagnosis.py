@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..errors import BqmlToolsError, InvalidSplitSpec
 from .checks import attach
 from .metrics import evaluate
@@ -50,6 +50,7 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     with the best constant predictor's on the validation rows (their own mean, base rate or
     majority class): at or below 0 the model does no better than a constant on validation.
     """
+    require(engine, Engine, "diagnose")
     thresholds = thresholds or Thresholds()
     if not isinstance(thresholds, Thresholds):
         raise BqmlToolsError(f"thresholds {thresholds!r} must be a bqml_tools.Thresholds")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
@@ -41,6 +41,7 @@ def evaluate(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
              view: str = "metrics") -> pd.DataFrame:
     """Run the evaluation; returns one row per group (``frame.attrs['warnings']`` lists warnings)."""
     src = as_source(source)
+    require(engine, Engine, "evaluate")
     query = evaluate_query(src, spec, engine.dialect, engine=engine, view=view, inline=False)
     frame = engine.run(query)
     if spec.ci is not None:

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..core import identifiers
-from ..engines.base import Engine
+from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, UnknownColumn
 from ..sql.render import Query, render
@@ -82,6 +82,7 @@ def history(engine: Engine, source: str | identifiers.Source) -> pd.DataFrame:
     """The history, one row per run and iteration, checked: no NULL iteration or run, no iteration
     twice, no NULL, NaN or infinite loss, no NaN or infinite eval_loss (NULL: no validation)."""
     src = as_source(source)
+    require(engine, Engine, "diagnose_training")
     frame = engine.run(training_query(src, engine.dialect, engine=engine, inline=False))
     if frame.empty:
         raise BqmlToolsError(f"no rows in {src}: the training history is empty")

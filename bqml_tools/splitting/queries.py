@@ -11,7 +11,7 @@ import pandas as pd
 from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
 from ..core.plan import BucketPlan
-from ..engines.base import Engine
+from ..engines.base import CanExecute, Engine, not_an_engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, InvalidSplitSpec, NullKeys, UnknownColumn, UnsupportedKeyType
 from ..sql.render import Query, render
@@ -103,7 +103,7 @@ def _checked(source: str | identifiers.Source, spec: SplitSpec, engine: Engine |
     if not isinstance(spec, SplitSpec):
         raise InvalidSplitSpec(f"spec must be a SplitSpec, not {type(spec).__name__}: e.g. SplitSpec(key=['user_id'])")
     if (engine is not None or needs_engine) and not isinstance(engine, Engine):
-        raise InvalidSplitSpec(f"engine must be an engine (DuckDBEngine, BigQueryEngine), not {type(engine).__name__}")
+        raise InvalidSplitSpec(not_an_engine(engine, "splitting"))
     return source if isinstance(source, identifiers.Source) else identifiers.source(source)
 
 
@@ -399,6 +399,7 @@ def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpe
     Returns the split report; raises DestinationExists rather than overwrite without ``replace``.
     """
     src = _checked(source, spec, engine, needs_engine=True)
+    require(engine, CanExecute, "materialize")
     schema = validated_schema(engine, src, spec, adds_split_column=not per_split)
     report = _report(_profile(engine, src, spec, schema), spec)
     if refuse_empty:
