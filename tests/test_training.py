@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bqml_tools.errors import BqmlToolsError, UnknownColumn
-from bqml_tools.training import diagnose_history, diagnose_training, history, training_query
+from bqml_tools.evaluation.training import diagnose_history, diagnose_training, history, training_query
 from tables import load
 
 IT = np.arange(1, 21)
