@@ -71,6 +71,11 @@
 {% macro bigquery__int_divide(numerator, denominator) %}DIV({{ numerator }}, {{ denominator }}){% endmacro %}
 {% macro duckdb__int_divide(numerator, denominator) %}({{ numerator }} // {{ denominator }}){% endmacro %}
 
+{# An integer wide enough for a sum of two products of 64-bit integers (exact cost comparisons):
+   BigQuery has BIGNUMERIC (integers to 5.7e38), DuckDB HUGEINT (128 bits, to 1.7e38). #}
+{% macro bigquery__wide_integer(expr) %}CAST({{ expr }} AS BIGNUMERIC){% endmacro %}
+{% macro duckdb__wide_integer(expr) %}CAST({{ expr }} AS HUGEINT){% endmacro %}
+
 {# Double-precision cast: BigQuery names the type FLOAT64, DuckDB DOUBLE. #}
 {% macro bigquery__float64(expr) %}CAST({{ expr }} AS FLOAT64){% endmacro %}
 {% macro duckdb__float64(expr) %}CAST({{ expr }} AS DOUBLE){% endmacro %}
