@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from bqml_tools.evaluation import intervals
@@ -141,9 +143,26 @@ def expected(frame: pd.DataFrame, part: np.ndarray, k: int, by: list[str], level
         for name, value in estimate.items():
             lower, upper = jackknife_interval(value, [rep.get(name, NAN) for rep in replicates], level,
                                               RANGES.get(name, PROBABILITY))
+            trials = row_trials(rows, name)
+            if trials and value in (0.0, 1.0) and lower == upper:  # at a bound: Wilson's on the counts
+                ci = stats.binomtest(round(value * trials), trials).proportion_ci(level, method="wilson")
+                lower, upper = ci.low, ci.high
             row.update({name: value, f"{name}_lower": lower, f"{name}_upper": upper})
         out[group if isinstance(group, tuple) else (group,)] = row
     return out
+
+
+def row_trials(rows: pd.DataFrame, name: str) -> int | None:
+    """The rows a proportion counts over (binary at threshold 0.5, multiclass), None for other metrics."""
+    if "score" in rows.columns:
+        y, predicted = rows["label"] == 1, rows["score"] >= 0.5
+        trials = {"accuracy": len(rows), "base_rate": len(rows), "recall": y.sum(), "precision": predicted.sum(),
+                  "specificity": (~y).sum()}
+    elif "probs" in rows.columns or rows["y"].dtype == object:
+        trials = {name: len(rows) for name in ("accuracy", "micro_precision", "micro_recall", "micro_f1", "top_k_accuracy")}
+    else:
+        trials = {}
+    return int(trials[name]) if name in trials else None
 
 
 def same(got, want) -> bool:
@@ -547,3 +566,43 @@ def test_an_empty_table_is_said_to_be_empty(engine, task):
     with pytest.raises(BqmlToolsError, match="no rows to evaluate"):
         evaluate(engine, table, spec)
 
+
+
+# ---------------------------------------------------------------- at a bound (issue 17, item 3)
+
+def test_a_proportion_at_its_bound_gets_wilsons_interval_and_a_warning(engine):
+    """Recall 24/24 got 1 [1, 1] and AUC 1 [1, 1] without a word: the jackknife has no spread there."""
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(24, int), np.zeros(76, int)]
+    s = np.where(y == 1, 0.9, rng.random(100) * 0.8)
+    table = load(engine, "ds.atbound", pd.DataFrame({"y": y, "s": s, "k": np.arange(100)}))
+    got = evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", ci=0.95, key=["k"]))
+    row = got.iloc[0]
+    want = stats.binomtest(24, 24).proportion_ci(0.95, method="wilson")
+    assert row["recall"] == 1 and row["recall_upper"] == 1
+    assert row["recall_lower"] == pytest.approx(want.low, rel=1e-12)
+    assert row["roc_auc"] == 1 and row["roc_auc_lower"] == 1  # no count-based interval for an AUC: said instead
+    warnings = got.attrs["warnings"]
+    assert any(w.startswith("recall is 1: at its bound the jackknife has no spread, so its interval is Wilson's on "
+                            "24 rows") for w in warnings), warnings
+    assert "roc_auc is 1: at its bound the jackknife has no spread, and its interval [1, 1] says nothing of its " \
+           "uncertainty" in warnings
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(positives=st.integers(8, 40), negatives=st.integers(1, 40), level=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+       wrong=st.booleans())
+def test_any_proportion_at_a_bound_has_an_interval_of_width(engine, positives, negatives, level, wrong):
+    """Every positive right (recall 1) or every one wrong (recall 0), any sizes and levels: the
+    interval is Wilson's on the counts (scipy's binomtest), never a point."""
+    y = np.r_[np.ones(positives, int), np.zeros(negatives, int)]
+    s = np.r_[np.full(positives, 0.1 if wrong else 0.9), np.linspace(0, 1, negatives)]
+    table = load(engine, "ds.anybound", pd.DataFrame({"y": y, "s": s, "k": np.arange(len(y))}))
+    row = evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", ci=level, key=["k"])).iloc[0]
+    want = stats.binomtest(0 if wrong else positives, positives).proportion_ci(level, method="wilson")
+    assert row["recall"] == (0 if wrong else 1)
+    # (positives in one partition only would leave a replicate without any: no interval, said apart)
+    assert pd.notna(row["recall_lower"])
+    assert row["recall_lower"] == pytest.approx(want.low, abs=1e-12)
+    assert row["recall_upper"] == pytest.approx(want.high, abs=1e-12)
+    assert row["recall_upper"] - row["recall_lower"] > 0

@@ -80,12 +80,14 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     whole = "_bqml_all" in frame.columns
     groups = list(spec.by) + (["_bqml_all"] if whole else [])
     slices_only = frame.loc[frame["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else frame
-    combined = intervals.jackknife(frame, groups, intervals.METRICS[spec.task], float(spec.ci), spec.partition_count)
+    combined = intervals.jackknife(frame, groups, intervals.METRICS[spec.task], float(spec.ci), spec.partition_count,
+                                   task=spec.task, counts=spec.weight is None)
     estimates = combined.loc[combined["_bqml_all"] == 0].drop(columns=["_bqml_all"]) if whole else combined
     checked = evaluate_checks(estimates.reset_index(drop=True), spec, src)
     intervals.refuse_null_keys(slices_only, spec.key)
     checked.attrs["ci"] = float(spec.ci)  # the level, for readers and plots
     checked.attrs["warnings"] += intervals.sparse_warnings(slices_only, list(spec.by), spec.partition_count, spec.key)
+    checked.attrs["warnings"] += combined.attrs.get("warnings", [])
     if spec.task == "regression":
         checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
                                          "a median")
