@@ -165,11 +165,13 @@ def test_invalid_rows_refused_or_excluded_as_evaluate_does(engine):
     assert len(got.attrs["warnings"]) == 2 and all(w.startswith("excluded") for w in got.attrs["warnings"])
 
 
-def test_a_group_with_only_invalid_rows_is_dropped_after_counting(duck):
+def test_a_group_with_only_invalid_rows_is_kept_with_rows_0_after_counting(duck):
+    """As evaluate keeps it (it used to be dropped without a word)."""
     frame = pd.DataFrame({"label": [1, 0, 1, None], "p": [0.9, 0.2, 0.6, 0.5], "g": ["a", "a", "a", "b"]})
     table = load(duck, "ds.thr_empty_group", frame)
     got = threshold(duck, table, EvalSpec(task="binary", label="label", score="p", by=["g"], invalid="exclude"), "f1")
-    assert list(got["g"]) == ["a"] and got.loc[0, "threshold"] == 0.6
+    assert list(got["g"]) == ["a", "b"] and got.loc[0, "threshold"] == 0.6
+    assert got.loc[1, "rows"] == 0 and pd.isna(got.loc[1, "threshold"])
     assert got.attrs["warnings"] == ["excluded 1 row(s) have a NULL label or one that is not binary in label "
                                      "(pass --positive VALUE for other labels)"]
 
@@ -200,7 +202,7 @@ def test_output_columns_match_the_rendered_sql():
 
 
 @pytest.mark.parametrize("text, error", [
-    ("recall>=1.5", r"target recall>=1.5 must be a number in \(0, 1\]"),
+    ("recall>=1.5", r"--target 'recall>=1.5': X must be a number in \(0, 1\]"),
     ("recall>=0", r"must be a number in \(0, 1\]"),
     ("recall>=x", r"--target recall>= 'x' is not a number"),
     ("accuracy>=0.9", r"--target 'accuracy>=0.9': write recall>=X, precision>=X \(X in \(0, 1\]\) or f1"),
@@ -336,7 +338,7 @@ def test_cli_threshold_table_json_and_sql(capsys, preds_file, duck):
 @pytest.mark.parametrize("args, error", [
     ((), "give one goal"),
     (("--target", "f1", "--cost", "fp=1,fn=2"), "give one goal"),
-    (("--target", "recall>=2"), r"target recall>=2.0 must be a number in (0, 1]"),
+    (("--target", "recall>=2"), r"--target 'recall>=2': X must be a number in (0, 1]"),  # as typed
     (("--target", "precision>=1"), "precision>=1 is not reachable: the best precision is"),
     (("--target", "f1", "--search", "exact", "--bins-per-logit", "10"), "--bins-per-logit does nothing with --search exact"),
 ])

@@ -34,6 +34,7 @@ from ..sql.render import Query, render
 from .checks import attach, check_invalid, check_positive
 from .context import as_source, template_context
 from .guards import refuse_stray_labels
+from .intervals import where as group_name
 from .spec import EvalSpec
 
 OBJECTIVES = ("recall", "precision", "f1", "cost")
@@ -151,7 +152,10 @@ def parse_target(text: str) -> Goal:
     if match.group(3):
         return Goal("f1")
     objective = match.group(1).lower()
-    return Goal(objective, target=_parse_number(match.group(2), f"--target {objective}>="))
+    value = _parse_number(match.group(2), f"--target {objective}>=")
+    if not 0 < value <= 1:  # quoted as written: 1e-12 snaps to 0, 1.0000000001 to 1
+        raise BqmlToolsError(f"--target {text.strip()!r}: X must be a number in (0, 1], e.g. {objective}>=0.95")
+    return Goal(objective, target=value)
 
 
 def parse_cost(text: str) -> Goal:
@@ -174,6 +178,11 @@ def goal_of(target: str | Goal | None = None, cost: str | None = None) -> Goal:
         raise BqmlToolsError("give one goal: --target recall>=X, precision>=X or f1, or --cost fp=A,fn=B")
     if isinstance(target, Goal):
         return target
+    for name, value in (("goal", target), ("cost", cost)):
+        if value is not None and not isinstance(value, str):
+            example = "'recall>=0.9'" if isinstance(value, (int, float)) and not isinstance(value, bool) else "'f1'"
+            raise BqmlToolsError(f"{name} {value!r} must be text ({example}, 'precision>=0.8', 'f1'; for a cost "
+                                 "'fp=1,fn=20') or a bqml_tools.Goal")
     return parse_target(target) if target is not None else parse_cost(cost or "")
 
 
@@ -212,7 +221,7 @@ def threshold_query(source: str | identifiers.Source, spec: EvalSpec, goal: Goal
 
 
 def _where(frame: pd.DataFrame, index: Any, by: tuple[str, ...]) -> str:
-    return f" ({', '.join(f'{c}={frame.at[index, c]}' for c in by)})" if by else ""
+    return f" ({group_name(by, [frame.at[index, c] for c in by])})" if by else ""
 
 
 def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, goal: Goal | str | None = None,
@@ -232,9 +241,12 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     warnings = check_invalid(counts, valid, spec, src)
     # positives: a count, or (with --weight) a total weight: 0 only when no positive row weighs anything
     check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
-    frame = frame.loc[frame["rows"] > 0].drop(columns=list(count_columns)).reset_index(drop=True)
+    # a group whose rows are all invalid (excluded) stays, with rows 0 and no threshold, as evaluate keeps it
+    frame = frame.loc[(frame["rows"] > 0) | bool(spec.by)].drop(columns=list(count_columns)).reset_index(drop=True)
     for i in frame.index:
         where = _where(frame, i, spec.by)
+        if int(frame.at[i, "rows"]) == 0:
+            continue
         if goal.objective in ("recall", "precision", "f1") and float(frame.at[i, "positives"]) == 0:
             weighed = f" with a weight above 0 in {spec.weight}" if spec.weight is not None else ""
             raise BqmlToolsError(f"no positive row{weighed}{where}: {goal} needs positives in {spec.label}")
@@ -262,7 +274,9 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
 
 def summary(row: dict[str, Any], goal: Goal, by: tuple[str, ...] = ()) -> str:
     """One sentence for a result row: the threshold and what it gives."""
-    where = ", ".join(f"{c}={row[c]}" for c in by)
+    where = group_name(by, [row[c] for c in by])
+    if not row["rows"]:
+        return f"{where + ': ' if where else ''}no valid row: no threshold"
     reading = {"recall": f"{goal}: the highest threshold that reaches it",
                "precision": f"{goal}: the lowest threshold that reaches it", "f1": "the best F1",
                "cost": f"the least total cost at fp={float(goal.fp_cost or 0):g}, fn={float(goal.fn_cost or 0):g}"}[goal.objective]

@@ -160,6 +160,8 @@ def sparse_warnings(frame: pd.DataFrame, groups: Sequence[str], partitions: int,
     values, or a group of few keys): its interval is rough (few degrees of freedom) or missing."""
     out = []
     for values, estimate, replicates in _split_keyed(frame, groups, partitions):
+        if "rows" in estimate and pd.notna(estimate["rows"]) and estimate["rows"] == 0:
+            continue  # no valid row (all invalid, excluded): nothing to partition, and a finer key would not help
         kept = occupied(estimate, replicates)
         held = partitions if kept is None else int(np.sum(kept))
         if held < min(FEW_PARTITIONS, partitions):

@@ -15,6 +15,7 @@ from ..sql.render import Query, render
 from .checks import attach, check_invalid, check_positive, group_counts
 from .context import as_source, template_context
 from .guards import run_checked
+from .intervals import where
 from .outputs import VIEWS, output_columns, refuse_output_names, view_counts
 from .spec import BOUND_WARNING, INTERVAL_OPTIONS, EvalSpec
 
@@ -118,9 +119,9 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     warnings = check_invalid(counts, valid, spec, src)
     weightless = _weightless(frame, spec)
     if weightless.any():
-        where = "" if not spec.by else " (" + "; ".join(
-            ", ".join(f"{c}={row[c]}" for c in spec.by) for _, row in frame.loc[weightless].iterrows()) + ")"
-        warnings.append(f"{int(weightless.sum())} group(s){where} weigh 0 in total (every weight in {spec.weight} is 0 "
+        groups = "" if not spec.by else " (" + "; ".join(
+            where(spec.by, [row[c] for c in spec.by]) for _, row in frame.loc[weightless].iterrows()) + ")"
+        warnings.append(f"{int(weightless.sum())} group(s){groups} weigh 0 in total (every weight in {spec.weight} is 0 "
                         "there): their metrics are NULL")
     if spec.task == "regression" and (frame["negative_rows"].fillna(0) > 0).any():
         warnings.append("mean_squared_log_error is NULL where labels or predictions are negative")
@@ -151,9 +152,9 @@ def imbalance_warnings(frame: pd.DataFrame, spec: EvalSpec) -> list[str]:
             continue
         gain = (accuracy - baseline) / (1 - baseline)  # the share of the constant's errors removed
         if gain < IMBALANCE_MARGIN:
-            where = f" ({', '.join(f'{c}={row[c]}' for c in spec.by)})" if spec.by else ""
+            group = f" ({where(spec.by, [row[c] for c in spec.by])})" if spec.by else ""
             removes = (f"it removes {gain:.0%} of its errors, under {IMBALANCE_MARGIN:.0%}" if gain >= 0.005 else
                        "it removes next to none of its errors" if gain > -0.005 else f"it makes {-gain:.0%} more errors")
-            out.append(f"accuracy {accuracy:.4g}{where} is no real gain over {baseline:.4g}, the accuracy of always "
+            out.append(f"accuracy {accuracy:.4g}{group} is no real gain over {baseline:.4g}, the accuracy of always "
                        f"predicting the majority class ({removes}): read {better} instead")
     return out
