@@ -83,7 +83,7 @@
 {# '0.8', '4/5', '80%' or a number -> [n, d], snapped to a denominator up to 10,000 when within 1e-9 of it. #}
 {% macro parse_fraction(text, what) %}
   {%- set re = modules.re -%}
-  {%- set fix = what ~ ' ' ~ (text | string) ~ ' is not a number: write it like 0.8, 4/5 or 80%' -%}
+  {%- set fix = what ~ " '" ~ (text | string) ~ "' is not a number: write it like 0.8, 4/5 or 80%" -%}
   {%- if text is boolean or text is none or text is mapping or (text is iterable and text is not string) -%}
     {{- exceptions.raise_compiler_error(fix) -}}
   {%- endif -%}

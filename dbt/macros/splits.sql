@@ -89,7 +89,7 @@
     {{- exceptions.raise_compiler_error("split column '" ~ split_column ~ "' is also a key column: pass split_column with another name") -}}
   {%- endif -%}
   {%- if salt is not none and (salt is not string or not salt or (salt | length) > 256 or not salt.isprintable()) -%}
-    {{- exceptions.raise_compiler_error("salt '" ~ salt ~ "' must be 1 to 256 printable characters (no newlines or control characters)") -}}
+    {{- exceptions.raise_compiler_error("salt " ~ (salt | string | tojson) ~ " must be 1 to 256 printable characters (no newlines or control characters)") -}}
   {%- endif -%}
   {%- if null_keys in ['error', 'drop'] -%}
     {%- set policy, null_split = null_keys, none -%}
