@@ -31,7 +31,7 @@ DOCS = ROOT / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
 SETUP = "bqml-tools demo --rows 50000 --save events.parquet --predictions preds.parquet"
 SETUP_FILES = ("events.parquet", "preds.parquet")
-RUN_MARK = "<!-- test_readme: run -->"
+RUN_MARK = "<!-- test_docs: run -->"
 
 
 def console_blocks(text: str, name: str = "page") -> list[tuple[int, list[tuple[str, list[str]]]]]:
@@ -59,7 +59,7 @@ def console_blocks(text: str, name: str = "page") -> list[tuple[int, list[tuple[
 
 
 def python_blocks(text: str) -> list[tuple[int, str]]:
-    """(line number, code) of each ```python block right under the line ``<!-- test_readme: run -->``."""
+    """(line number, code) of each ```python block right under the line ``<!-- test_docs: run -->``."""
     lines, out = text.splitlines(), []
     for i, line in enumerate(lines[:-1]):
         if line.strip() == RUN_MARK and lines[i + 1].strip() == "```python":
@@ -156,3 +156,19 @@ def test_the_site_builds_strictly(tmp_path):
     cli_page = (tmp_path / "site" / "cli" / "index.html").read_text()
     for command in ("split", "evaluate", "which-split", "threshold", "training", "compare", "curve"):
         assert f"bqml-tools {command}" in cli_page, command
+
+
+def test_the_reference_pages_cover_the_public_api():
+    """Every public name has its entry on the Python API page; every exception class is in the errors table."""
+    import inspect
+
+    import bqml_tools
+    from bqml_tools import errors
+
+    python_page = (DOCS / "python.md").read_text()
+    missing = [name for name in bqml_tools.__all__ if f"::: bqml_tools.{name}\n" not in python_page]
+    assert missing == [], f"add to docs/python.md: {missing}"
+    errors_page = (DOCS / "errors.md").read_text()
+    classes = [name for name, value in vars(errors).items()
+               if inspect.isclass(value) and issubclass(value, errors.BqmlToolsError)]
+    assert [c for c in classes if f"| `{c}`" not in errors_page] == []
