@@ -112,7 +112,8 @@ def expected_split(h: int) -> str:  # the default 80/10/10: 10 buckets, ABS(MOD(
 def columns(rows: int) -> dict[str, tuple[str, list[Any]]]:
     """column -> (kind, Python values), random but seeded, with the cases a rule could get wrong."""
     r = np.random.default_rng(16)
-    alphabet = list("ab:Z09 -") + ["é", "ß", "日本", "😀", "Zoë"]
+    # code points, not bytes nor graphemes: "e\u0301" (e + combining acute) and a flag are 2 code points, 1 grapheme
+    alphabet = list("ab:Z09 -") + ["é", "ß", "日本", "😀", "Zoë", "e\u0301", "🇫🇷"]
     strings = ["".join(r.choice(alphabet, size=r.integers(0, 6))) for _ in range(rows)]
     epoch = dt.datetime(2000, 1, 1)
     stamps = [epoch + dt.timedelta(seconds=int(s), microseconds=int(u) * int(r.integers(0, 2)))
