@@ -6,7 +6,8 @@ The tables are read from the page itself: the rule table's "string hashed" templ
 as written (``<t1>``, ``<len(S)>``, ``...``), and the type table's kinds must be exactly
 ``keys.KINDS``, each with a Python rendering of its "canonical text" cell (``CANONICAL`` below,
 keyed by that cell's text, so rewording a rule on the page fails here until the oracle follows), and
-each example in the page's "DuckDB value" column must give the page's "text".
+each example in the page's "DuckDB value" column must give the page's "text"; the page's SQL table
+must name what the split statement hashes, per kind and dialect.
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ ROWS = 2000
 SALT = "exp-ü7"  # not ASCII: <len(S)> counts code points, not bytes
 
 
-def table(title: str) -> list[dict[str, str]]:
-    """The rows of the page's first table whose header starts with ``title``, as {header: cell}."""
+def table(title: str, which: int = 0) -> list[dict[str, str]]:
+    """The rows of the page's table number ``which`` (from 0) among those whose header starts with
+    ``title``, as {header: cell}."""
     lines = PAGE.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {title} |"))
+    start = [i for i, line in enumerate(lines) if line.startswith(f"| {title} |")][which]
     header = [c.strip() for c in lines[start].strip("|").split("|")]
     rows = []
     for line in lines[start + 2:]:
@@ -198,3 +200,23 @@ def test_the_rule_table_on_known_strings():
     assert hashed_string(["Zoë"], "exp-ü") == "5:exp-ü3:Zoë"
     assert hashed_string(["1", "23", "4"], None) == "1:12:231:4"
     assert fingerprint("1footrue") == -1541654101129638711  # the page's fingerprint session
+
+
+DUCKDB_TYPE = {"STRING": "VARCHAR", "INT64": "BIGINT", "BOOL": "BOOLEAN", "DATE": "DATE", "DATETIME": "TIMESTAMP",
+               "TIMESTAMP": "TIMESTAMPTZ", "BYTES": "BLOB", "NUMERIC": "DECIMAL(18, 3)"}
+
+
+@pytest.mark.parametrize("dialect,quoted", [("bigquery", "`c`"), ("duckdb", '"c"')])
+def test_the_pages_sql_is_what_the_templates_render(dialect, quoted):
+    """The page's table of SQL expressions names what the split statement hashes, for every kind."""
+    covered = set()
+    for row in table("kind", 1):
+        expression = re.search(r"`([^`]*)`", row["BigQuery" if dialect == "bigquery" else "DuckDB"]).group(1)
+        expression = re.sub(r"\bc\b", quoted, expression)
+        for kind in row["kind"].split(", "):
+            key_type = kind if dialect == "bigquery" else DUCKDB_TYPE[kind]
+            spec = bt.SplitSpec(key=["c"], key_types={"c": key_type})
+            sql = bt.split_query("my-project.ml.t" if dialect == "bigquery" else "t", spec, dialect).sql
+            assert expression in sql, (kind, expression)
+            covered.add(kind)
+    assert covered == set(KINDS)
