@@ -152,6 +152,17 @@ def test_console_blocks_are_found():
     assert any(command == SETUP for _, commands in console_blocks(README.read_text()) for command, _ in commands)
 
 
+def test_the_readme_is_a_quickstart():
+    """What it is, install, the two commands, one example, links: the rest lives in docs/."""
+    text = README.read_text()
+    assert len(text.splitlines()) <= 150
+    for command in ("make demo", "make test"):
+        assert f"$ {command}" in text
+    linked = set(re.findall(r"\]\((docs/[a-z-]+\.md|BENCHMARKS\.md)\)", text))
+    linked |= {"docs/benchmarks.md"} if "BENCHMARKS.md" in linked else set()  # the page includes BENCHMARKS.md
+    assert {f"docs/{p.name}" for p in DOCS.glob("*.md")} <= linked, "link every docs page from the README"
+
+
 def test_plain_commands():
     assert _plain("bqml-tools split events.parquet --key user_id --sample 1/10")
     assert _plain("bqml-tools split 'proj.ds.t`; DROP TABLE x; --' --key k --dialect bigquery")
