@@ -25,7 +25,7 @@ import pyarrow as pa
 import pytest
 
 import bqml_tools as bt
-from bqml_tools.keys import KINDS
+from bqml_tools.core.keys import KINDS
 
 pytestmark = pytest.mark.duckdb
 
@@ -73,7 +73,7 @@ CANONICAL: dict[str, Callable[[Any], str]] = {
 
 def kinds() -> dict[str, Callable[[Any], str]]:
     rows = table("kind")
-    assert [r["kind"] for r in rows] == list(KINDS), "the page's types are not bqml_tools.keys.KINDS"
+    assert [r["kind"] for r in rows] == list(KINDS), "the page's types are not bqml_tools.core.keys.KINDS"
     unknown = [r["canonical text"] for r in rows if r["canonical text"] not in CANONICAL]
     assert unknown == [], f"docs/keys.md states a rule this test does not know: {unknown}; update CANONICAL"
     return {r["kind"]: CANONICAL[r["canonical text"]] for r in rows}
