@@ -19,7 +19,7 @@ import oracle
 from bqml_tools.core import identifiers
 from bqml_tools.core.plan import plan_buckets
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.splitting.queries import split, split_query
+from bqml_tools.splitting.queries import split, split_query, split_report
 from bqml_tools.splitting.spec import SplitSpec
 
 pytestmark = pytest.mark.dbt
@@ -140,3 +140,55 @@ def test_the_plain_jinja_rendering_is_what_dbt_compiles(built, engine, model):
         sql = package["split"](relation, key, fractions=fractions, salt=spec.salt, sample=spec.sample,
                                split_column=spec.split_column, null_keys=spec.null_keys)
     assert sql == compiled(built, model)
+
+
+def run_results(built: Path) -> dict[str, tuple[str, int]]:
+    """Test node name -> (status, failing rows) from dbt's run_results.json."""
+    import json
+
+    results = json.loads((built / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+            if r["unique_id"].startswith("test.")}
+
+
+def test_split_stable_finds_exactly_the_keys_that_moved(built, engine):
+    results = run_results(built)
+    stable = next(name for name in results if name.startswith("bqml_tools_split_stable_split_events"))
+    assert results[stable] == ("pass", 0)
+    moved = engine.run(f'SELECT count(*) AS n FROM "{DATABASE}"."main"."split_events" AS m JOIN '
+                       f'"{DATABASE}"."main"."split_events_changed" AS c ON m.id = c.id WHERE m.split <> c.split')
+    assert results["split_stable_finds_three_moved_keys"] == ("warn", int(moved["n"][0])) == ("warn", 3)
+
+
+def out_of_bounds(keys: dict[str, int], fractions: dict[str, Fraction], sigmas: float) -> int:
+    """The library's split-report rule (splitting/queries.py _report), recomputed: splits whose key count
+    is more than `sigmas` standard deviations (+1) off the binomial expectation, from 100 keys on."""
+    total = sum(keys.get(name, 0) for name in fractions)
+    if total < 100:
+        return 0
+    return sum(abs(keys.get(name, 0) - total * float(f)) > sigmas * (total * float(f) * (1 - float(f))) ** 0.5 + 1
+               for name, f in fractions.items())
+
+
+@pytest.mark.parametrize("test,model,key,column,fractions,sigmas", [
+    ("bqml_tools_split_fractions_within_bounds_split_events_split__id", "split_events", ["id"], "split",
+     "train=0.8,valid=0.1,test=0.1", 4),
+    ("split_fractions_out_of_bounds_for_other_fractions", "split_events", ["id"], "split",
+     "train=0.5,valid=0.25,test=0.25", 4),
+    ("bqml_tools_split_fractions_within_bounds_split_sampled_part__train_0_7_test_0_3__user_id__day__3",
+     "split_sampled", ["user_id", "day"], "part", "train=0.7,test=0.3", 3),
+])
+def test_split_fractions_within_bounds_fails_the_splits_the_library_would_warn_about(built, engine, test, model, key,
+                                                                                      column, fractions, sigmas):
+    from bqml_tools.core.plan import parse_fractions
+
+    rows = engine.run(f'SELECT DISTINCT {", ".join(key)}, {column} FROM "{DATABASE}"."main"."{model}"')
+    keys = rows.groupby(column).size().to_dict()
+    failing = out_of_bounds(keys, parse_fractions(fractions), sigmas)
+    assert run_results(built)[test] == ("pass" if failing == 0 else "warn", failing)
+    assert sum(keys.values()) >= 100  # the rule applies (it reads nothing below 100 keys)
+
+
+def test_the_library_report_agrees_that_the_split_model_is_within_bounds(engine):
+    report = split_report(engine, source("events"), SplitSpec(key=["id"]))
+    assert not [w for w in report.warnings if "standard deviations" in w]
