@@ -21,7 +21,8 @@ import jinja2.sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dbt"
-_MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(.*?{%-?\s*endmacro\s*-?%}", re.S)
+_MACRO = re.compile(r"{%-?\s*(macro|test)\s+(\w+)\s*\(.*?{%-?\s*end(?:macro|test)\s*-?%}", re.S)
+_QUOTES = {"bigquery": "`", "duckdb": '"'}
 
 
 class CompilationError(Exception):
@@ -45,12 +46,19 @@ class Column:
 
 @dataclass(frozen=True)
 class Relation:
+    """A dbt Relation: its parts, rendered quoted part by part (``{{ model }}`` in a test)."""
+
     database: str | None
     schema: str | None
     identifier: str
+    quote: str = '"'
+
+    @property
+    def name(self) -> str:
+        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
 
     def __str__(self) -> str:
-        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
+        return ".".join(f"{self.quote}{p}{self.quote}" for p in (self.database, self.schema, self.identifier) if p)
 
 
 @dataclass
@@ -70,7 +78,10 @@ class Adapter:
         raise CompilationError(f"no macro {macro_name} for adapter {self.name} in {macro_namespace}")
 
     def get_columns_in_relation(self, relation: Relation) -> list[Column]:
-        return self.columns[str(relation)]
+        return self.columns[relation.name]
+
+    def quote(self, identifier: str) -> str:
+        return f"{_QUOTES[self.name]}{identifier}{_QUOTES[self.name]}"
 
 
 class _Exceptions:
@@ -116,10 +127,13 @@ def package(adapter_type: str, columns: dict[str, list[Column]] | None = None) -
     macros: dict[str, Any] = {}
     for path in macro_files():
         for block in _MACRO.finditer(path.read_text()):
-            name = block.group(1)
+            kind, name = block.group(1), block.group(2)
+            # a generic test is a macro named test_<name> (dbt's TestExtension); each is renamed as dbt does
+            # (dbt_macro__name): Jinja exports no name starting with "_" from a module
+            name = f"test_{name}" if kind == "test" else name
             assert name not in macros, f"macro {name} defined twice (dbt refuses that too)"
-            # renamed as dbt does (dbt_macro__name): Jinja exports no name starting with "_" from a module
-            text = block.group(0).replace(f"macro {name}(", f"macro dbt_macro__{name}(", 1)
+            text = re.sub(r"^({%-?\s*)(macro|test)\s+\w+\(", rf"\1macro dbt_macro__{name}(", block.group(0))
+            text = re.sub(r"end(macro|test)(\s*-?%})$", r"endmacro\2", text)
             macros[name] = _Macro(name, env.from_string(text), context)
     context.update(macros)
     context.update(bqml_tools=macros, context=context, adapter=Adapter(adapter_type, macros, columns or {}),

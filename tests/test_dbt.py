@@ -129,7 +129,7 @@ def test_the_plain_jinja_rendering_is_what_dbt_compiles(built, engine, model):
     table, spec, only_split = MODELS[model]
     columns = engine.run(f"DESCRIBE \"{DATABASE}\".\"main\".\"{table}\"")
     relation = dj.Relation(DATABASE, "main", table)
-    package = dj.package("duckdb", {str(relation): [dj.Column(n, t) for n, t in
+    package = dj.package("duckdb", {relation.name: [dj.Column(n, t) for n, t in
                                                     zip(columns["column_name"], columns["column_type"])]})
     fractions = spec.fractions
     key = list(spec.key) if len(spec.key) > 1 else spec.key[0]

@@ -27,7 +27,7 @@ DUCKDB_TYPES = {"INT64": "BIGINT", "STRING": "VARCHAR", "DATE": "DATE", "TIMESTA
 
 def macros(adapter: str) -> dict:
     columns = COLUMNS if adapter == "bigquery" else [dj.Column(c.name, DUCKDB_TYPES[c.dtype]) for c in COLUMNS]
-    return dj.package(adapter, {str(RELATION): columns})
+    return dj.package(adapter, {RELATION.name: columns})
 
 
 # (macro arguments, the same split as CLI flags)
@@ -55,7 +55,7 @@ def cli_sql(capsys, flags: list[str], dialect: str) -> str:
     types = [f"{c.name}={c.dtype if dialect == 'bigquery' else DUCKDB_TYPES[c.dtype]}" for c in COLUMNS
              if c.dtype != "FLOAT64"]
     flags = flags or ["--key", "id"]
-    code, out, err = run(capsys, "split", str(RELATION), *flags, *[a for t in types for a in ("--key-type", t)],
+    code, out, err = run(capsys, "split", RELATION.name, *flags, *[a for t in types for a in ("--key-type", t)],
                          "--dialect", dialect)
     assert code == 0, err
     return dj.blank_lines_dropped(out)
@@ -100,7 +100,7 @@ def test_split_filter_refuses_a_split_the_fractions_do_not_make():
 
 
 def test_a_source_column_with_a_reserved_name_is_refused():
-    package = dj.package("duckdb", {str(RELATION): [dj.Column("id", "BIGINT"), dj.Column("_bqml_bucket", "BIGINT")]})
+    package = dj.package("duckdb", {RELATION.name: [dj.Column("id", "BIGINT"), dj.Column("_bqml_bucket", "BIGINT")]})
     with pytest.raises(dj.CompilationError, match="has a column '_bqml_bucket'"):
         package["split"](RELATION, "id")
 
