@@ -242,3 +242,12 @@ def test_the_jinja_key_kind_is_kind_of(engine_type, adapter, case):
     except dj.CompilationError:
         got = None
     assert got == expected
+
+
+def test_a_relation_given_as_text_is_split_without_reading_its_columns(capsys):
+    """As the CLI without an engine: CAST(key AS STRING), and the header says the types were not checked."""
+    sql = macros("bigquery")["split"]("my-project.ml.events", "user_id", sample="1/70")
+    code, out, err = run(capsys, "split", "my-project.ml.events", "--key", "user_id", "--sample", "1/70",
+                         "--dialect", "bigquery")
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out) and "key types not checked" in sql
