@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dbt_jinja as dj
+from bqml_tools.core import identifiers
 from bqml_tools.core.keys import kind_of
 from bqml_tools.core.plan import plan_buckets
 from bqml_tools.errors import BqmlToolsError
@@ -251,3 +252,62 @@ def test_a_relation_given_as_text_is_split_without_reading_its_columns(capsys):
                          "--dialect", "bigquery")
     assert code == 0, err
     assert sql == dj.blank_lines_dropped(out) and "key types not checked" in sql
+
+
+# End to end: for any arguments, the macro's SQL is the library's, or both refuse them.
+KEY_NAMES = st.sampled_from(["id", "user_id", "day", "ts", "amount", "blob", "score", "missing", "_bqml_x",
+                             "bad name", "ID", "label"])
+
+
+@pytest.fixture(scope="module")
+def duck_events():
+    from bqml_tools.engines import DuckDBEngine
+
+    engine = DuckDBEngine()
+    engine.connection.execute("CREATE TABLE events (id BIGINT, user_id VARCHAR, day DATE, ts TIMESTAMP, "
+                              "amount DECIMAL(18,3), blob BLOB, score DOUBLE, label INTEGER)")
+    relation = dj.Relation("memory", "main", "events")
+    columns = [dj.Column(n, t) for n, t in engine.connection.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' "
+        "ORDER BY ordinal_position").fetchall()]
+    return engine, relation, dj.package("duckdb", {relation.name: columns})
+
+
+def mostly(valid: list, invalid: list):
+    """Valid values four times as often as invalid ones: most examples reach the SQL, some each refusal."""
+    return st.sampled_from(valid * 4 + invalid)
+
+
+@settings(max_examples=150, deadline=None)
+@given(key=st.one_of(mostly(["id", "user_id", "day", "ts", "amount", "blob", "label"],
+                            ["score", "missing", "_bqml_x", "bad name", "ID"]),
+                     st.lists(KEY_NAMES, min_size=1, max_size=3)),
+       fractions=mostly(["train=0.8,valid=0.1,test=0.1", "train=2/3,test=1/3", "train=0.7,test=0.3"], ["a=0.5,b=0.4"]),
+       salt=mostly([None, "v1", "it's \\ ok"], ["", "a\nb", "x" * 257]),
+       sample=mostly([None, "1/70", 0.5, "1/3"], ["0", "2"]),
+       split_column=mostly(["split", "part"], ["label", "_bqml_s", "id", "Label", "1bad"]),
+       null_keys=mostly(["error", "drop", "split:holdout"], ["split:", "keep"]),
+       only_split=mostly([None, None, "train", "test", "holdout"], ["nope"]))
+def test_any_arguments_give_the_librarys_sql_or_are_refused_by_both(duck_events, key, fractions, salt, sample,
+                                                                     split_column, null_keys, only_split):
+    from bqml_tools.splitting.queries import split_query
+    from bqml_tools.splitting.spec import SplitSpec
+
+    engine, relation, package = duck_events
+    try:
+        spec = SplitSpec(key=key, fractions=fractions, salt=salt, sample=sample, null_keys=null_keys,
+                         split_column="split" if only_split else split_column)
+        expected = dj.blank_lines_dropped(split_query(identifiers.Source(parts=("memory", "main", "events")), spec,
+                                                      "duckdb", engine=engine, only_split=only_split).sql)
+    except BqmlToolsError:
+        expected = None
+    try:
+        if only_split is None:
+            got = package["split"](relation, key, fractions=fractions, salt=salt, sample=sample,
+                                   split_column=split_column, null_keys=null_keys)
+        else:
+            got = package["split_filter"](relation, key, only_split, fractions=fractions, salt=salt, sample=sample,
+                                          null_keys=null_keys)
+    except dj.CompilationError:
+        got = None
+    assert got == expected

@@ -13,7 +13,8 @@
 {% macro _gcd(a, b) %}
   {%- set ns = namespace(a=(a if a >= 0 else -a), b=(b if b >= 0 else -b)) -%}
   {#- Euclid: at most ~5 steps per decimal digit; inputs have at most ~90 digits here -#}
-  {%- for _ in range(600) if ns.b != 0 -%}
+  {%- for _ in range(600) -%}
+    {%- if ns.b == 0 -%}{%- break -%}{%- endif -%}
     {%- set r = ns.a % ns.b -%}
     {%- set ns.a = ns.b -%}
     {%- set ns.b = r -%}
@@ -42,7 +43,8 @@
   {%- if x[1] <= max_den -%}{{ return(x) }}{%- endif -%}
   {%- set ns = namespace(p0=0, q0=1, p1=1, q1=0, n=x[0], d=x[1], done=false) -%}
   {#- the denominators grow at least as fast as Fibonacci numbers: past 10,000 within 25 steps -#}
-  {%- for _ in range(200) if not ns.done -%}
+  {%- for _ in range(200) -%}
+    {%- if ns.done -%}{%- break -%}{%- endif -%}
     {%- set a = ns.n // ns.d -%}
     {%- set q2 = ns.q0 + a * ns.q1 -%}
     {%- if q2 > max_den -%}
