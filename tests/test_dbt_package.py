@@ -311,3 +311,14 @@ def test_any_arguments_give_the_librarys_sql_or_are_refused_by_both(duck_events,
     except dj.CompilationError:
         got = None
     assert got == expected
+
+
+def test_rendering_leaves_dbts_context_as_it_found_it():
+    """render_template puts sql, k, the values and the package's macros into dbt's (live, shared) context for
+    one call only: afterwards every name holds what it held before (dbt's own `sql` too) and no name is left."""
+    package = macros("duckdb")
+    context = package["split"].context
+    context["sql"] = "the model's compiled code"  # a name dbt's context has, which the templates also use
+    before = dict(context)
+    package["split"](RELATION, "id", sample="1/3")
+    assert context.keys() == before.keys() and all(context[k] is before[k] for k in before)
