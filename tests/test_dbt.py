@@ -201,3 +201,16 @@ def test_split_fractions_within_bounds_fails_the_splits_the_library_would_warn_a
 def test_the_library_report_agrees_that_the_split_model_is_within_bounds(engine):
     report = split_report(engine, source("events"), SplitSpec(key=["id"]))
     assert not [w for w in report.warnings if "standard deviations" in w]
+
+
+def test_the_plugins_farm_fingerprint_is_bigquerys_under_dbt(engine):
+    """The fingerprints model runs farm_fingerprint on dbt's own connection (the profile's plugin): BigQuery's
+    published values, bit for bit."""
+    import json
+
+    golden = {v["input"]: v["expected_int64"] for v in json.loads((ROOT / "tests" / "data" /
+                                                                    "farm_fingerprint_bigquery.json").read_text())
+              if v["input_kind"] == "string"}
+    rows = engine.run(f'SELECT input, fingerprint FROM "{DATABASE}"."main"."fingerprints"')
+    assert len(rows) >= 10
+    assert {r.input: int(r.fingerprint) for r in rows.itertuples(index=False)} == {i: golden[i] for i in rows["input"]}
