@@ -322,3 +322,11 @@ def test_rendering_leaves_dbts_context_as_it_found_it():
     before = dict(context)
     package["split"](RELATION, "id", sample="1/3")
     assert context.keys() == before.keys() and all(context[k] is before[k] for k in before)
+
+
+def test_missing_templates_are_one_line_naming_the_install_that_works():
+    """A git install with subdirectory: dbt copies dbt/ only, and dbt/templates then points at nothing."""
+    package = macros("duckdb")
+    del package["split_template"]
+    with pytest.raises(dj.CompilationError, match="SQL templates are missing .* install the package with local:"):
+        package["split"](RELATION, "id")

@@ -40,6 +40,9 @@
 
 {# Render the template macro `template` (e.g. 'split_template', sql_templates/split/split.sql) with `values`. #}
 {% macro render_template(template, values) %}
+  {%- if template not in bqml_tools -%}
+    {{- exceptions.raise_compiler_error("bqml_tools: the toolkit's SQL templates are missing (macro " ~ template ~ "): dbt/templates links to the repository's sql_templates/, which a git install with subdirectory: dbt leaves out; install the package with local: pointing at the dbt/ folder of a full checkout") -}}
+  {%- endif -%}
   {%- set sql = bqml_tools.dialect_dispatcher() -%}
   {%- set names = {} -%}
   {%- do names.update(bqml_tools) -%}
