@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test emulator notebooks bench clean
+.PHONY: demo test docs emulator dbt notebooks bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ demo: $(VENV)/.installed  ## split a generated table on embedded DuckDB, printin
 test: $(VENV)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
 
+docs: $(VENV)/.installed  ## build the documentation site into site/ (mkdocs build --strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 EMULATOR_PORT ?= 9050
 EMULATOR_GRPC_PORT ?= 9060
 EMULATOR_PROJECT ?= bqml-demo
@@ -28,6 +31,9 @@ emulator: $(VENV)/.installed  ## a local BigQuery-API emulator in the foreground
 	.cache/bqemulator/bin/bqemulator start --rest-host 127.0.0.1 --rest-port $(EMULATOR_PORT) \
 	    --grpc-host 127.0.0.1 --grpc-port $(EMULATOR_GRPC_PORT) --project $(EMULATOR_PROJECT) --log-level warning
 
+dbt: $(VENV)/.installed  ## build dbt/integration_tests with dbt-duckdb (its own venv in .cache/dbt) and check it
+	$(BIN)/python -m pytest -m dbt tests/test_dbt.py
+
 notebooks: $(VENV)/.installed  ## re-execute notebooks/*.ipynb in place (they are committed with their outputs)
 	$(BIN)/python notebooks/execute.py
 
@@ -38,4 +44,4 @@ bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted;
 	$(BIN)/python benchmarks/bench_intervals.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist site .pytest_cache .hypothesis
