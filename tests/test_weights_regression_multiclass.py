@@ -313,7 +313,14 @@ def test_whole_number_weights_equal_repeated_rows_with_intervals(engine, task):
     for column in want.columns:
         if column in ("rows", "g"):
             continue
-        for a, b in zip(got[column], want[column]):
+        metric = column.removesuffix("_lower").removesuffix("_upper")
+        for index, (a, b) in enumerate(zip(got[column], want[column])):
+            if metric != column and got[metric][index] in (0, 1) and got[f"{metric}_lower"][index] == \
+                    got[f"{metric}_upper"][index]:
+                # at a bound: the repeated rows get Wilson's interval on their counts, weights keep the
+                # jackknife's (no counts to read), with a warning that names the metric
+                assert any(w.startswith(f"{metric} is ") for w in got.attrs["warnings"]), got.attrs["warnings"]
+                continue
             assert close(a, b), column
 
 

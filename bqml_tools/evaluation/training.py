@@ -21,10 +21,11 @@ diagnosis below runs on that small result. Per run:
   ``oscillating``, ``diverging`` (the training loss rises: it ends above where it started, or rises
   over the window by more than ``tolerance`` of its range; the suggestion is a tenth of the rate),
   ``over-fitting``, ``still improving`` (the validation loss, or the training loss without
-  validation, falls over the window by more than ``tolerance`` of its range), ``converged`` (it
-  levels off: changes by no more than ``tolerance`` of its range over the window), else ``unclear``
-  (the validation loss rises at the end while the training loss does not fall); ``reason`` says
-  why, with the numbers. No history is called converged without levelling off.
+  validation, falls over the window by more than ``tolerance`` of its range, and at its last step
+  by more than that step's share of it), ``unclear`` (the validation loss rises over the window
+  while the training loss does not fall), else ``converged`` (it levels off: it changes by no more
+  than ``tolerance`` of its range over the window, or has stopped falling at its last step);
+  ``reason`` says why, with the numbers. No history is called converged without levelling off.
 """
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ def _one_run(run: Any, rows: pd.DataFrame, tolerance: float) -> dict[str, Any]:
                           f"stays above it from iteration {out['overfit_from_iteration']} to the end "
                           f"({tracked[-1]:.4g}) while the training loss still falls ({losses[-1]:.4g}): stop at "
                           f"iteration {out['best_iteration']} (early stopping) or regularise")
-    elif span > 0 and -change > tolerance * span:
+    elif span > 0 and -change > tolerance * span and tracked[-2] - tracked[-1] > tolerance * span / (window - 1):
         out.update(verdict="still improving",
                    reason=f"{name} still falls {over_window}: by {-change / span:.0%} of its range (more than "
                           f"{tolerance:.0%}), to {tracked[-1]:.4g}: train for more iterations{no_eval}")
