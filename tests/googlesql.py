@@ -289,16 +289,18 @@ class GoogleSQLEngine:
         columns = list(reply.prepared.columns)
         return DryRun(schema={n: type_name(c.type) for n, c in zip(self._names(columns), columns)}, bytes_processed=None)
 
-    def analyze(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+    def analyze(self, sql: Query | str, params: Mapping[str, Any] | None = None) -> None:
         """Run GoogleSQL's analyzer on any statement (DDL too); BadQuery / TableNotFound with its message."""
+        from google.protobuf import empty_pb2
         from zetasql.core.exceptions import ServerError
         from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
 
         query = as_query(sql, self.dialect, params)
         options, _ = self._options(query.params or {})
         try:
+            # the reply (the resolved tree) is not read: nested deeper than protobuf's parser allows
             self.reference.call("Analyze", ls.AnalyzeRequest(options=options, registered_catalog_id=self._catalog(),
-                                                            sql_statement=query.sql), ls.AnalyzeResponse)
+                                                            sql_statement=query.sql), empty_pb2.Empty)
         except ServerError as error:
             raise self._failure(error, query) from error
 
