@@ -27,7 +27,7 @@ from bqml_tools.keys import key_string
 from bqml_tools.splitting import SplitSpec, split
 from cli_runner import run as run_cli
 from oracle import truncated_mod
-from tables import load
+from tables import load, sized
 
 REL = 1e-9
 NAN = float("nan")
@@ -177,6 +177,7 @@ def users(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
 
 
 def binary_frame(seed: int, n: int, ties: bool = False) -> pd.DataFrame:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.35).astype(int)
     score = np.clip(rng.beta(2, 5, n) + 0.3 * y, 0, 1)
@@ -188,6 +189,7 @@ def binary_frame(seed: int, n: int, ties: bool = False) -> pd.DataFrame:
 
 
 def regression_frame(seed: int, n: int) -> pd.DataFrame:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = rng.gamma(2.0, 3.0, n)
     user = users(rng, n, 50)
@@ -197,6 +199,7 @@ def regression_frame(seed: int, n: int) -> pd.DataFrame:
 
 
 def multiclass_frame(seed: int, n: int) -> pd.DataFrame:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = rng.choice(CLASSES, n, p=[0.55, 0.3, 0.1, 0.05])
     probs = rng.dirichlet([2, 1, 1, 0.5], n)
