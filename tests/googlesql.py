@@ -125,6 +125,13 @@ APPROXIMATE_COLUMNS: dict[str, tuple[str, ...]] = {"APPROX_QUANTILES": ("median_
 _APPROXIMATE_CALL = re.compile(r"\b(" + "|".join(APPROXIMATE_COLUMNS) + r")\(", re.IGNORECASE)
 
 
+def approximate_columns(engine: Any) -> set[str]:
+    """The result columns ``engine`` cannot compute (APPROXIMATE_COLUMNS on the reference; none elsewhere)."""
+    if not isinstance(engine, GoogleSQLEngine):
+        return set()
+    return {column for columns in APPROXIMATE_COLUMNS.values() for column in columns}
+
+
 def without_approximate(sql: str) -> tuple[str, set[str]]:
     """``sql`` with every call of a declared approximate aggregate (and its ``[OFFSET(n)]``) as a FLOAT64 NULL,
     and which functions were replaced."""
