@@ -56,3 +56,7 @@ class DestinationExists(QueryError):
 
 class EngineUnavailable(BqmlToolsError):
     """The engine could not be set up (no credentials, no project...)."""
+
+
+class UnsupportedEngine(BqmlToolsError):
+    """An engine object lacks what a call needs: the ``Engine`` protocol or a capability (``CanExecute``...)."""

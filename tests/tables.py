@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.templates import Query
+from bqml_tools.sql.render import Query
 from googlesql import GoogleSQLEngine
 
 # GoogleSQL's reference implementation is an interpreter: a window costs about the square of its rows (a
