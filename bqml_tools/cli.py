@@ -299,7 +299,7 @@ eval_options = [
     click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
                  help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
     click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
-                 help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery, and with --ci)."),
+                 help="AUC from distinct scores (default for evaluate) or logit bins (default for curves and with --ci); the same on every engine."),
     click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
                  help="Resolution of binned AUC and curves (default 10000)."),
     click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default=None,
@@ -709,7 +709,7 @@ def _emit_verdict(frame: Any) -> None:
 @click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
               help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count.")
 @click.option("--search", type=click.Choice(["exact", "binned"]), default=None,
-              help="Candidates: every distinct score (default on DuckDB) or logit bins, with a bound (default on BigQuery).")
+              help="Candidates: logit bins, with a bound (default, on every engine) or every distinct score.")
 @click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
               help="Bin resolution of --search binned (default 10000).")
 @click.option("--label-type", default=None, metavar="TYPE",

@@ -27,7 +27,7 @@ import pandas as pd
 from . import identifiers
 from .engines import Engine
 from .errors import BqmlToolsError
-from .evaluation import EvalSpec, _attach, _check_invalid, _check_positive, _context, _src
+from .evaluation import EvalSpec, auc_mode, _attach, _check_invalid, _check_positive, _context, _src
 from .splitting import source_schema
 from .templates import Query, render
 
@@ -177,7 +177,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     per group, with every binary metric at it. ``frame.attrs['warnings']`` lists warnings."""
     goal = goal_of(goal, cost)
     src = _src(source)
-    binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
+    binned = auc_mode(spec, "threshold") == "binned"
     frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
     count_columns = _COUNTS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
     counts = {c: int(frame[c].fillna(0).sum()) for c in count_columns}

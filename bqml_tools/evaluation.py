@@ -67,7 +67,8 @@ class EvalSpec:
     """What to evaluate. ``prediction`` for regression and multiclass, ``score`` for binary.
 
     ``invalid``: ``"error"`` (default: refuse, with counts) or ``"exclude"`` (drop and count).
-    ``auc``: ``"exact"`` (default on DuckDB) or ``"binned"`` (default on BigQuery).
+    ``auc``: ``"exact"`` or ``"binned"``; the default is the same on every engine (``auc_mode``): exact
+    for evaluate, binned for curves, threshold search and intervals.
     ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
     Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
@@ -292,6 +293,17 @@ def _bins_per_logit(spec: EvalSpec) -> int:
     return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
 
 
+def auc_mode(spec: EvalSpec, what: str) -> str:
+    """``spec.auc``, or the default of statement ``what``: the same on every engine (BENCHMARKS.md,
+    "One default on both engines"). evaluate: exact AUC and average precision (BigQuery's plan
+    windows per logit bucket, _binary.sql, so it scales). Curves and threshold search: logit bins, a
+    bounded set of points and candidates (their bound is printed), exact on request. With intervals:
+    bins, as every replicate would window its own copy of every distinct score."""
+    if spec.auc is not None:
+        return spec.auc
+    return "binned" if spec.ci is not None or what in ("curve", "threshold") else "exact"
+
+
 @dataclass(frozen=True)
 class _Partitions:
     """What the templates need to put each row in its jackknife partition (_common.sql, pseudo_in)."""
@@ -312,9 +324,7 @@ def _key_columns(spec: EvalSpec, schema: Mapping[str, str] | None, dialect: str)
 
 def _context(source: identifiers.Source, spec: EvalSpec, dialect: str, schema: Mapping[str, str] | None,
              inline: bool, what: str, *, against: str | None = None) -> dict[str, Any]:
-    # exact AUC by default on DuckDB, binned on BigQuery; binned with --ci on both: every replicate
-    # windows its own copy of the bins, and K + 1 copies of every distinct score cost K times exact
-    mode = spec.auc or ("exact" if dialect == "duckdb" and spec.ci is None else "binned")
+    mode = auc_mode(spec, what)
     pseudo = (["_bqml_all"] if spec.min_slice_rows is not None and spec.ci is not None else []) \
         + (["_bqml_model"] if against else []) + (["_bqml_rep"] if spec.ci is not None else [])
     context: dict[str, Any] = dict(

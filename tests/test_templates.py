@@ -45,7 +45,24 @@ def _aggregated(tree, relation) -> bool:
     if isinstance(select, exp.Select) and select.args.get("group"):
         return True
     from_ = select.args.get("from_") or select.args.get("from")
-    return from_ is not None and not select.args.get("joins") and _aggregated(tree, from_.this)
+    return from_ is not None and (not select.args.get("joins") or _unnests_members(select)) \
+        and _aggregated(tree, from_.this)
+
+
+def _unnests_members(select) -> bool:
+    """Whether the only join of ``select`` unnests arrays its FROM carries (the exact plan's buckets,
+    _binary.sql: an ARRAY_AGG of a bucket's distinct scores, so each element is an aggregated row)."""
+    joins = select.args.get("joins") or []
+    return len(joins) == 1 and isinstance(joins[0].this, exp.Unnest)
+
+
+def _partitioned_by_bucket(tree, window, relation) -> bool:
+    """A window over unnested bucket members runs per bucket (PARTITION BY ..., bucket), never over a
+    whole group's distinct scores."""
+    cte = next((c for c in tree.find_all(exp.CTE) if c.alias == relation.name), None)
+    if cte is None or cte.this.args.get("group") or not _unnests_members(cte.this):
+        return True
+    return "bucket" in [getattr(p, "name", None) for p in window.args.get("partition_by") or []]
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if n.endswith(".bigquery")))
@@ -57,6 +74,7 @@ def test_bigquery_sql_has_no_window_over_raw_rows(name):
         from_ = select.args.get("from_") or select.args.get("from")  # key renamed in sqlglot 30
         assert not select.args.get("joins"), window.sql("bigquery")
         assert _aggregated(tree, from_.this), f"window over {from_.this.sql()}, which is not aggregated"
+        assert _partitioned_by_bucket(tree, window, from_.this), f"window over every member: {window.sql('bigquery')}"
 
 
 ONE_SCAN = ("split_plain.", "split_sample.", "profile_plain.", "evaluate_", "curve_", "threshold_", "training_")
