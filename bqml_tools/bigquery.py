@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .engines import DryRun
-from .errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
+from .errors import (READ_LESS, BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
                      TableNotFound)
 from .templates import Query, as_query
 
@@ -118,7 +118,7 @@ def translate(error: Exception, query: Query | None = None, job: Any = None) -> 
     what = f"query {query.template}" if query is not None else "query"
     if "bytesBilledLimitExceeded" in reasons or "bytes billed" in message.lower():
         return BytesLimitExceeded(f"BigQuery refused {what}{where}: {message}; raise --max-bytes-billed "
-                                  "or read less (sample first)")
+                                  "or read less: " + READ_LESS)
     if isinstance(error, gax.Conflict) or "duplicate" in reasons or "already exists" in message.lower():
         return DestinationExists(f"BigQuery: {message} ({what}{where}): pass --replace to overwrite it")
     if isinstance(error, gax.NotFound) or "notFound" in reasons:
@@ -192,7 +192,9 @@ class BigQueryEngine:
         if isinstance(error, concurrent.futures.TimeoutError):
             job_id = getattr(job, "job_id", None)
             return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
-                              f"within --timeout {self.timeout:g} s: raise --timeout or read less (sample first)")
+                              f"within --timeout {self.timeout:g} s: raise --timeout, or give it less work: --sample "
+                              "cuts the work after the scan (not the bytes scanned), fewer columns or a "
+                              "partition filter cut the scan")
         return translate(error, query, job)
 
     def _config(self, query: Query, dry_run: bool = False) -> Any:

@@ -301,7 +301,7 @@ eval_options = [
     click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
                  help="AUC from distinct scores (default for evaluate) or logit bins (default for curves and with --ci); the same on every engine."),
     click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
-                 help="Resolution of binned AUC and curves (default 10000)."),
+                 help="Resolution of binned AUC and curves (default 10000; 1000 with --ci)."),
     click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default=None,
                  help="A zero denominator gives NULL (default), or scikit-learn's 0."),
     click.option("--label-type", default=None, metavar="TYPE",
@@ -375,6 +375,8 @@ def _schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
 
 
 def _dry_run(engine: Any, query: Any) -> None:
+    from .errors import READ_LESS
+
     result = engine.dry_run(query)
     size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
     note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
@@ -382,7 +384,7 @@ def _dry_run(engine: Any, query: Any) -> None:
     limit = getattr(engine, "max_bytes_billed", None)
     if limit is not None and result.bytes_processed is not None and result.bytes_processed > limit:
         raise BqmlToolsError(f"{query.template} would process {result.bytes_processed:,} bytes, more than "
-                             f"--max-bytes-billed {limit:,}: raise the limit or sample first")
+                             f"--max-bytes-billed {limit:,}: raise the limit, or read less: " + READ_LESS)
 
 
 ENGINE_KEYS = ("dialect", "engine_name", "database", "project", "location", "api_endpoint",

@@ -26,7 +26,9 @@ CLIP = 2.220446049250313e-16
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 3
 DEFAULT_BINS_PER_LOGIT = 10_000
+DEFAULT_CI_BINS_PER_LOGIT = 1_000
 BOUND_WARNING = 1e-4
+BOUND_SHARE_OF_INTERVAL = 0.1  # with --ci: the bound's largest share of the interval's half-width
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
                       r"UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\b", re.I)
 _BOOL = re.compile(r"^BOOL(EAN)?$", re.I)
@@ -71,8 +73,8 @@ class EvalSpec:
     for evaluate, binned for curves, threshold search and intervals.
     ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
-    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
-    zero_division "null"); an option the task does not use is refused rather than ignored.
+    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000, or
+    1,000 with ``ci``, zero_division "null"); an option the task does not use is refused rather than ignored.
     ``weight``: a column of row weights (numbers >= 0), as scikit-learn's ``sample_weight``.
     ``ci``: a confidence level (e.g. 0.95): each metric gets ``<metric>_lower`` and ``<metric>_upper``
     from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by
@@ -290,7 +292,11 @@ def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | N
 
 
 def _bins_per_logit(spec: EvalSpec) -> int:
-    return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
+    if spec.bins_per_logit is not None:
+        return spec.bins_per_logit
+    # intervals: every replicate windows its own copy of the bins (K + 2 copies), so 10x coarser bins
+    # keep --ci within ~3x a plain evaluate at 1M continuous scores (BENCHMARKS.md); the bound is reported
+    return DEFAULT_CI_BINS_PER_LOGIT if spec.ci is not None else DEFAULT_BINS_PER_LOGIT
 
 
 def auc_mode(spec: EvalSpec, what: str) -> str:
@@ -568,9 +574,16 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
         _check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
         if (frame["roc_auc"].isna() & (frame["rows"] > 0) & ~weightless).any():
             warnings.append("roc_auc is NULL for groups with only one class")
-        bound = frame["roc_auc_error_bound"].max()
-        if pd.notna(bound) and bound > BOUND_WARNING:
-            warnings.append(f"binned AUC error bound is {bound:.2g}: scores sit in few bins; raise "
+        bounds = frame["roc_auc_error_bound"]
+        if "roc_auc_lower" in frame.columns:
+            # with an interval (--ci's coarser bins), binning matters when it is a visible share of the interval
+            half = (frame["roc_auc_upper"] - frame["roc_auc_lower"]) / 2
+            over = bounds.loc[bounds > BOUND_SHARE_OF_INTERVAL * half]
+            if len(over):
+                warnings.append(f"binned AUC error bound is {over.max():.2g}, over a tenth of the interval's "
+                                "half-width: raise --bins-per-logit or use --auc exact")
+        elif pd.notna(bounds.max()) and bounds.max() > BOUND_WARNING:
+            warnings.append(f"binned AUC error bound is {bounds.max():.2g}: scores sit in few bins; raise "
                             "--bins-per-logit or use --auc exact")
     if spec.task in ("binary", "multiclass"):
         warnings += imbalance_warnings(frame, spec)

@@ -153,8 +153,16 @@ def test_bytes_billed_limit_is_translated(bigquery_emulator):
     engine = emulator_engine(bigquery_emulator.endpoint)
     engine.max_bytes_billed = 1
     load(engine, "ds.events", events(1000))
-    with pytest.raises(BytesLimitExceeded):
+    with pytest.raises(BytesLimitExceeded, match="--sample filters after the scan and bills the same bytes") as error:
         engine.run(render("select_all.sql", "bigquery", src=source("ds.events")))
+    assert "sample first" not in str(error.value)  # a hash filter prunes nothing: it never lowers bytes billed
+
+
+def test_no_message_says_sampling_lowers_bytes():
+    import bqml_tools
+    from pathlib import Path
+    for path in Path(bqml_tools.__file__).parent.rglob("*.py"):
+        assert "sample first" not in path.read_text().lower(), path
 
 
 @pytest.mark.parametrize("error,kind", [

@@ -146,3 +146,18 @@ def test_threshold_sweep_is_linear_in_steps(name):
     tree = sqlglot.parse_one(CASES[name].sql, read=read)
     joins = list(tree.find_all(exp.Join))
     assert joins and all(isinstance(j.this, exp.Unnest) for j in joins), [j.sql() for j in joins]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("split_stratified")))
+def test_stratified_split_aggregates_key_labels_once(name):
+    """The (key, label) aggregate and everything built on it are read once; only the scan (keyed)
+    is read twice: by the aggregate and by the rows emitted, which a sample filters before the join."""
+    read = "bigquery" if name.endswith("bigquery") else "duckdb"
+    tree = sqlglot.parse_one(CASES[name].sql, read=read)
+    ctes = {c.alias for c in tree.find_all(exp.CTE)}
+    references = [t.name for t in tree.find_all(exp.Table) if t.name in ctes]
+    assert sorted(r for r in set(references) if references.count(r) > 1) == ["keyed"]
+    join = next(j for j in tree.find_all(exp.Join) if j.this.alias_or_name == "_bqml_s")
+    emitted = join.parent_select.args["from_" if "from_" in join.parent_select.args else "from"].this
+    if "sample" in CASES[name].sql.split("\n\n")[0]:
+        assert isinstance(emitted, exp.Subquery) and emitted.this.args.get("where") is not None, emitted.sql()
