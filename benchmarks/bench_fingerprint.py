@@ -2,7 +2,7 @@
 
 Over the same keys like 'user_123456' (in a DuckDB table), median of RUNS runs, interleaved round
 by round, of ``SELECT sum(<expr> % 7) FROM t`` for:
-  - farm_fingerprint, numba backend and pyfarmhash backend (bqml_tools.fingerprint)
+  - farm_fingerprint, numba backend and pyfarmhash backend (bqml_tools.core.fingerprint)
   - noop: an Arrow UDF returning a slice of a prebuilt zero int64 array, touching nothing (the floor
     of any Arrow UDF: DuckDB -> Arrow -> Python -> Arrow -> DuckDB per 2048 rows)
   - DuckDB's native hash()
@@ -29,8 +29,8 @@ import pyarrow as pa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import figure, header  # noqa: E402
 
-from bqml_tools._fingerprint_arrow import ArrowFingerprint  # noqa: E402
-from bqml_tools.fingerprint import register_duckdb  # noqa: E402
+from bqml_tools.core.fingerprint.arrow import ArrowFingerprint  # noqa: E402
+from bqml_tools.core.fingerprint import register_duckdb  # noqa: E402
 
 try:
     from duckdb import sqltypes

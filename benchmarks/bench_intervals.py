@@ -5,7 +5,7 @@ Bernoulli(0.3); scores sigmoid(N(1.2, 1)) for positives, sigmoid(N(0, 1)) for ne
 closed form or by quadrature: AUC = Phi(1.2 / sqrt 2); accuracy at 0.5 = pi Phi(1.2) + (1 - pi) / 2;
 log loss = pi E softplus(-X+) + (1 - pi) E softplus(X-). Candidates, each at 95%:
   - delete-a-group jackknife, K = 10, 20, 50: rows partitioned by ABS(MOD(FARM_FINGERPRINT(salted
-    id), K)) exactly as evaluate does; estimate +- t(K - 1) se (bqml_tools.intervals);
+    id), K)) exactly as evaluate does; estimate +- t(K - 1) se (bqml_tools.evaluation.intervals);
   - Poisson bootstrap, B = 100, 200: weight Poisson(1) per key and replicate (in SQL it would come
     from a hash of (key, b); here a seeded generator), estimate +- 1.96 sd of the B replicates;
   - analytic: DeLong for AUC; for accuracy and log loss the iid standard error sd / sqrt(n).
@@ -36,10 +36,10 @@ from scipy import integrate, stats
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import figure, header  # noqa: E402
 
-from bqml_tools import intervals  # noqa: E402
+from bqml_tools.evaluation import intervals  # noqa: E402
 from bqml_tools.evaluation import PARTITION_SALT, EvalSpec, evaluate  # noqa: E402
-from bqml_tools.fingerprint import farm_fingerprint  # noqa: E402
-from bqml_tools.keys import key_string  # noqa: E402
+from bqml_tools.core.fingerprint import farm_fingerprint  # noqa: E402
+from bqml_tools.core.keys import key_string  # noqa: E402
 
 MU, PI, LEVEL = 1.2, 0.3, 0.95
 JACKKNIFE = (10, 20, 50)

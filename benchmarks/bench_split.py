@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import figure, header  # noqa: E402
 
 from bqml_tools import DuckDBEngine, SplitSpec, split_query, split_report  # noqa: E402
-from bqml_tools.fingerprint import register_duckdb  # noqa: E402
+from bqml_tools.core.fingerprint import register_duckdb  # noqa: E402
 
 # Stand-in with the same signature and a well-spread BIGINT: DuckDB's hash() is UBIGINT.
 NATIVE_MACRO = "CREATE MACRO farm_fingerprint(x) AS CAST(hash(x) >> 1 AS BIGINT)"

@@ -11,16 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "BqmlToolsError": "errors",
-    "DryRun": "engines", "DuckDBEngine": "engines", "Engine": "engines", "connect_duckdb": "engines",
-    "farm_fingerprint": "fingerprint",
-    "SplitReport": "splitting", "SplitSpec": "splitting", "assign": "splitting", "split": "splitting",
-    "split_query": "splitting", "split_report": "splitting", "materialize": "splitting",
-    "EvalSpec": "evaluation", "Thresholds": "evaluation", "evaluate": "evaluation", "curve": "evaluation",
-    "diagnose": "evaluation", "evaluate_query": "evaluation", "curve_query": "evaluation",
-    "compare": "comparison", "compare_query": "comparison",
-    "Query": "templates", "render": "templates",
-    "Goal": "decisions", "threshold": "decisions", "threshold_query": "decisions",
-    "diagnose_training": "training", "training_query": "training",
+    "DryRun": "engines.base", "Engine": "engines.base",
+    "DuckDBEngine": "engines.duckdb", "connect_duckdb": "engines.duckdb",
+    "farm_fingerprint": "core.fingerprint",
+    "SplitSpec": "splitting.spec", "assign": "splitting.assignment",
+    "SplitReport": "splitting.queries", "split": "splitting.queries", "split_query": "splitting.queries",
+    "split_report": "splitting.queries", "materialize": "splitting.queries",
+    "EvalSpec": "evaluation.spec", "evaluate": "evaluation.metrics", "evaluate_query": "evaluation.metrics",
+    "curve": "evaluation.curves", "curve_query": "evaluation.curves",
+    "Thresholds": "evaluation.diagnosis", "diagnose": "evaluation.diagnosis",
+    "compare": "evaluation.comparison", "compare_query": "evaluation.comparison",
+    "Query": "sql.render", "render": "sql.render",
+    "Goal": "evaluation.decisions", "threshold": "evaluation.decisions", "threshold_query": "evaluation.decisions",
+    "diagnose_training": "evaluation.training", "training_query": "evaluation.training",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -40,12 +43,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from .engines import DryRun, DuckDBEngine, Engine, connect_duckdb
+    from .core.fingerprint import farm_fingerprint
+    from .engines.base import DryRun, Engine
+    from .engines.duckdb import DuckDBEngine, connect_duckdb
     from .errors import BqmlToolsError
-    from .evaluation import EvalSpec, Thresholds, curve, curve_query, diagnose, evaluate, evaluate_query
-    from .comparison import compare, compare_query
-    from .fingerprint import farm_fingerprint
-    from .splitting import SplitReport, SplitSpec, assign, materialize, split, split_query, split_report
-    from .templates import Query, render
-    from .decisions import Goal, threshold, threshold_query
-    from .training import diagnose_training, training_query
+    from .evaluation.comparison import compare, compare_query
+    from .evaluation.curves import curve, curve_query
+    from .evaluation.diagnosis import Thresholds, diagnose
+    from .evaluation.metrics import evaluate, evaluate_query
+    from .evaluation.spec import EvalSpec
+    from .evaluation.decisions import Goal, threshold, threshold_query
+    from .evaluation.training import diagnose_training, training_query
+    from .splitting.assignment import assign
+    from .splitting.queries import SplitReport, materialize, split, split_query, split_report
+    from .splitting.spec import SplitSpec
+    from .sql.render import Query, render

@@ -17,11 +17,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import splitting
-from .engines import DuckDBEngine
-from .identifiers import source
-from .output import format_frame
-from .templates import render
+from .core.identifiers import source
+from .engines.duckdb import DuckDBEngine
+from .present.tables import format_frame
+from .splitting import queries as splitting
+from .sql.render import render
 
 DEMO_TABLE = "ml.events"
 BIGQUERY_TABLE = "my-project.ml.events"

@@ -63,3 +63,7 @@ class EngineUnavailable(BqmlToolsError):
 READ_LESS = ("bytes billed count every column the statement reads over every partition it scans, so read "
              "fewer columns or a table partitioned or clustered on what you filter; --sample filters after "
              "the scan and bills the same bytes")
+
+
+class UnsupportedEngine(BqmlToolsError):
+    """An engine object lacks what a call needs: the ``Engine`` protocol or a capability (``CanExecute``...)."""

@@ -5,12 +5,12 @@ from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
 from dataclasses import replace
 
-from bqml_tools.comparison import compare_query
+from bqml_tools.evaluation.comparison import compare_query
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
-from bqml_tools.decisions import Goal, threshold_query
-from bqml_tools.training import training_query
-from bqml_tools.templates import DIALECTS, render
-from bqml_tools.identifiers import source
+from bqml_tools.evaluation.decisions import Goal, threshold_query
+from bqml_tools.evaluation.training import training_query
+from bqml_tools.sql.render import DIALECTS, render
+from bqml_tools.core.identifiers import source
 
 TYPES = {"user_id": "INT64", "day": "DATE", "ts": "TIMESTAMP", "raw": "BYTES", "amount": "NUMERIC",
          "naive": "DATETIME", "label": "STRING"}

@@ -38,8 +38,8 @@ def test_run_refuses_what_is_neither_a_query_nor_sql(duck):
     import pytest
 
     from bqml_tools.errors import BqmlToolsError
-    from bqml_tools.identifiers import source
-    from bqml_tools.templates import render
+    from bqml_tools.core.identifiers import source
+    from bqml_tools.sql.render import render
 
     with pytest.raises(BqmlToolsError, match="rendered Query or SQL text"):
         duck.run(42)

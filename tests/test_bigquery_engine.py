@@ -16,8 +16,8 @@ from bqml_tools.errors import (BadQuery, BytesLimitExceeded, DestinationExists, 
                                QueryError, TableNotFound)
 from bqml_tools.evaluation import EvalSpec, evaluate
 from bqml_tools.splitting import materialize
-from bqml_tools.templates import render
-from bqml_tools.identifiers import source
+from bqml_tools.sql.render import render
+from bqml_tools.core.identifiers import source
 from conftest import emulator_engine, golden_bytes, golden_vectors
 from tables import load
 
@@ -30,7 +30,7 @@ def bq(bigquery_emulator):
 
 
 def adhoc(sql, **params):
-    from bqml_tools.templates import Query
+    from bqml_tools.sql.render import Query
 
     return Query(template="adhoc", dialect="bigquery", sql=sql, params=params)
 

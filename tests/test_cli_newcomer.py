@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bqml_tools import cli as cli_module
+from bqml_tools.cli import run as cli_run
 from bqml_tools import splitting
 from bqml_tools.cli import cli, main
 from bqml_tools.engines import DuckDBEngine
@@ -92,8 +93,8 @@ def test_an_unknown_split_name_is_refused_before_any_engine_is_made(capsys, tmp_
     def no_engine(*args, **kwargs):
         raise AssertionError("an engine was made before the refusal")
 
-    monkeypatch.setattr(cli_module, "_make_engine", no_engine)
-    monkeypatch.setattr(cli_module, "_duckdb_engine", no_engine)
+    monkeypatch.setattr(cli_run, "make_engine", no_engine)
+    monkeypatch.setattr(cli_run, "duckdb_engine", no_engine)
     code, out, err = run(capsys, "split", str(events), "--key", "user_id", "--split", "nosuch", *modes(tmp_path)[mode])
     refused(code, err, "split 'nosuch' is not one of the splits: train, valid, test")
     assert out == "" and sorted(os.listdir(tmp_path)) == ["events.parquet"]

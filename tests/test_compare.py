@@ -16,7 +16,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import bqml_tools as bt
-from bqml_tools.comparison import compare, compare_query, reading
+from bqml_tools.evaluation.comparison import compare, compare_query, reading
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import PARTITION_SALT, EvalSpec
 from cli_runner import run
@@ -201,7 +201,7 @@ def test_compare_is_exported_and_callable(duck):
     frame = binary_frame(n=200)
     table = load(duck, "ds.cmp_api", frame)
     spec = EvalSpec(task="binary", label="y", score="p_old", key="id", ci=0.95)
-    import bqml_tools.comparison  # noqa: F401  (importing the module leaves bt.compare the function)
+    import bqml_tools.evaluation.comparison  # noqa: F401  (importing the module leaves bt.compare the function)
 
     got = bt.compare(duck, table, spec, "p_new", metrics=["roc_auc"])
     assert list(got["metric"]) == ["roc_auc"]

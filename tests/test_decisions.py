@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bqml_tools.decisions import (Goal, OUTPUT_COLUMNS, goal_of, output_columns, parse_cost, parse_target, threshold,
+from bqml_tools.evaluation.decisions import (Goal, OUTPUT_COLUMNS, goal_of, output_columns, parse_cost, parse_target, threshold,
                                   threshold_query)
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bqml_tools import connect_duckdb, farm_fingerprint
-from bqml_tools import _fingerprint_arrow as fa
-from bqml_tools import fingerprint as fp
+from bqml_tools.core.fingerprint import arrow as fa
+from bqml_tools.core import fingerprint as fp
 from bqml_tools.errors import EngineUnavailable
 from conftest import SHARED_GOLDEN, VENDORED_GOLDEN, golden_bytes, golden_vectors
 from oracle import fingerprint as oracle_fingerprint
@@ -268,12 +268,13 @@ def test_auto_backend_loads_numba_only_once_it_pays_off():
     pytest.importorskip("numba")
     out = run_python("""
         import sys
-        from bqml_tools import cli, connect_duckdb, fingerprint
-        print(any(m in sys.modules for m in ("numba", "bqml_tools._fingerprint_arrow")))
+        from bqml_tools import cli, connect_duckdb
+        from bqml_tools.core import fingerprint
+        print(any(m in sys.modules for m in ("numba", "bqml_tools.core.fingerprint.arrow")))
         con = connect_duckdb()
         small = con.execute("SELECT sum(farm_fingerprint(CAST(i AS VARCHAR)) % 1000) FROM range(5000) t(i)").fetchone()
         print("numba" in sys.modules)
-        from bqml_tools import _fingerprint_arrow
+        from bqml_tools.core.fingerprint import arrow as _fingerprint_arrow
         _fingerprint_arrow.AUTO_NUMBA_AFTER_ROWS = 20000
         big = con.execute("SELECT list(farm_fingerprint(CAST(i AS VARCHAR)) ORDER BY i) FROM range(50000) t(i)").fetchone()[0]
         print("numba" in sys.modules, _fingerprint_arrow._kernel is not None)
@@ -286,7 +287,9 @@ def test_without_numba_auto_falls_back_and_numba_is_refused_with_the_fix():
     out = run_python("""
         import sys
         sys.modules["numba"] = None  # as if numba were not installed
-        from bqml_tools import _fingerprint_arrow, connect_duckdb, fingerprint
+        from bqml_tools import connect_duckdb
+        from bqml_tools.core import fingerprint
+        from bqml_tools.core.fingerprint import arrow as _fingerprint_arrow
         from bqml_tools.errors import EngineUnavailable
         _fingerprint_arrow.AUTO_NUMBA_AFTER_ROWS = 0
         print(connect_duckdb().execute("SELECT farm_fingerprint('1footrue')").fetchone()[0])
@@ -304,7 +307,8 @@ def test_numba_backend_from_the_environment():
     pytest.importorskip("numba")
     out = run_python("""
         import sys
-        from bqml_tools import _fingerprint_arrow, connect_duckdb
+        from bqml_tools import connect_duckdb
+        from bqml_tools.core.fingerprint import arrow as _fingerprint_arrow
         con = connect_duckdb()
         print(con.execute("SELECT farm_fingerprint('1footrue')").fetchone()[0], _fingerprint_arrow._kernel is not None)
     """, BQML_TOOLS_FINGERPRINT="numba")

@@ -13,8 +13,8 @@ import pytest
 
 import bqml_tools as bt
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier, TemplateError
-from bqml_tools.identifiers import source
-from bqml_tools.templates import Query
+from bqml_tools.core.identifiers import source
+from bqml_tools.sql.render import Query
 from tables import load
 
 

@@ -90,7 +90,7 @@ FAILING = "SELECT i, CASE WHEN i > 150000 THEN error('boom') END AS x FROM range
 def test_a_failing_export_leaves_no_file_and_no_temporary(tmp_path, suffix, replace):
     from bqml_tools.engines import DuckDBEngine
     from bqml_tools.errors import QueryError
-    from bqml_tools.templates import Query
+    from bqml_tools.sql.render import Query
 
     engine = DuckDBEngine()
     target = tmp_path / f"out{suffix}"
@@ -103,7 +103,7 @@ def test_export_never_clobbers_a_file_that_appeared_meanwhile(tmp_path, monkeypa
     """Two runs racing for one new file: the loser is refused at the rename, the winner's file stays whole."""
     from bqml_tools import engines
     from bqml_tools.errors import DestinationExists
-    from bqml_tools.templates import Query
+    from bqml_tools.sql.render import Query
 
     target = tmp_path / "out.csv"
     original = engines.DuckDBEngine._execute
@@ -123,12 +123,12 @@ def test_export_never_clobbers_a_file_that_appeared_meanwhile(tmp_path, monkeypa
 def test_a_file_system_error_at_the_rename_is_one_line_and_leaves_nothing(capsys, events, tmp_path, monkeypatch):
     import errno
 
-    from bqml_tools import engines
+    from bqml_tools.engines import duckdb as engines
 
     def full_disk(temporary, path, replace):
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(engines, "_publish", full_disk)
+    monkeypatch.setattr(engines, "publish", full_disk)
     code, _, err = run(capsys, "split", str(events), "--key", "user_id", "--output", str(tmp_path / "out.parquet"))
     refused(code, err, "No space left on device")
     assert os.listdir(tmp_path) == ["events.parquet"]
@@ -150,7 +150,7 @@ def test_concurrent_replacing_runs_leave_one_whole_file(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     from bqml_tools.engines import DuckDBEngine
-    from bqml_tools.templates import Query
+    from bqml_tools.sql.render import Query
 
     target = tmp_path / "out.parquet"
     sizes = [300_000, 200_000, 100_000, 50_000]
@@ -324,7 +324,7 @@ def test_non_utf8_arguments_are_refused_with_the_bytes_and_the_hex(capsys, args)
 
 
 def test_the_hex_route_hashes_those_bytes(capsys):
-    from bqml_tools.fingerprint import farm_fingerprint
+    from bqml_tools.core.fingerprint import farm_fingerprint
 
     code, out, err = run(capsys, "fingerprint", "--hex", "636166e9", "--format", "json")
     assert code == 0, err
@@ -397,8 +397,8 @@ def test_default_retries_end_within_a_minute_while_jobs_keep_their_timeout():
     from google.api_core import exceptions as gax
     from google.api_core.exceptions import RetryError
 
-    from bqml_tools.cli import _make_engine
-    from bqml_tools.templates import Query
+    from bqml_tools.cli.run import make_engine as _make_engine
+    from bqml_tools.sql.render import Query
 
     engine = _make_engine(engine_name="bigquery", database=":memory:", project="my-project", location=None,
                           api_endpoint=f"http://127.0.0.1:{closed_port()}", max_bytes_billed=None, progress=False)
@@ -418,7 +418,7 @@ def test_a_job_that_outlives_the_timeout_is_one_line(capsys):
 
     from bqml_tools.bigquery import BigQueryEngine
     from bqml_tools.errors import QueryError
-    from bqml_tools.templates import Query
+    from bqml_tools.sql.render import Query
 
     class Job:
         job_id = "job-7"

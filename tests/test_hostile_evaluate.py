@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from bqml_tools import identifiers
+from bqml_tools.core import identifiers
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier
 from bqml_tools.evaluation import (CURVES, EvalSpec, Thresholds, curve, curve_query, curve_unused, diagnose,

@@ -17,7 +17,7 @@ from sqlglot import exp
 from bqml_tools import SplitSpec, assign, split, split_query, split_report
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier, InvalidSplitSpec
-from bqml_tools.identifiers import RESERVED_PREFIX
+from bqml_tools.core.identifiers import RESERVED_PREFIX
 from bqml_tools.splitting import assignments_query
 import oracle
 from conftest import known_gap

@@ -4,7 +4,7 @@ Each row's partition is recomputed here from the README's rule, not from the SQL
 canonical string salted with evaluation.PARTITION_SALT, its FARM_FINGERPRINT (pyfarmhash), then
 ABS(MOD(h, K)) with SQL's truncating MOD (a NULL key is refused, tested apart). Replicate r is
 every row outside partition r; each replicate's metrics come from scikit-learn, and the interval
-from the delete-a-group jackknife written out again below (not imported from bqml_tools.intervals).
+from the delete-a-group jackknife written out again below (not imported from bqml_tools.evaluation.intervals).
 One expected result for both engines, to 1e-9.
 """
 from __future__ import annotations
@@ -20,11 +20,11 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from bqml_tools import intervals
+from bqml_tools.evaluation import intervals
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import DEFAULT_CI_BINS_PER_LOGIT, PARTITION_SALT, EvalSpec, curve, diagnose, evaluate, evaluate_query
-from bqml_tools.fingerprint import farm_fingerprint
-from bqml_tools.keys import key_string
+from bqml_tools.core.fingerprint import farm_fingerprint
+from bqml_tools.core.keys import key_string
 from bqml_tools.splitting import SplitSpec, split
 from cli_runner import run as run_cli
 from oracle import truncated_mod
@@ -453,7 +453,7 @@ def test_commands_without_intervals_refuse_ci(duck):
             curve(duck, table, spec, kind)
     with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing for diagnose"):
         diagnose(duck, table, spec)
-    from bqml_tools.decisions import threshold
+    from bqml_tools.evaluation.decisions import threshold
 
     with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing"):
         threshold(duck, table, spec, "f1")

@@ -34,7 +34,7 @@ def test_installed_wheel_renders_and_runs_outside_the_repo(wheel, tmp_path):
                    check=True, capture_output=True, text=True)
     script = (
         "import bqml_tools, pathlib;"
-        "from bqml_tools.templates import templates_dir;"
+        "from bqml_tools.sql.render import templates_dir;"
         "assert pathlib.Path(bqml_tools.__file__).parent / 'sql_templates' == templates_dir(), templates_dir();"
         "e = bqml_tools.DuckDBEngine(); e.connection.execute('CREATE TABLE t AS SELECT range AS k FROM range(100)');"
         "print(len(bqml_tools.split(e, 't', bqml_tools.SplitSpec(key=['k']))))"

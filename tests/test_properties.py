@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bqml_tools import SplitSpec, split_query
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.plan import plan_buckets
+from bqml_tools.core.plan import plan_buckets
 import oracle
 
 ROWS = 4000
@@ -210,7 +210,7 @@ def test_sample_slots_and_stratified_tie_breaks_are_uniform_up_to_the_bucket_cap
     """Exact counts over every INT64 h: each quotient q = |DIV(h, D)| below the top stands for D
     values of h, so ABS(MOD(q, K)) is uniform up to how often K divides the largest q. The sample
     slot (D = N, K = 1e6) and the stratified tie-break (D = N * 1e6, K = FINE) stay within 0.2%."""
-    from bqml_tools.plan import SAMPLE_SLOTS
+    from bqml_tools.core.plan import SAMPLE_SLOTS
     from bqml_tools.splitting import FINE
 
     for divisor, modulus in [(buckets, SAMPLE_SLOTS), (buckets * SAMPLE_SLOTS, FINE)]:

@@ -12,7 +12,7 @@ from sklearn import metrics as skm
 
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import PARTITION_SALT, EvalSpec, evaluate
-from bqml_tools.slices import whole_line
+from bqml_tools.evaluation.slices import whole_line
 from cli_runner import run
 from oracle import fingerprint, key_string, truncated_mod
 from tables import load

@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bqml_tools import templates
-from bqml_tools.output import format_frame, format_plain
+from bqml_tools.sql import render as templates
+from bqml_tools.present.tables import format_frame, format_plain
 
 
 def test_an_unwritable_template_cache_is_skipped(tmp_path):

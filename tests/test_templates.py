@@ -9,7 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from bqml_tools.errors import TemplateError
-from bqml_tools.templates import render, templates_dir
+from bqml_tools.sql.render import render, templates_dir
 from render_cases import cases
 
 CASES = cases()
@@ -118,7 +118,7 @@ def test_unknown_dialect_and_template():
 
 
 def test_bigquery_refuses_file_sources():
-    from bqml_tools.identifiers import source
+    from bqml_tools.core.identifiers import source
     with pytest.raises(TemplateError, match="can only be read by DuckDB"):
         render("select_all.sql", "bigquery", src=source("events.parquet"))
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bqml_tools.errors import BqmlToolsError, UnknownColumn
-from bqml_tools.training import diagnose_history, diagnose_training, history, training_query
+from bqml_tools.evaluation.training import diagnose_history, diagnose_training, history, training_query
 from tables import load
 
 IT = np.arange(1, 21)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 import oracle
-from bqml_tools.decisions import Goal, threshold, threshold_query
+from bqml_tools.evaluation.decisions import Goal, threshold, threshold_query
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import CURVES, PARTITION_SALT, EvalSpec, curve, curve_query, evaluate, evaluate_query
@@ -363,7 +363,7 @@ def test_weighted_replicates_match_a_python_jackknife(engine):
 
 def test_weighted_compare_and_diagnose(engine):
     """compare's two sides and diagnose's losses are the weighted metrics of each model and split."""
-    from bqml_tools.comparison import compare
+    from bqml_tools.evaluation.comparison import compare
     from bqml_tools.evaluation import diagnose
 
     frame = weighted_frame(seed=13, n=800)

@@ -1,0 +1,105 @@
+"""The one way every command runs a statement: print its SQL (--dialect), dry-run it (--dry-run), or run it.
+
+Also the engines the CLI makes: DuckDB (read-only unless the command stores a table) or BigQuery.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Mapping
+
+import click
+
+from ..errors import READ_LESS, BqmlToolsError
+
+
+def duckdb_engine(database: str, writes: bool = False) -> Any:
+    """Only a command that stores a table (``writes``) may create or change the database file."""
+    from ..engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(database=database, read_only=not writes)
+
+
+def readable(source: str, database: str) -> bool:
+    """Whether DuckDB can see ``source`` (a file, or a table in an existing database), to check its schema."""
+    if source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
+        return os.path.exists(source)
+    return database != ":memory:" and os.path.exists(database)
+
+
+def make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
+                api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
+                timeout: float = 600.0, writes: bool = False, **_: Any) -> Any:
+    """The engine of --engine: DuckDB (read-only unless ``writes``) or BigQuery (anonymous with --api-endpoint)."""
+    if (engine_name or "duckdb") == "duckdb":
+        return duckdb_engine(database, writes=writes)
+    from ..engines.bigquery import BigQueryEngine
+
+    credentials = None
+    if api_endpoint:
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+    return BigQueryEngine(project=project, location=location, credentials=credentials,
+                          client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
+                          max_bytes_billed=max_bytes_billed,
+                          progress=sys.stderr.isatty() if progress is None else progress,
+                          use_storage_api=not api_endpoint, timeout=timeout)
+
+
+def schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
+    """The engine that can read the source's schema while printing SQL, if any."""
+    if options.get("engine_name") == "bigquery" and dialect == "bigquery":
+        return make_engine(**options)
+    if dialect == "duckdb" or source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
+        if not readable(source, options["database"]):
+            return None
+        database = options["database"]  # printing SQL never creates, nor fails for, a missing database
+        return duckdb_engine(database if database.startswith(":memory:") or os.path.exists(database) else ":memory:")
+    return None
+
+
+def dry_run(engine: Any, query: Any) -> None:
+    """Dry-run ``query`` and print the bytes it would process; refuse it past --max-bytes-billed."""
+    result = engine.dry_run(query)
+    size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
+    note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
+    click.echo(f"dry run: {query.template} is valid on {engine.dialect}; it would process {size} bytes{note}")
+    from ..engines.base import HasBytesLimit
+
+    limit = engine.max_bytes_billed if isinstance(engine, HasBytesLimit) else None
+    if limit is not None and result.bytes_processed is not None and result.bytes_processed > limit:
+        raise BqmlToolsError(f"{query.template} would process {result.bytes_processed:,} bytes, more than "
+                             f"--max-bytes-billed {limit:,}: raise the limit, or read less: " + READ_LESS)
+
+
+def run_only(engine_options: Mapping[str, Any], **flags: str | None) -> None:
+    """Refuse, with --dialect or --dry-run, each given option that only a run uses: ``flags`` maps the
+    option (``metrics`` for ``--metrics``) to what it does (``"chooses the printed columns"``), or None
+    when the option is not given."""
+    if engine_options["dialect"] is None and not engine_options["dry_run"]:
+        return
+    for name, what in flags.items():
+        if what is not None:
+            flag = "--" + name.replace("_", "-")
+            raise BqmlToolsError(f"{flag} {what} of a run: drop --dialect/--dry-run, or drop {flag}")
+
+
+def statement(source: str, engine_options: Mapping[str, Any], render: Callable[[str, Any, bool], Any], *,
+              writes: bool = False) -> Any | None:
+    """Print, dry-run or prepare to run the statement ``render(dialect, engine, inline)`` returns.
+
+    With --dialect: print the SQL (reading the source's schema where an engine can), return None.
+    With --dry-run: validate it on the engine and print the bytes it would process, return None.
+    Otherwise: return the engine to run it on (``writes``: the command stores a table).
+    ``render`` may return a Query or the text to print (several statements)."""
+    dialect = engine_options["dialect"]
+    if dialect is not None:
+        query = render(dialect, schema_reader(source, dialect, dict(engine_options)), True)
+        click.echo(query if isinstance(query, str) else query.sql, nl=False)
+        return None
+    engine = make_engine(**engine_options, writes=writes and not engine_options["dry_run"])
+    if engine_options["dry_run"]:
+        dry_run(engine, render(engine.dialect, engine, False))
+        return None
+    return engine

@@ -1,0 +1,149 @@
+"""``bqml-tools split``: split (and sample) a table by FARM_FINGERPRINT of a key; print, write or store it."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from ..errors import BqmlToolsError
+from ..present.tables import format_frame, natural_order, splits_in_natural_order
+from . import run
+from .files import check_output
+from .options import apply, run_options, split_engine_options, split_options
+from .params import key_types as parse_key_types
+from .strict import StrictCommand
+
+
+@click.command(cls=StrictCommand)
+@click.argument("source")
+@apply(split_options)
+@click.option("--null-keys", default="error", show_default=True, metavar="POLICY",
+              help="What to do with NULL keys: error (count and refuse), drop, or split:NAME.")
+@click.option("--stratify", default=None, metavar="LABEL",
+              help="Make every value of this label column follow the fractions on its own.")
+@click.option("--split", "only_split", default=None, metavar="NAME",
+              help="Only the rows of this split, without the split column.")
+@click.option("--split-column", default="split", show_default=True, help="Name of the added column.")
+@click.option("--key-type", "key_types", multiple=True, metavar="COLUMN=TYPE",
+              help="Key column type when printing SQL without reading the source (e.g. ts=TIMESTAMP).")
+@click.option("--output", default=None, metavar="PATH",
+              help="DuckDB: write the split rows (the printed query's rows) to a .parquet, .pq, .csv or .tsv "
+                   "file; never the input, never over an existing file without --replace.")
+@click.option("--destination", default=None, metavar="TABLE",
+              help="Store the split as a table (or --view) with a split column; never overwrites without --replace.")
+@click.option("--view", is_flag=True, help="With --destination: create views instead of tables.")
+@click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
+@click.option("--replace", is_flag=True,
+              help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
+@apply(run_options)
+def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
+          buckets: int | None, null_keys: str, stratify: str | None, only_split: str | None,
+          split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
+          view: bool, per_split: bool, replace: bool, **options: Any) -> None:
+    """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
+
+    With --dialect it prints one self-contained statement that returns every sampled row with a
+    split column: paste it into the BigQuery console as is. Otherwise it runs (on DuckDB, or
+    BigQuery with --engine bigquery), prints the split report, and writes the rows with
+    --output or stores them with --destination.
+
+    \b
+    Examples:
+      bqml-tools split my-project.ml.events --key user_id --dialect bigquery
+      bqml-tools split my-project.ml.events --key user_id --sample 1/70 --split train --dialect bigquery
+      bqml-tools split events.parquet --key user_id --key day --salt exp-7 --output split.parquet
+      bqml-tools split events.csv --key user_id --stratify label --format json
+      bqml-tools split my-project.ml.events --key user_id --engine bigquery --project my-project \\
+          --destination my-project.ml.events_split --replace
+    """
+    from ..splitting import queries as splitting
+    from ..splitting.spec import SplitSpec
+
+    engine_options, _ = split_engine_options(options)
+    spec = SplitSpec(
+        key=keys, fractions=fractions, salt=salt, sample=sample, buckets=buckets,
+        null_keys=null_keys, stratify=stratify, split_column=split_column,
+        key_types=parse_key_types(key_types),
+    )
+    splitting.check_only_split(spec, only_split)
+    if (view or per_split) and destination is None:
+        raise BqmlToolsError("--view and --per-split go with --destination TABLE")
+    if replace and destination is None and output is None:
+        raise BqmlToolsError("--replace goes with --destination TABLE or --output PATH")
+    run.run_only(engine_options, output=None if output is None else "writes the rows")
+    if output is not None:
+        check_output(output, source, replace)
+
+    def statements(dialect: str, reader: Any, inline: bool) -> Any:
+        if destination is not None and inline:  # printed: the statements that store the split
+            queries = splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
+                                                    per_split=per_split, replace=replace)
+            return ";\n\n".join(q.sql.rstrip() for q in queries) + ";\n"
+        return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
+
+    on_duckdb = (engine_options["engine_name"] or "duckdb") == "duckdb"
+    if output is not None and not on_duckdb:
+        raise BqmlToolsError("--output writes files from DuckDB; on BigQuery store the split with --destination")
+    database = engine_options["database"]
+    creates = (destination is not None and on_duckdb and not database.startswith(":memory:")
+               and not os.path.exists(database))
+    runner = run.statement(source, engine_options, statements, writes=destination is not None)
+    if runner is None:
+        return
+    try:
+        run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
+                  engine_options)
+    except BaseException:
+        if creates:  # a failed --destination run leaves no new database behind (the CLI made a DuckDBEngine)
+            runner.connection.close()
+            for leftover in (database, database + ".wal"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        raise
+
+
+def run_split(runner: Any, source: str, spec: Any, only_split: str | None, stratify: str | None,
+              output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
+              engine_options: dict[str, Any]) -> None:
+    """Run the split (or store it with ``destination``), write ``output``, print the report."""
+    from ..engines.base import CanExport, require
+    from ..splitting import queries as splitting
+
+    if destination is not None:
+        report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
+                                       replace=replace, refuse_empty=True)
+        click.echo(f"stored the split in {destination}{'_<split>' if per_split else ''} "
+                   f"({'views' if view else 'tables'})", err=True)
+    else:
+        report = splitting.split_report(runner, source, spec, only_split=only_split, refuse_empty=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output is not None:
+        query = splitting.split_query(source, spec, runner.dialect, engine=runner,
+                                      only_split=only_split, inline=False)
+        require(runner, CanExport, "split --output").export(query, output, replace=replace)
+        rows = report.table["rows"] if only_split is None else report.table.loc[report.table["split"] == only_split,
+                                                                                 "rows"]
+        click.echo(f"wrote {int(rows.sum()):,} rows{'' if only_split is None else ' of split ' + only_split} "
+                   f"to {output}", err=True)
+    fmt = engine_options["fmt"]
+    table = natural_order(report.table, ["split"])
+    click.echo(format_frame(table, fmt))
+    if report.strata is not None and fmt == "table":
+        strata = splits_in_natural_order(report.strata, list(table["split"]))
+        click.echo(f"\nrows per {stratify} value:\n" + format_frame(strata, fmt))
+    for note in report_notes(report, spec):
+        click.echo(note, err=fmt != "table")  # json/csv stay machine-readable on stdout
+
+
+def report_notes(report: Any, spec: Any) -> list[str]:
+    """What the split table does not show: sampled vs unsampled rows, and NULL-key rows dropped."""
+    notes = []
+    if spec.plan.sampled:
+        kept = int(report.table["rows"].sum())
+        notes.append(f"sampled {kept:,} of {kept + report.unsampled_rows:,} rows ({spec.sample} sample of the keys); "
+                     f"{report.unsampled_rows:,} rows not sampled")
+    if spec.null_policy()[0] == "drop":
+        notes.append(f"dropped {report.null_key_rows:,} row(s) with a NULL key (--null-keys drop)")
+    return notes

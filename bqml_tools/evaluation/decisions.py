@@ -1,0 +1,225 @@
+"""From metrics to a decision: the threshold of a binary classifier for a target or a cost.
+
+``threshold`` runs one statement (``evaluate/threshold.sql``) that reads the predictions table
+once, counts positives and negatives per logit bin (the default, on every engine, with a bound) or
+per distinct score (exact, on request), and returns per group the best threshold for the goal with
+every binary metric at it:
+
+- ``recall>=x``: the highest threshold whose recall reaches x (so precision is as high as that
+  recall allows);
+- ``precision>=x``: the lowest threshold whose precision reaches x (so recall is as high as that
+  precision allows);
+- ``f1``: the threshold of the highest F1;
+- a cost ``fp=1,fn=20``: the threshold of the least ``fp_cost * fp + fn_cost * fn``.
+
+Ties go to the higher threshold. An unreachable target is an error that says the best reachable
+value. Predicted positive means ``score >= threshold``, as everywhere in bqml_tools.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..core import identifiers
+from ..engines.base import Engine, require
+from ..engines.schema import source_schema
+from ..errors import BqmlToolsError
+from ..sql.render import Query, render
+from .checks import attach, check_invalid, check_positive
+from .context import as_source, auc_mode, template_context
+from .spec import EvalSpec
+
+OBJECTIVES = ("recall", "precision", "f1", "cost")
+OUTPUT_COLUMNS = ("threshold", "threshold_upper", "bin_rows", "rows", "positives", "tp", "fp", "tn", "fn",
+                  "accuracy", "precision", "recall", "specificity", "f1", "balanced_accuracy", "baseline_accuracy",
+                  "cost", "target_met", "best_reachable", "bound", "invalid_label_rows", "invalid_score_rows")
+_COUNTS = ("invalid_label_rows", "invalid_score_rows")
+# With --weight the statement also counts rows whose weight is invalid (after invalid_score_rows).
+_WEIGHT_COUNT = "invalid_weight_rows"
+
+
+def output_columns(spec: EvalSpec) -> tuple[str, ...]:
+    """The columns the threshold statement returns after the group columns."""
+    return OUTPUT_COLUMNS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
+
+
+BOUND_WARNING = 1e-3
+_TARGET = re.compile(r"^\s*(recall|precision)\s*>=\s*(\S+)\s*$|^\s*(f1)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What the threshold is for: ``objective`` one of recall, precision (with ``target`` in (0, 1]),
+    f1, or cost (with ``fp_cost`` and ``fn_cost``, finite numbers >= 0, not both 0)."""
+
+    objective: str
+    target: float | None = None
+    fp_cost: float | None = None
+    fn_cost: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise BqmlToolsError(f"objective {self.objective!r} is not one of: {', '.join(OBJECTIVES)}")
+        if self.objective in ("recall", "precision"):
+            if not _number(self.target) or not 0 < self.target <= 1:
+                raise BqmlToolsError(f"target {self.objective}>={self.target!r} must be a number in (0, 1]: "
+                                     f"e.g. {self.objective}>=0.95")
+        elif self.target is not None:
+            raise BqmlToolsError(f"objective {self.objective} takes no target value")
+        if self.objective == "cost":
+            for name in ("fp_cost", "fn_cost"):
+                value = getattr(self, name)
+                if not _number(value) or value < 0:
+                    raise BqmlToolsError(f"cost {name[:2]}={value!r} must be a finite number >= 0: e.g. fp=1,fn=20")
+            if self.fp_cost == 0 and self.fn_cost == 0:
+                raise BqmlToolsError("costs fp=0,fn=0 make every threshold free: give at least one a positive cost")
+        elif self.fp_cost is not None or self.fn_cost is not None:
+            raise BqmlToolsError(f"objective {self.objective} takes no costs")
+
+    def __str__(self) -> str:
+        if self.objective == "cost":
+            return f"least cost (fp={self.fp_cost:g}, fn={self.fn_cost:g})"
+        if self.objective == "f1":
+            return "best f1"
+        return f"{self.objective}>={self.target:g}"
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _parse_number(text: str, what: str) -> float:
+    from ..core.plan import parse_fraction  # 0.95, 19/20 and 95% all work, as for every numeric option
+
+    try:
+        return float(parse_fraction(text.strip(), what))
+    except BqmlToolsError:
+        raise BqmlToolsError(f"{what} {text!r} is not a number: write e.g. 0.95, 19/20 or 95%") from None
+
+
+def parse_target(text: str) -> Goal:
+    """``recall>=0.95``, ``precision>=90%`` or ``f1``."""
+    match = _TARGET.match(text or "")
+    if not match:
+        quote = (" in quotes ('recall>=0.95'): the shell reads an unquoted > as a redirection"
+                 if (text or "").strip().lower() in ("recall", "precision") else "")
+        raise BqmlToolsError(f"--target {text!r}: write recall>=X, precision>=X (X in (0, 1]) or f1{quote}")
+    if match.group(3):
+        return Goal("f1")
+    objective = match.group(1).lower()
+    return Goal(objective, target=_parse_number(match.group(2), f"--target {objective}>="))
+
+
+def parse_cost(text: str) -> Goal:
+    """``fp=1,fn=20``: the cost of one false positive and of one false negative."""
+    costs: dict[str, float] = {}
+    for part in (text or "").split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in ("fp", "fn") or name in costs:
+            raise BqmlToolsError(f"--cost {text!r}: write fp=COST,fn=COST, e.g. fp=1,fn=20")
+        costs[name] = _parse_number(value, f"--cost {name}=")
+    if set(costs) != {"fp", "fn"}:
+        raise BqmlToolsError(f"--cost {text!r}: give both, e.g. fp=1,fn=20")
+    return Goal("cost", fp_cost=costs["fp"], fn_cost=costs["fn"])
+
+
+def goal_of(target: str | Goal | None = None, cost: str | None = None) -> Goal:
+    """The goal from ``target`` (text or a Goal) or ``cost`` (text): exactly one of them."""
+    if (target is None) == (cost is None):
+        raise BqmlToolsError("give one goal: --target recall>=X, precision>=X or f1, or --cost fp=A,fn=B")
+    if isinstance(target, Goal):
+        return target
+    return parse_target(target) if target is not None else parse_cost(cost or "")
+
+
+# EvalSpec options a threshold search does not use (given, they are refused).
+_UNUSED = ("threshold", "zero_division", "ci", "key", "partitions", "min_slice_rows")
+
+
+def threshold_query(source: str | identifiers.Source, spec: EvalSpec, goal: Goal, dialect: str, *,
+                    engine: Engine | None = None, inline: bool = True) -> Query:
+    """The statement that finds the threshold for ``goal`` per group (``spec``: a binary EvalSpec;
+    ``spec.auc`` chooses exact candidates or bins, ``spec.bins_per_logit`` their width)."""
+    if spec.task != "binary":
+        raise BqmlToolsError(f"a threshold is for binary classification, not {spec.task}")
+    if not isinstance(goal, Goal):
+        raise BqmlToolsError(f"goal {goal!r} must be a bqml_tools.Goal (or use parse_target / parse_cost)")
+    spec.refuse(_UNUSED, "threshold (it chooses the threshold)")
+    outputs = {c.lower() for c in output_columns(spec)}
+    clashing = [c for c in spec.by if c.lower() in outputs]
+    if clashing:
+        raise BqmlToolsError(
+            f"group column {clashing[0]!r} has the name of a column threshold returns; rename it in a view "
+            f"first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...) and group by the new name")
+    src = as_source(source)
+    schema = source_schema(engine, src) if engine is not None else None
+    context = template_context(src, spec, dialect, schema, inline, "threshold")
+    mode = context["mode"]
+    context["header_lines"] = context["header_lines"] + [
+        f"goal: {goal}; candidates: " + ("every distinct score" if mode == "exact" else
+                                          f"the lowest score of each logit bin ({context['bins_per_logit']} per unit)")]
+    return render("evaluate/threshold.sql", dialect, inline=inline, objective=goal.objective,
+                  target=None if goal.target is None else float(goal.target),
+                  fp_cost=None if goal.fp_cost is None else float(goal.fp_cost),
+                  fn_cost=None if goal.fn_cost is None else float(goal.fn_cost), **context)
+
+
+def _where(frame: pd.DataFrame, index: Any, by: tuple[str, ...]) -> str:
+    return f" ({', '.join(f'{c}={frame.at[index, c]}' for c in by)})" if by else ""
+
+
+def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, goal: Goal | str | None = None,
+              *, cost: str | None = None) -> pd.DataFrame:
+    """The threshold for ``goal`` (a Goal, or text: ``"recall>=0.95"``, ``"f1"``; or ``cost="fp=1,fn=20"``)
+    per group, with every binary metric at it. ``frame.attrs['warnings']`` lists warnings."""
+    goal = goal_of(goal, cost)
+    src = as_source(source)
+    require(engine, Engine, "threshold")
+    binned = auc_mode(spec, "threshold") == "binned"
+    frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
+    count_columns = _COUNTS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
+    counts = {c: int(frame[c].fillna(0).sum()) for c in count_columns}
+    valid = int(frame["rows"].fillna(0).sum())
+    warnings = check_invalid(counts, valid, spec, src)
+    # positives: a count, or (with --weight) a total weight: 0 only when no positive row weighs anything
+    check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
+    frame = frame.loc[frame["rows"] > 0].drop(columns=list(count_columns)).reset_index(drop=True)
+    for i in frame.index:
+        where = _where(frame, i, spec.by)
+        if goal.objective in ("recall", "precision", "f1") and float(frame.at[i, "positives"]) == 0:
+            weighed = f" with a weight above 0 in {spec.weight}" if spec.weight is not None else ""
+            raise BqmlToolsError(f"no positive row{weighed}{where}: {goal} needs positives in {spec.label}")
+        if not bool(frame.at[i, "target_met"]):
+            best = float(frame.at[i, "best_reachable"])
+            if binned and pd.notna(frame.at[i, "bound"]):  # some bin's best case reaches the target
+                raise BqmlToolsError(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
+                                     f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
+                                     "--search exact or raise --bins-per-logit")
+            raise BqmlToolsError(f"{goal} is not reachable{where}: the best {goal.objective} is {best:.6g}; "
+                                 f"lower the target")
+        if goal.objective == "cost":
+            nothing = goal.fn_cost * float(frame.at[i, "positives"])
+            if nothing < float(frame.at[i, "cost"]):
+                warnings.append(f"predicting every row negative{where} costs {nothing:.6g}, less than the best "
+                                f"threshold's {float(frame.at[i, 'cost']):.6g}: no threshold pays off at these costs")
+    bound = frame["bound"].max() if len(frame) else float("nan")
+    if pd.notna(bound) and bound > BOUND_WARNING:
+        warnings.append(f"thresholds inside a bin could do better by up to {bound:.2g} (bound): raise "
+                        "--bins-per-logit or use --search exact")
+    return attach(frame, warnings)
+
+
+def summary(row: dict[str, Any], goal: Goal, by: tuple[str, ...] = ()) -> str:
+    """One sentence for a result row: the threshold and what it gives."""
+    where = ", ".join(f"{c}={row[c]}" for c in by)
+    reading = {"recall": f"{goal}: the highest threshold that reaches it",
+               "precision": f"{goal}: the lowest threshold that reaches it", "f1": "the best F1",
+               "cost": f"the least total cost at fp={goal.fp_cost or 0:g}, fn={goal.fn_cost or 0:g}"}[goal.objective]
+    cost = f", cost {row['cost']:.6g}" if goal.objective == "cost" else ""
+    return (f"{where + ': ' if where else ''}positive when score >= {row['threshold']:.6g}: recall "
+            f"{row['recall']:.4g}, precision {row['precision']:.4g}, f1 {row['f1']:.4g}{cost} ({reading})")

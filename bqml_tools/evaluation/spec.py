@@ -1,0 +1,195 @@
+"""What to evaluate: ``EvalSpec``, its defaults, and which options each task uses."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..core import identifiers
+from ..errors import BqmlToolsError
+
+
+TASKS = ("regression", "binary", "multiclass")
+# log loss clips probabilities to [EPS, 1 - EPS] with EPS the float64 machine epsilon, as
+# scikit-learn's log_loss does (np.finfo(float64).eps; no renormalisation of multiclass rows).
+CLIP = 2.220446049250313e-16
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOP_K = 3
+DEFAULT_BINS_PER_LOGIT = 10_000
+# intervals: every replicate windows its own copy of the bins (K + 2 copies), so 10x coarser bins
+# keep --ci within ~3x a plain evaluate at 1M continuous scores (BENCHMARKS.md); the bound is reported
+DEFAULT_CI_BINS_PER_LOGIT = 1_000
+BOUND_WARNING = 1e-4
+BOUND_SHARE_OF_INTERVAL = 0.1  # with --ci: the bound's largest share of the interval's half-width
+
+# Which options each task uses; an option given for a task that ignores it is refused (it would do
+# nothing, silently). ``None`` means "not given" (the defaults apply where the option is used).
+_OPTIONAL = ("prediction", "score", "probs", "threshold", "positive", "top_k", "auc", "bins_per_logit",
+             "zero_division", "label_type")
+DEFAULT_PARTITIONS = 20
+# Options only `evaluate` (metrics) and `compare` use; every other command refuses them.
+INTERVAL_OPTIONS = ("ci", "key", "partitions", "min_slice_rows")
+# The jackknife partitions come from FARM_FINGERPRINT of the key string salted with this text, so they
+# are independent of any split or sample made from the same key (those use the unsalted fingerprint).
+PARTITION_SALT = "bqml_tools jackknife"
+_USED_BY = {
+    "regression": {"prediction", "zero_division"},
+    "binary": {"score", "threshold", "positive", "auc", "bins_per_logit", "zero_division", "label_type"},
+    "multiclass": {"prediction", "probs", "top_k", "zero_division", "label_type"},
+}
+
+
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
+
+
+def _refuse_unused(given: Sequence[str], what: str) -> None:
+    """One line naming every given option that ``what`` does not use."""
+    if given:
+        one = len(given) == 1
+        raise BqmlToolsError(f"{', '.join(map(_flag, given))} {'does' if one else 'do'} nothing for {what}: "
+                             f"leave {'it' if one else 'them'} out")
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """What to evaluate. ``prediction`` for regression and multiclass, ``score`` for binary.
+
+    ``invalid``: ``"error"`` (default: refuse, with counts) or ``"exclude"`` (drop and count).
+    ``auc``: ``"exact"`` or ``"binned"``; the default is the same on every engine (``context.auc_mode``):
+    exact for evaluate, binned for curves, threshold search and intervals.
+    ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
+    ``label_type``: the label's type when no engine can be asked (printing SQL only).
+    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000, or
+    1,000 with ``ci``, zero_division "null"); an option the task does not use is refused rather than ignored.
+    ``weight``: a column of row weights (numbers >= 0), as scikit-learn's ``sample_weight``.
+    ``ci``: a confidence level (e.g. 0.95): each metric gets ``<metric>_lower`` and ``<metric>_upper``
+    from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by
+    FARM_FINGERPRINT of ``key`` (needed with ``ci``; a key's rows stay in one partition).
+    ``min_slice_rows``: with ``by``, groups with fewer rows are reported as too small.
+    """
+
+    task: str
+    label: str
+    prediction: str | None = None
+    score: str | None = None
+    by: Sequence[str] = ()
+    threshold: float | None = None
+    positive: Any = None
+    probs: str | None = None
+    top_k: int | None = None
+    invalid: str = "error"
+    auc: str | None = None
+    bins_per_logit: int | None = None
+    zero_division: str | None = None
+    label_type: str | None = None
+    weight: str | None = None
+    ci: float | None = None
+    key: Sequence[str] = ()
+    partitions: int | None = None
+    min_slice_rows: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.key, str):
+            object.__setattr__(self, "key", (self.key,))
+        elif isinstance(self.key, (list, tuple)):
+            object.__setattr__(self, "key", tuple(self.key))
+        else:
+            raise BqmlToolsError(f"key {self.key!r} must be a column name or a list of column names")
+        if isinstance(self.by, str):
+            object.__setattr__(self, "by", (self.by,))
+        elif isinstance(self.by, (list, tuple)):
+            object.__setattr__(self, "by", tuple(self.by))
+        else:
+            raise BqmlToolsError(f"by {self.by!r} must be a column name or a list of column names")
+        if self.task not in TASKS:
+            raise BqmlToolsError(f"task {self.task!r} is not one of: {', '.join(TASKS)}")
+        identifiers.column(self.label, "label column")
+        needed = "score" if self.task == "binary" else "prediction"
+        if getattr(self, needed) is None:
+            raise BqmlToolsError(f"task {self.task} needs --{needed} COLUMN")
+        _refuse_unused([o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]],
+                       f"task {self.task}")
+        if self.top_k is not None and self.probs is None:
+            raise BqmlToolsError("--top-k needs --probs COLUMN (top_k_accuracy ranks the probabilities)")
+        if self.bins_per_logit is not None and self.auc == "exact":
+            raise BqmlToolsError("--bins-per-logit does nothing with --auc exact: leave one of them out")
+        for role in ("prediction", "score", "probs"):
+            if getattr(self, role) is not None:
+                identifiers.column(getattr(self, role), f"{role} column")
+        for column in self.by:
+            identifiers.column(column, "group (--by) column")
+        roles = ("label", "prediction", "score", "probs")
+        identifiers.refuse_reserved_options([(_flag(r), getattr(self, r)) for r in roles] + [("--by", c) for c in self.by])
+        lowered = [c.lower() for c in self.by]
+        if len(set(lowered)) != len(lowered):
+            raise BqmlToolsError(f"--by columns repeat (names are case-insensitive): {', '.join(self.by)}")
+        if self.threshold is not None and (
+                isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float))
+                or math.isnan(self.threshold) or not 0 <= float(self.threshold) <= 1):
+            raise BqmlToolsError(f"threshold {self.threshold!r} must be a number in [0, 1]")
+        if self.invalid not in ("error", "exclude"):
+            raise BqmlToolsError(f"invalid-rows policy {self.invalid!r} is not one of: error, exclude")
+        if self.auc not in (None, "exact", "binned"):
+            raise BqmlToolsError(f"AUC mode {self.auc!r} is not one of: exact, binned")
+        if self.zero_division not in (None, "null", "sklearn"):
+            raise BqmlToolsError(f"zero-division convention {self.zero_division!r} is not one of: null, sklearn")
+        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1):
+            raise BqmlToolsError(f"top-k {self.top_k!r} must be a whole number >= 1")
+        if self.bins_per_logit is not None and (isinstance(self.bins_per_logit, bool)
+                                                or not isinstance(self.bins_per_logit, int)
+                                                or not 1 <= self.bins_per_logit <= 10**7):
+            raise BqmlToolsError(f"bins per logit unit {self.bins_per_logit!r} must be from 1 to 10,000,000")
+        self._check_intervals()
+        if isinstance(self.positive, str) and not self.positive.isprintable():
+            raise BqmlToolsError(f"positive label {self.positive!r} must be printable text")
+        if self.positive is not None and not isinstance(self.positive, (str, int, float)) \
+                or isinstance(self.positive, float) and not math.isfinite(self.positive):
+            raise BqmlToolsError(f"positive label {self.positive!r} must be a finite number, text or a boolean")
+
+    def _check_intervals(self) -> None:
+        """--ci LEVEL, --key, --partitions, --weight and --min-slice-rows."""
+        if self.weight is not None:
+            identifiers.column(self.weight, "weight column")
+        for column in self.key:
+            identifiers.column(column, "key column")
+        identifiers.refuse_reserved_options([("--weight", self.weight)] + [("--key", c) for c in self.key])
+        if self.ci is not None:
+            if isinstance(self.ci, bool) or not isinstance(self.ci, (int, float)) or not 0 < float(self.ci) < 1:
+                raise BqmlToolsError(f"--ci {self.ci!r} must be a confidence level between 0 and 1, e.g. 0.95")
+            if not self.key:
+                raise BqmlToolsError(
+                    "--ci needs --key COLUMN: intervals come from partitions of the rows by FARM_FINGERPRINT of a "
+                    "key; give a row id, or a user id to keep each user's rows together")
+            if self.zero_division == "sklearn":
+                raise BqmlToolsError("--zero-division sklearn puts 0 where a metric is undefined, and an interval made "
+                                     "from those zeros would be wrong: leave --zero-division out with --ci")
+            lowered = [c.lower() for c in self.key]
+            if len(set(lowered)) != len(lowered):
+                raise BqmlToolsError(f"--key columns repeat (names are case-insensitive): {', '.join(self.key)}")
+        elif self.key or self.partitions is not None:
+            given = "--key" if self.key else "--partitions"
+            raise BqmlToolsError(f"{given} does nothing without --ci LEVEL (e.g. --ci 0.95): add it, or leave {given} out")
+        if self.partitions is not None and (isinstance(self.partitions, bool) or not isinstance(self.partitions, int)
+                                            or not 5 <= self.partitions <= 1000):
+            raise BqmlToolsError(f"--partitions {self.partitions!r} must be a whole number from 5 to 1,000 (default 20)")
+        if self.min_slice_rows is not None:
+            if isinstance(self.min_slice_rows, bool) or not isinstance(self.min_slice_rows, int) \
+                    or self.min_slice_rows < 1:
+                raise BqmlToolsError(f"--min-slice-rows {self.min_slice_rows!r} must be a whole number >= 1")
+            if not self.by:
+                raise BqmlToolsError("--min-slice-rows needs --by COLUMN: it marks the slices (groups) that are too small")
+
+    @property
+    def columns(self) -> list[str]:
+        cols = [self.label] + [c for c in (self.prediction, self.score, self.probs) if c] + list(self.by)
+        cols += [c for c in (self.weight,) if c] + list(self.key)
+        return list(dict.fromkeys(cols))
+
+    @property
+    def partition_count(self) -> int:
+        return DEFAULT_PARTITIONS if self.partitions is None else self.partitions
+
+    def refuse(self, options: Sequence[str], what: str) -> None:
+        """Refuse the options in ``options`` that are given: ``what`` does not use them."""
+        _refuse_unused([o for o in options if getattr(self, o) not in (None, ())], what)

@@ -1,0 +1,1 @@
+"""Presenting results: text tables, JSON and CSV (``tables``) and matplotlib figures (``plots``)."""
