@@ -23,7 +23,16 @@ def golden_bytes(vector: dict) -> bytes:
     return vector["input"].encode("utf-8")
 
 
-ENGINES = [pytest.param("duckdb", marks=pytest.mark.duckdb), pytest.param("emulator", marks=pytest.mark.emulator)]
+ENGINES = [pytest.param("duckdb", marks=pytest.mark.duckdb), pytest.param("emulator", marks=pytest.mark.emulator),
+           pytest.param("googlesql", marks=pytest.mark.googlesql)]
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    """Under CI (CI=true) a reference engine that cannot be provisioned or started fails the run;
+    elsewhere its tests are skipped with a one-line reason."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} unavailable under CI: {error}", pytrace=False)
+    pytest.skip(f"{what} unavailable: {error}")
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +47,21 @@ def bigquery_emulator(tmp_path_factory):
     try:
         running = emulator.start(tmp_path_factory.mktemp("bqemulator"))
     except emulator.EmulatorUnavailable as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"BigQuery emulator unavailable under CI: {error}", pytrace=False)
-        pytest.skip(f"BigQuery emulator unavailable: {error}")
+        _unavailable("BigQuery emulator", error)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def googlesql_reference():
+    """GoogleSQL's reference implementation (PyPI's zetasql), started once per session: compiled on the
+    first run, from wasmtime's compile cache (.cache/wasmtime, or $BQML_TOOLS_WASMTIME_CACHE) after."""
+    import googlesql
+
+    try:
+        return googlesql.start()
+    except googlesql.ReferenceUnavailable as error:
+        _unavailable("GoogleSQL reference (zetasql)", error)
 
 
 def emulator_engine(endpoint: str):
@@ -65,6 +84,10 @@ def engine(request):
         return DuckDBEngine()
     if request.param == "emulator":
         return emulator_engine(request.getfixturevalue("bigquery_emulator").endpoint)
+    if request.param == "googlesql":
+        import googlesql
+
+        return googlesql.GoogleSQLEngine(request.getfixturevalue("googlesql_reference"))
     raise AssertionError(request.param)
 
 

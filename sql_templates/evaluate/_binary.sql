@@ -4,7 +4,8 @@
   scored      the one scan of `src`: per row, the group aliases, y (1/0) and s (score), both NULL
               when the row is invalid (label NULL or not binary; score NULL, NaN, infinite or
               outside [0, 1]), plus invalid flags.
-  binned      ONE aggregate per (group, bin): bin = the exact score ('exact') or its logit
+  binned      ONE aggregate per (group, bin): bin = an INT64 (a partition key on BigQuery), the exact
+              score's bit pattern ('exact', score_bits: one bin per distinct score, in order) or its logit
               quantised to 1/bins_per_logit ('binned'; bins stay narrow where scores pile up near
               0 or 1). Every double in (0, 1) has |logit| < 745, so exact 0 and 1 get the bins
               -/+(746 * bins_per_logit + 1), outside every other bin: the order is total at any
@@ -124,7 +125,7 @@ ranked AS (
 {{ scored() }},
 {{ 'partial' if ci else 'binned' }} AS (
   SELECT
-    {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,
+    {{ c.groups() }}{% if mode == 'exact' %}{{ sql.score_bits('s') }}{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) AS INT64) END{% endif %} AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -172,7 +173,7 @@ cumulative AS (
    bucket (tp, fp, losses, invalid counts) sit on the bucket's first score, 0 on the others. #}
 {% set bucket_width = 4096 %}
 {% set bucket_edge = 746 * bucket_width + 1 %}
-{% set member_columns = ['bin', 'n', 'pos'] + (['wpos', 'wneg'] if weight else []) %}
+{% set member_columns = ['bin', 'score_min', 'n', 'pos'] + (['wpos', 'wneg'] if weight else []) %}
 {% set bucket_sums = ['tp', 'fp'] + (['fn', 'tn'] if weight else []) + ['log_likelihood', 'squared_error', 'score_sum']
    + (['invalid_weights'] if weight else []) + ['invalid_labels', 'invalid_scores'] %}
 {% macro bucketed_ctes() %}
@@ -189,8 +190,8 @@ bucketed AS (
   FROM (
     SELECT
       *,
-      CASE WHEN bin = 0 THEN -{{ bucket_edge }} WHEN bin = 1 THEN {{ bucket_edge }}
-        ELSE CAST(FLOOR((LN(bin) - LN(1 - bin)) * {{ bucket_width }}) AS INT64) END AS bucket
+      CASE WHEN score_min = 0 THEN -{{ bucket_edge }} WHEN score_min = 1 THEN {{ bucket_edge }}
+        ELSE CAST(FLOOR((LN(score_min) - LN(1 - score_min)) * {{ bucket_width }}) AS INT64) END AS bucket
     FROM binned
   ) AS keyed
   {{ c.group_by(['bucket']) }}
@@ -208,8 +209,7 @@ scores AS (
 {% for column in member_columns %}
     member.{{ column }} AS {{ column }},
 {% endfor %}
-    member.bin AS score_min,
-    member.bin AS score_max,
+    member.score_min AS score_max,
 {% for column in bucket_sums %}
     IF(member.bin IS NOT DISTINCT FROM top_bin, {{ column }}, 0) AS {{ column }},
 {% endfor %}

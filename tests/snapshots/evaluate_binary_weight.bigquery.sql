@@ -21,7 +21,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    s AS bin,
+    CASE WHEN s = 0 THEN 0 WHEN s < 2.2250738585072014e-308 THEN CAST(s * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((s * POW(2, -(CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -57,12 +57,12 @@ bucketed AS (
     SUM(invalid_weights) AS invalid_weights,
     SUM(invalid_labels) AS invalid_labels,
     SUM(invalid_scores) AS invalid_scores,
-    ARRAY_AGG(STRUCT(bin AS bin, n AS n, pos AS pos, wpos AS wpos, wneg AS wneg) ORDER BY bin DESC) AS members
+    ARRAY_AGG(STRUCT(bin AS bin, score_min AS score_min, n AS n, pos AS pos, wpos AS wpos, wneg AS wneg) ORDER BY bin DESC) AS members
   FROM (
     SELECT
       *,
-      CASE WHEN bin = 0 THEN -3055617 WHEN bin = 1 THEN 3055617
-        ELSE CAST(FLOOR((LN(bin) - LN(1 - bin)) * 4096) AS INT64) END AS bucket
+      CASE WHEN score_min = 0 THEN -3055617 WHEN score_min = 1 THEN 3055617
+        ELSE CAST(FLOOR((LN(score_min) - LN(1 - score_min)) * 4096) AS INT64) END AS bucket
     FROM binned
   ) AS keyed
   GROUP BY bucket
@@ -78,12 +78,12 @@ scores AS (
   SELECT
     bucket,
     member.bin AS bin,
+    member.score_min AS score_min,
     member.n AS n,
     member.pos AS pos,
     member.wpos AS wpos,
     member.wneg AS wneg,
-    member.bin AS score_min,
-    member.bin AS score_max,
+    member.score_min AS score_max,
     IF(member.bin IS NOT DISTINCT FROM top_bin, tp, 0) AS tp,
     IF(member.bin IS NOT DISTINCT FROM top_bin, fp, 0) AS fp,
     IF(member.bin IS NOT DISTINCT FROM top_bin, fn, 0) AS fn,
