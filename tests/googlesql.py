@@ -26,7 +26,7 @@ import pandas as pd
 
 from bqml_tools.engines import DryRun, bigquery_dtypes
 from bqml_tools.errors import BadQuery, DestinationExists, QueryError, TableNotFound
-from bqml_tools.templates import Query, as_query
+from bqml_tools.sql.render import Query, as_query
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_VARIABLE = "BQML_TOOLS_WASMTIME_CACHE"

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.templates import Query
+from bqml_tools.sql.render import Query
 from googlesql import GoogleSQLEngine
 
 _BQ_TYPES = {

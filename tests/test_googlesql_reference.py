@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bqml_tools.engines import connect_duckdb
-from bqml_tools.templates import MACROS, environment
+from bqml_tools.sql.render import MACROS, environment
 from conftest import golden_bytes, golden_vectors
 from tables import load
 

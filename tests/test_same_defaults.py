@@ -16,11 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-import bqml_tools.decisions as decisions
-import bqml_tools.evaluation as evaluation
-from bqml_tools.decisions import Goal, threshold, threshold_query
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.evaluation import EvalSpec, auc_mode, curve, curve_query, evaluate, evaluate_query
+from bqml_tools.evaluation import (EvalSpec, Goal, auc_mode, curve, curve_query, curves, decisions, evaluate,
+                                   evaluate_query, metrics, threshold, threshold_query)
 from conftest import emulator_engine
 from tables import load
 
@@ -54,12 +52,22 @@ def _sorted(points: pd.DataFrame) -> pd.DataFrame:
     return points.sort_values(list(points.columns[:2])).reset_index(drop=True)
 
 
-@pytest.mark.emulator
+def warehouse_engine(request, name: str):
+    if name == "emulator":
+        return emulator_engine(request.getfixturevalue("bigquery_emulator").endpoint)
+    import googlesql
+
+    return googlesql.GoogleSQLEngine(request.getfixturevalue("googlesql_reference"))
+
+
+@pytest.mark.parametrize("warehouse", [pytest.param("emulator", marks=pytest.mark.emulator),
+                                       pytest.param("googlesql", marks=pytest.mark.googlesql)])
 @pytest.mark.parametrize("weight", [None, "w"])
-def test_default_metrics_curves_and_thresholds_agree_on_both_engines(bigquery_emulator, weight):
-    data = frame(seed=19)
+def test_default_metrics_curves_and_thresholds_agree_on_both_engines(request, warehouse, weight):
+    """The BigQuery dialect on the emulator and on GoogleSQL's reference implementation."""
+    data = frame(seed=19, n=3000 if warehouse == "emulator" else 800)
     duck = DuckDBEngine()
-    bq = emulator_engine(bigquery_emulator.endpoint)
+    bq = warehouse_engine(request, warehouse)
     tables = {e: load(e, f"ds.same_{weight or 'plain'}", data) for e in (duck, bq)}
     spec = EvalSpec(task="binary", label="label", score="score", by=["g"], weight=weight)
     metrics = {e: evaluate(e, t, spec).set_index("g").sort_index() for e, t in tables.items()}
@@ -86,8 +94,8 @@ def bucket_plan(monkeypatch):
     """Every statement rendered with BigQuery's exact plan (the logit buckets), run on DuckDB."""
     def with_buckets(render):
         return lambda *args, **context: render(*args, **{**context, "exact_plan": "buckets"})
-    monkeypatch.setattr(evaluation, "render", with_buckets(evaluation.render))
-    monkeypatch.setattr(decisions, "render", with_buckets(decisions.render))
+    for module in (metrics, curves, decisions):
+        monkeypatch.setattr(module, "render", with_buckets(module.render))
 
 
 def test_bucket_plan_is_rendered_only_for_bigquery():
