@@ -199,7 +199,15 @@ def test_cli_on_bigquery(bq, bigquery_emulator, capsys):
                          "score", "--format", "json", *common)
     assert code == 0, err and json.loads(out)[0]["rows"] == 2000
     code, out, err = cli(capsys, "split", "ds.events", "--key", "user_id", "--dry-run", *common)
-    assert code == 0 and "dry run: split/split.sql is valid on bigquery" in out
+    # the run submits the profile only (the report); --output would add the split itself
+    assert code == 0 and out.splitlines() == ["dry run: split/split_profile.sql is valid on bigquery; it would process 0 bytes"]
+    code, out, err = cli(capsys, "split", "ds.events", "--key", "user_id", "--destination", "ds.stored", "--per-split",
+                         "--dry-run", *common)
+    lines = out.splitlines()  # every job the run submits: the profile and one CREATE TABLE per split
+    assert code == 0 and len(lines) == 5, out
+    assert lines[0].startswith("dry run: split/split_profile.sql is valid") and \
+        all(line.startswith("dry run: materialize.sql is valid") for line in lines[1:4])
+    assert lines[4] == "dry run: 4 jobs in all; they would process 0 bytes"
     code, out, err = cli(capsys, "split", "ds.missing", "--key", "user_id", *common)
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith("Error: BigQuery table ds.missing (in project bqml-test) not found (or no permission")
@@ -235,3 +243,50 @@ def test_storage_api_refusal_falls_back_to_rest():
     engine.use_storage_api = True  # as if google-cloud-bigquery-storage were installed
     frame = engine.run(adhoc("SELECT 1 AS x"))
     assert frame["x"].tolist() == [1] and calls == [True, False]
+
+
+def test_max_bytes_billed_caps_the_total_of_the_engines_jobs():
+    """Each job may bill what the ones before it left (maximum_bytes_billed), and none starts past the cap."""
+    configs = []
+
+    class Job:
+        job_id = "job-1"
+        total_bytes_billed = 600
+
+        def result(self, timeout=None, retry=None, job_retry=None):
+            return self
+
+    class Client:
+        project = "p"
+
+        def query(self, sql, job_config=None, **kwargs):
+            configs.append(job_config)
+            return Job()
+
+    engine = BigQueryEngine(Client(), max_bytes_billed=1000)
+    engine.execute(adhoc("CREATE TABLE t AS SELECT 1 AS x"))
+    engine.execute(adhoc("CREATE TABLE u AS SELECT 1 AS x"))
+    assert [c.maximum_bytes_billed for c in configs] == [1000, 400] and engine.bytes_billed == 1200
+    with pytest.raises(BytesLimitExceeded, match="billed 1,200 bytes, all of --max-bytes-billed 1,000"):
+        engine.execute(adhoc("CREATE TABLE v AS SELECT 1 AS x"))
+    assert len(configs) == 2  # not submitted
+
+
+def test_dry_run_totals_every_job_and_caps_the_total(capsys):
+    from bqml_tools.cli import run
+    from bqml_tools.engines import DryRun
+    from bqml_tools.errors import BqmlToolsError
+
+    class Engine:
+        dialect = "bigquery"
+        max_bytes_billed = 2500
+
+        def dry_run(self, query):
+            return DryRun(schema={}, bytes_processed=1000)
+
+    with pytest.raises(BqmlToolsError, match="the command's 3 jobs would process 3,000 bytes, more than "
+                                             "--max-bytes-billed 2,500 .it caps the command's total."):
+        run.dry_run(Engine(), [adhoc("SELECT 1"), adhoc("SELECT 2"), adhoc("SELECT 3")])
+    assert capsys.readouterr().out.splitlines()[-1] == "dry run: 3 jobs in all; they would process 3,000 bytes"
+    Engine.max_bytes_billed = 3000
+    run.dry_run(Engine(), [adhoc("SELECT 1"), adhoc("SELECT 2"), adhoc("SELECT 3")])

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..core import identifiers
 from ..errors import BqmlToolsError
 from ..present.tables import format_frame, natural_order, splits_in_natural_order
 from . import run
@@ -80,7 +81,19 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
             queries = splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
                                                     per_split=per_split, replace=replace)
             return ";\n\n".join(q.sql.rstrip() for q in queries) + ";\n"
-        return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
+        if inline:
+            return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
+        # --dry-run: every job the run submits: the profile (the report, the NULL-key check), then the
+        # statements that store the split, or the split itself when --output writes it
+        schema = None if reader is None else splitting.validated_schema(
+            reader, identifiers.source(source), spec, adds_split_column=destination is None or not per_split)
+        jobs = [splitting.profile_query(source, spec, dialect, schema=schema, inline=False)]
+        if destination is not None:
+            return jobs + splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
+                                                        per_split=per_split, replace=replace)
+        if output is not None:
+            jobs.append(splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=False))
+        return jobs
 
     on_duckdb = (engine_options["engine_name"] or "duckdb") == "duckdb"
     if output is not None and not on_duckdb:

@@ -141,6 +141,8 @@ class BigQueryEngine:
     of a job that failed for a transient reason); ``retry_deadline`` (at most 60 s by default, never
     more than ``timeout``) bounds the retries of one API call, so an unreachable endpoint fails
     within a minute with one line naming it.
+    ``max_bytes_billed`` caps the total billed by this engine's jobs (``bytes_billed`` so far): each job
+    may bill what the ones before it left, and a job with nothing left is not started.
     """
 
     dialect = "bigquery"
@@ -168,6 +170,9 @@ class BigQueryEngine:
         self.client = client
         self.location = location
         self.max_bytes_billed = max_bytes_billed
+        # what this engine's jobs have billed: max_bytes_billed caps their total (a CLI command makes one
+        # engine, so --max-bytes-billed caps the command), each job getting what is left
+        self.bytes_billed = 0
         self.timeout = timeout
         self.labels = {**LABELS, **(labels or {})}
         self.progress = progress
@@ -208,8 +213,19 @@ class BigQueryEngine:
             use_query_cache=not dry_run,
         )
         if self.max_bytes_billed is not None:  # the client would send the string "None"
-            config.maximum_bytes_billed = int(self.max_bytes_billed)
+            left = int(self.max_bytes_billed) - (0 if dry_run else self.bytes_billed)
+            if left <= 0:
+                raise BytesLimitExceeded(
+                    f"BigQuery query {query.template} not started: the jobs before it billed {self.bytes_billed:,} "
+                    f"bytes, all of --max-bytes-billed {int(self.max_bytes_billed):,} (it caps the command's total): "
+                    "raise it, or read less: " + READ_LESS)
+            config.maximum_bytes_billed = left
         return config
+
+    def _billed(self, job: Any) -> None:
+        """Count a finished job's bytes billed against max_bytes_billed (the total of this engine's jobs)."""
+        billed = getattr(job, "total_bytes_billed", None)
+        self.bytes_billed += int(billed) if isinstance(billed, (int, float)) else 0
 
     def _submit(self, query: Query, dry_run: bool = False) -> Any:
         if query.dialect != self.dialect:
@@ -245,6 +261,7 @@ class BigQueryEngine:
 
         job = self._submit(query)
         rows = self._result(job, query)
+        self._billed(job)
         progress = "tqdm" if self.progress else None
         with warnings.catch_warnings():
             # google-cloud-bigquery 3.4x suggests pandas-gbq instead; to_dataframe is the documented,
@@ -273,4 +290,5 @@ class BigQueryEngine:
         """Run a statement that returns no rows (DDL); returns the finished job."""
         job = self._submit(query)
         self._result(job, query)
+        self._billed(job)
         return job
