@@ -12,7 +12,7 @@ from bqml_tools import SplitSpec, split, split_query
 from bqml_tools.bigquery import BigQueryEngine, translate
 from bqml_tools.cli import main
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.errors import (BadQuery, BytesLimitExceeded, DestinationExists, NullKeys, PermissionDenied,
+from bqml_tools.errors import (BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, NullKeys, PermissionDenied,
                                QueryError, TableNotFound)
 from bqml_tools.evaluation import EvalSpec, evaluate
 from bqml_tools.splitting import materialize
@@ -290,3 +290,47 @@ def test_dry_run_totals_every_job_and_caps_the_total(capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "dry run: 3 jobs in all; they would process 3,000 bytes"
     Engine.max_bytes_billed = 3000
     run.dry_run(Engine(), [adhoc("SELECT 1"), adhoc("SELECT 2"), adhoc("SELECT 3")])
+
+
+def test_job_labels_and_batch_priority_reach_every_job(monkeypatch):
+    """--job-label KEY=VALUE and --batch: on each job's configuration (the CLI's engine gets them)."""
+    from bqml_tools.cli import run
+
+    configs = []
+
+    class Job:
+        job_id = "job-1"
+        total_bytes_billed = 0
+
+        def result(self, timeout=None, retry=None, job_retry=None):
+            return self
+
+    class Client:
+        project = "p"
+
+        def query(self, sql, job_config=None, **kwargs):
+            configs.append(job_config)
+            return Job()
+
+    made = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            made.update(kwargs)
+
+    monkeypatch.setattr("bqml_tools.engines.bigquery.BigQueryEngine", Recorder)
+    run.make_engine("bigquery", ":memory:", "p", None, None, None, False, job_labels={"team": "ml"}, batch=True)
+    assert made["labels"] == {"team": "ml"} and made["priority"] == "BATCH"
+    monkeypatch.undo()
+    engine = BigQueryEngine(Client(), labels={"team": "ml"}, priority="BATCH")
+    engine.execute(adhoc("CREATE TABLE t AS SELECT 1 AS x"))
+    assert configs[0].labels["team"] == "ml" and configs[0].labels["tool"] == "bqml_tools"
+    assert configs[0].priority == "BATCH"
+    with pytest.raises(BqmlToolsError, match="priority 'LOW' must be INTERACTIVE or BATCH"):
+        BigQueryEngine(Client(), priority="LOW")
+
+
+def test_job_label_flag_is_checked(capsys):
+    code, out, err = cli(capsys, "evaluate", "x.parquet", "--task", "binary", "--label", "l", "--score", "s",
+                         "--job-label", "Team=ml")
+    assert code == 2 and "'Team=ml' is not KEY=VALUE with a lowercase key" in err

@@ -29,7 +29,8 @@ def readable(source: str, database: str) -> bool:
 
 def make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
                 api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
-                timeout: float = 600.0, writes: bool = False, **_: Any) -> Any:
+                timeout: float = 600.0, writes: bool = False, job_labels: Mapping[str, str] | None = None,
+                batch: bool = False, **_: Any) -> Any:
     """The engine of --engine: DuckDB (read-only unless ``writes``) or BigQuery (anonymous with --api-endpoint)."""
     if (engine_name or "duckdb") == "duckdb":
         return duckdb_engine(database, writes=writes)
@@ -42,7 +43,8 @@ def make_engine(engine_name: str | None, database: str, project: str | None, loc
         credentials = AnonymousCredentials()
     return BigQueryEngine(project=project, location=location, credentials=credentials,
                           client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
-                          max_bytes_billed=max_bytes_billed,
+                          max_bytes_billed=max_bytes_billed, labels=job_labels or None,
+                          priority="BATCH" if batch else "INTERACTIVE",
                           progress=sys.stderr.isatty() if progress is None else progress,
                           use_storage_api=not api_endpoint, timeout=timeout)
 

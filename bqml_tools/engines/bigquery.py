@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..errors import (READ_LESS, BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
+from ..errors import (READ_LESS, BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
                       TableNotFound)
 from ..sql.render import Query, as_query
 from .base import DryRun
@@ -150,7 +150,7 @@ class BigQueryEngine:
     def __init__(self, client: Any = None, *, project: str | None = None, location: str | None = None,
                  credentials: Any = None, client_options: Mapping[str, Any] | None = None,
                  max_bytes_billed: int | None = None, timeout: float = 600.0,
-                 labels: Mapping[str, str] | None = None, progress: bool = False,
+                 labels: Mapping[str, str] | None = None, progress: bool = False, priority: str = "INTERACTIVE",
                  use_storage_api: bool = True, retry_deadline: float | None = None) -> None:
         from google.cloud import bigquery
 
@@ -175,6 +175,9 @@ class BigQueryEngine:
         self.bytes_billed = 0
         self.timeout = timeout
         self.labels = {**LABELS, **(labels or {})}
+        if priority not in ("INTERACTIVE", "BATCH"):
+            raise BqmlToolsError(f"priority {priority!r} must be INTERACTIVE or BATCH")
+        self.priority = priority
         self.progress = progress
         self.use_storage_api = use_storage_api and importlib.util.find_spec("google.cloud.bigquery_storage") is not None
         self.errors = _client_errors()
@@ -212,6 +215,8 @@ class BigQueryEngine:
             dry_run=dry_run,
             use_query_cache=not dry_run,
         )
+        if self.priority == "BATCH" and not dry_run:
+            config.priority = bigquery.QueryPriority.BATCH
         if self.max_bytes_billed is not None:  # the client would send the string "None"
             left = int(self.max_bytes_billed) - (0 if dry_run else self.bytes_billed)
             if left <= 0:
