@@ -346,3 +346,38 @@ def test_project_ids_with_hyphens_are_quoted_for_bigquery():
 def test_bigquery_query_text_is_the_textbook_one():
     sql = split_query("p-roject.ds.t", SplitSpec(key=["user_id"]), "bigquery").sql
     assert "ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 10))" in sql
+
+
+def test_table_options_of_stored_splits():
+    """--cluster-by, --partition-by, --expiration-days, --table-description, --table-label: BigQuery's
+    CREATE TABLE clauses, in BigQuery's order; refused on DuckDB, on views, and when out of range."""
+    import sqlglot
+    from sqlglot import exp
+
+    from bqml_tools.errors import InvalidSplitSpec, TemplateError
+    from bqml_tools.splitting import TableOptions, materialize_queries
+
+    spec = SplitSpec(key=["user_id"], key_types={"user_id": "INT64"})
+    options = TableOptions(cluster_by=("split",), partition_by="day", expiration_days=7, description="it's",
+                           labels={"team": "ml", "cost-center": "x1"})
+    (query,) = materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", options=options)
+    head = query.sql.split(" AS\n", 1)[0].splitlines()
+    assert head == ["CREATE TABLE `my-project.ml.out`", "PARTITION BY DATE(`day`)", "CLUSTER BY `split`",
+                    "OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 7 DAY), "
+                    "description = 'it\\'s', labels = [('cost-center', 'x1'), ('team', 'ml')])"]
+    assert isinstance(sqlglot.parse_one(query.sql, read="bigquery"), exp.Create)
+    per_split = materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", per_split=True,
+                                    options=TableOptions(cluster_by=("user_id",)))
+    assert len(per_split) == 3 and all("\nCLUSTER BY `user_id` AS\n" in q.sql for q in per_split)
+    with pytest.raises(TemplateError, match="are BigQuery table options: drop them on DuckDB"):
+        materialize_queries("ml.events", spec, "ml.out", "duckdb", options=TableOptions(cluster_by=("split",)))
+    with pytest.raises(InvalidSplitSpec, match="are for tables: drop --view"):
+        materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", view=True, options=options)
+    with pytest.raises(InvalidSplitSpec, match="at most 4 columns"):
+        TableOptions(cluster_by=("a", "b", "c", "d", "e"))
+    with pytest.raises(InvalidSplitSpec, match="--expiration-days 0 must be a whole number of days from 1"):
+        TableOptions(expiration_days=0)
+    with pytest.raises(InvalidSplitSpec, match="table label Team=ml must be a lowercase key"):
+        TableOptions(labels={"Team": "ml"})
+    assert not TableOptions() and "OPTIONS" not in materialize_queries(
+        "my-project.ml.events", spec, "my-project.ml.out", "bigquery", options=TableOptions())[0].sql

@@ -16,6 +16,7 @@ from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, InvalidSplitSpec, NullKeys, UnknownColumn, UnsupportedKeyType
 from ..sql.render import Query, render
 from .spec import SplitSpec
+from .table_options import TableOptions
 
 FINE = 10_000  # fine positions per bucket in a stratified split
 LUMPY_KEYS_PER_BUCKET = 5
@@ -369,9 +370,14 @@ def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
 
 def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, destination: str, dialect: str, *,
                         engine: Engine | None = None, view: bool = False, per_split: bool = False,
-                        replace: bool = False) -> list[Query]:
+                        replace: bool = False, options: TableOptions | None = None) -> list[Query]:
     """CREATE [OR REPLACE] TABLE|VIEW statements storing the split: one table with the split
-    column, or with ``per_split`` one per split named ``<destination>_<split>``."""
+    column, or with ``per_split`` one per split named ``<destination>_<split>``. ``options``: the
+    tables' CLUSTER BY, PARTITION BY, expiration, description and labels (BigQuery tables only)."""
+    if options is not None and not isinstance(options, TableOptions):
+        raise InvalidSplitSpec(f"options {options!r} must be a bqml_tools.splitting.TableOptions")
+    if options and view:
+        raise InvalidSplitSpec("table options (--cluster-by, --partition-by, ...) are for tables: drop --view or them")
     src = _checked(source, spec, engine)
     target = identifiers.source(destination)
     if target.is_file:
@@ -379,20 +385,22 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
     kind = "VIEW" if view else "TABLE"
     if not per_split:
         body = split_query(src, spec, dialect, engine=engine)
-        return [render("materialize.sql", dialect, destination=target, kind=kind, replace=replace, body=body.sql)]
+        return [render("materialize.sql", dialect, destination=target, kind=kind, replace=replace, body=body.sql,
+                       options=options or None)]
     policy, null_split = spec.null_policy()
     names = list(spec.plan.names) + ([null_split] if policy == "split" and null_split not in spec.plan.names else [])
     out = []
     for name in names:
         table = identifiers.source(f"{destination}_{name}")
         body = split_query(src, spec, dialect, engine=engine, only_split=name)
-        out.append(render("materialize.sql", dialect, destination=table, kind=kind, replace=replace, body=body.sql))
+        out.append(render("materialize.sql", dialect, destination=table, kind=kind, replace=replace, body=body.sql,
+                          options=options or None))
     return out
 
 
 def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, destination: str, *,
                 view: bool = False, per_split: bool = False, replace: bool = False,
-                refuse_empty: bool = False) -> SplitReport:
+                refuse_empty: bool = False, options: TableOptions | None = None) -> SplitReport:
     """Store the split as table(s) or view(s) on the engine, after the NULL-key check (and with
     ``refuse_empty``, the check that the source has rows).
 
@@ -405,6 +413,6 @@ def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpe
     if refuse_empty:
         _refuse_empty(report, src)
     for query in materialize_queries(src, spec, destination, engine.dialect, engine=engine, view=view,
-                                     per_split=per_split, replace=replace):
+                                     per_split=per_split, replace=replace, options=options):
         engine.execute(query)
     return report

@@ -109,6 +109,21 @@
 {% macro bigquery__int_range(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
 {% macro duckdb__int_range(lo, hi, alias, column) %}UNNEST(generate_series({{ lo }}, {{ hi }})) AS {{ alias }}({{ column }}){% endmacro %}
 
+{# CREATE TABLE options (split --destination): BigQuery's PARTITION BY (a day column), CLUSTER BY and
+   OPTIONS(expiration_timestamp, description, labels); DuckDB has none of them (it refuses them, naming BigQuery). #}
+{% macro bigquery__table_options(options) %}
+{%- set clauses = [] %}
+{%- if options.partition_by %}{% do clauses.append('PARTITION BY DATE(' ~ bigquery__quote(options.partition_by) ~ ')') %}{% endif %}
+{%- if options.cluster_by %}{% set columns = [] %}{% for column in options.cluster_by %}{% do columns.append(bigquery__quote(column)) %}{% endfor %}{% do clauses.append('CLUSTER BY ' ~ (columns | join(', '))) %}{% endif %}
+{%- set entries = [] %}
+{%- if options.expiration_days is not none %}{% do entries.append('expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL ' ~ (options.expiration_days | int) ~ ' DAY)') %}{% endif %}
+{%- if options.description is not none %}{% do entries.append('description = ' ~ bigquery__string_literal(options.description)) %}{% endif %}
+{%- if options.labels %}{% set pairs = [] %}{% for key, value in options.labels | dictsort %}{% do pairs.append('(' ~ bigquery__string_literal(key) ~ ', ' ~ bigquery__string_literal(value) ~ ')') %}{% endfor %}{% do entries.append('labels = [' ~ (pairs | join(', ')) ~ ']') %}{% endif %}
+{%- if entries %}{% do clauses.append('OPTIONS (' ~ (entries | join(', ')) ~ ')') %}{% endif %}
+{%- for clause in clauses %}{{ '\n' ~ clause }}{% endfor %}
+{%- endmacro %}
+{% macro duckdb__table_options(options) %}{{ raise_error("--cluster-by, --partition-by, --expiration-days, --table-description and --table-label are BigQuery table options: drop them on DuckDB") }}{% endmacro %}
+
 {# ERROR() with a row count in the message; BigQuery's IF needs both branches typed, ERROR adapts. #}
 {% macro default__error_with_count(count, message) %}ERROR('bqml_tools: ' || CAST({{ count }} AS STRING) || {{ dispatch('string_literal')(message) }}){% endmacro %}
 
