@@ -381,3 +381,27 @@ def test_table_options_of_stored_splits():
         TableOptions(labels={"Team": "ml"})
     assert not TableOptions() and "OPTIONS" not in materialize_queries(
         "my-project.ml.events", spec, "my-project.ml.out", "bigquery", options=TableOptions())[0].sql
+
+
+def test_stored_slots_let_a_later_sample_filter_the_stored_table(engine):
+    """--store-slots: split_bucket and sample_slot are the hash's parts (Python oracle), and
+    WHERE sample_slot < threshold of the stored table gives exactly `split --sample`'s rows and splits."""
+    from bqml_tools.core.identifiers import source
+    from bqml_tools.splitting import materialize
+    from bqml_tools.sql.render import render
+
+    frame = events(3000)
+    table = load(engine, "ds.slots_src", frame)
+    materialize(engine, table, SplitSpec(key=["user_id"]), "ds.slots_stored", replace=True, store_slots=True)
+    stored = engine.run(render("select_all.sql", engine.dialect, src=source("ds.slots_stored")))
+    for _, row in stored.head(300).iterrows():
+        key = str(row["user_id"])
+        assert row["split_bucket"] == oracle.bucket(key, 10) and row["sample_slot"] == oracle.slot(key, 10)
+    sample = SplitSpec(key=["user_id"], sample="1/7")
+    later = stored.loc[stored["sample_slot"] < sample.plan.threshold]
+    direct = split(engine, table, sample)
+    got = later.sort_values("id")[["id", "split"]].reset_index(drop=True)
+    want = direct.sort_values("id")[["id", "split"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    with pytest.raises(InvalidSplitSpec, match="--store-slots goes with a plain split"):
+        split_query(table, SplitSpec(key=["user_id"], stratify="label"), engine.dialect, store_slots=True)

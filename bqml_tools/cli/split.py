@@ -38,6 +38,9 @@ from .strict import StrictCommand
 @click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
 @click.option("--replace", is_flag=True,
               help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
+@click.option("--store-slots", is_flag=True,
+              help="With --destination: also store split_bucket and sample_slot (the hash's parts the split and the "
+                   "sample read); on BigQuery the table is clustered by them, so WHERE sample_slot < N prunes.")
 @click.option("--cluster-by", multiple=True, metavar="COLUMN",
               help="BigQuery, with --destination: CLUSTER BY these columns (repeatable, at most 4): filters on them prune.")
 @click.option("--partition-by", default=None, metavar="COLUMN",
@@ -51,7 +54,7 @@ from .strict import StrictCommand
 def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
           buckets: int | None, null_keys: str, stratify: str | None, only_split: str | None,
           split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
-          view: bool, per_split: bool, replace: bool, cluster_by: tuple[str, ...], partition_by: str | None,
+          view: bool, per_split: bool, replace: bool, store_slots: bool, cluster_by: tuple[str, ...], partition_by: str | None,
           expiration_days: int | None, table_description: str | None, table_labels: dict[str, str],
           **options: Any) -> None:
     """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
@@ -83,6 +86,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     splitting.check_only_split(spec, only_split)
     table_options = TableOptions(cluster_by=cluster_by, partition_by=partition_by, expiration_days=expiration_days,
                                  description=table_description, labels=table_labels)
+    if store_slots and destination is None:
+        raise BqmlToolsError("--store-slots goes with --destination TABLE (or call split_query(store_slots=True))")
     if table_options and destination is None:
         raise BqmlToolsError("--cluster-by, --partition-by, --expiration-days, --table-description and --table-label "
                              "go with --destination TABLE")
@@ -97,7 +102,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     def statements(dialect: str, reader: Any, inline: bool) -> Any:
         if destination is not None and inline:  # printed: the statements that store the split
             queries = splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
-                                                    per_split=per_split, replace=replace, options=table_options)
+                                                    per_split=per_split, replace=replace, options=table_options,
+                                                    store_slots=store_slots)
             return ";\n\n".join(q.sql.rstrip() for q in queries) + ";\n"
         if inline:
             return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
@@ -108,7 +114,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         jobs = [splitting.profile_query(source, spec, dialect, schema=schema, inline=False)]
         if destination is not None:
             return jobs + splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
-                                                        per_split=per_split, replace=replace, options=table_options)
+                                                        per_split=per_split, replace=replace, options=table_options,
+                                                    store_slots=store_slots)
         if output is not None:
             jobs.append(splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=False))
         return jobs
@@ -124,7 +131,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         return
     try:
         run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
-                  engine_options, table_options)
+                  engine_options, table_options, store_slots)
     except BaseException:
         if creates:  # a failed --destination run leaves no new database behind (the CLI made a DuckDBEngine)
             runner.connection.close()
@@ -136,14 +143,15 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
 
 def run_split(runner: Any, source: str, spec: Any, only_split: str | None, stratify: str | None,
               output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
-              engine_options: dict[str, Any], table_options: Any = None) -> None:
+              engine_options: dict[str, Any], table_options: Any = None, store_slots: bool = False) -> None:
     """Run the split (or store it with ``destination``), write ``output``, print the report."""
     from ..engines.base import CanExport, require
     from ..splitting import queries as splitting
 
     if destination is not None:
         report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
-                                       replace=replace, refuse_empty=True, options=table_options)
+                                       replace=replace, refuse_empty=True, options=table_options,
+                                       store_slots=store_slots)
         click.echo(f"stored the split in {destination}{'_<split>' if per_split else ''} "
                    f"({'views' if view else 'tables'})", err=True)
     else:
