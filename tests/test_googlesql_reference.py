@@ -91,3 +91,26 @@ def test_score_bits_is_the_ieee_bit_pattern_on_every_engine(engine):
     got = engine.run(f"SELECT i, {score_bits_sql(engine.dialect, 'x')} AS bits FROM {name} ORDER BY i")
     assert str(got["bits"].dtype) == "Int64"
     assert list(got["bits"]) == [ieee_bits(x) for x in values]
+
+
+@pytest.mark.googlesql
+def test_approximate_columns_are_declared_and_checked(reference):
+    """APPROX_QUANTILES fails on the reference; the declared column comes back NULL and the rest are exact."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    import googlesql
+    from bqml_tools.errors import BadQuery
+    from bqml_tools.evaluation import EvalSpec, evaluate
+
+    with pytest.raises(BadQuery, match="Unsupported built-in function: approx_quantiles"):
+        reference._evaluate("SELECT APPROX_QUANTILES(x, 2)[OFFSET(1)] AS m FROM UNNEST([1.0, 2.0]) AS x",
+                            googlesql.as_query("SELECT 1", "bigquery"))
+    rng = np.random.default_rng(15)
+    y, p = rng.gamma(2.0, 3.0, 200), rng.gamma(2.0, 3.0, 200)
+    reference.create_table("ds.reg", {"y": "FLOAT64", "p": "FLOAT64"}, list(zip(y.tolist(), p.tolist())))
+    got = evaluate(reference, "ds.reg", EvalSpec(task="regression", label="y", prediction="p")).iloc[0]
+    assert googlesql.APPROXIMATE_COLUMNS == {"APPROX_QUANTILES": ("median_absolute_error",)}
+    assert pd.isna(got["median_absolute_error"])
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, p), rel=1e-12)
+    assert got["r2"] == pytest.approx(skm.r2_score(y, p), rel=1e-9)
