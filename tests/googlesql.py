@@ -326,6 +326,7 @@ class GoogleSQLEngine:
 
     def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun:
         """The analyzed result schema (type names as BigQuery's dry run gives them); no byte estimate."""
+        from google.protobuf import empty_pb2
         from googlesql_values import type_name
         from zetasql.core.exceptions import ServerError
         from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
@@ -340,7 +341,7 @@ class GoogleSQLEngine:
         except ServerError as error:
             raise self._failure(error, query) from error
         self.reference.call("UnprepareQuery", ls.UnprepareQueryRequest(prepared_query_id=reply.prepared.prepared_query_id),
-                            __import__("google.protobuf.empty_pb2", fromlist=["Empty"]).Empty)
+                            empty_pb2.Empty)
         columns = list(reply.prepared.columns)
         return DryRun(schema={n: type_name(c.type) for n, c in zip(self._names(columns), columns)}, bytes_processed=None)
 

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 from zetasql.wasi._pb2.zetasql.public import type_pb2, value_pb2
 
@@ -137,7 +138,7 @@ def _datetime_bits(value: dt.datetime) -> int:
 def to_value(value: Any, kind: TypeProto) -> ValueProto:
     """A Python value (what DuckDB or pandas gives) as a cell of type ``kind``; None, NaT and pandas' NA are NULL
     (a float NaN stays NaN: FLOAT64 has one)."""
-    if value is None or value is getattr(__import__("pandas"), "NA") or (
+    if value is None or value is pd.NA or value is pd.NaT or (
             kind.type_kind != type_pb2.TYPE_DOUBLE and isinstance(value, float) and math.isnan(value)):
         return ValueProto()
     if hasattr(value, "item") and not isinstance(value, (bytes, str, list, dict)):

@@ -9,6 +9,8 @@ import struct
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bqml_tools.engines import connect_duckdb
 from bqml_tools.sql.render import MACROS, environment
@@ -114,3 +116,16 @@ def test_approximate_columns_are_declared_and_checked(reference):
     assert pd.isna(got["median_absolute_error"])
     assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, p), rel=1e-12)
     assert got["r2"] == pytest.approx(skm.r2_score(y, p), rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_subnormal=True), min_size=1, max_size=50))
+def test_score_bits_is_the_bit_pattern_of_any_scores_on_duckdb(values):
+    """A property over any doubles in [0, 1] (the reference checks the same expression above)."""
+    connection = connect_duckdb()
+    connection.register("v", pd.DataFrame({"i": range(len(values)), "x": values}))
+    got = [row[0] for row in connection.execute(
+        f"SELECT {score_bits_sql('duckdb', 'x')} FROM v ORDER BY i").fetchall()]
+    assert got == [ieee_bits(x) for x in values]
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    assert [got[i] for i in order] == sorted(got)  # the bins sort as the scores do

@@ -17,7 +17,8 @@
     header_lines     comment lines describing the query
     store_slots      keep the bucket and the sample slot as columns split_bucket, sample_slot
 -#}
-{% import 'split/_keys.sql' as k with context %}
+{% macro split_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it k) #}
+{% if k is not defined %}{% import 'split/_keys.sql' as k with context %}{% endif %}
 {{ k.header(header_lines) }}
 {% if plan.sampled or store_slots %}
 {% set hash_expr = k.fingerprint(key, salt_component) %}
@@ -94,3 +95,4 @@ WHERE {{ conditions[0] }}
 WHERE {% for c in conditions %}{{ '(' ~ c ~ ')' if ' AND ' in c else c }}{{ ' OR ' if not loop.last }}{% endfor %}
 
 {% endif %}
+{% endmacro %}{{ split_template() }}
