@@ -19,8 +19,9 @@
 -#}
 {% macro split_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it k) #}
 {% if k is not defined %}{% import 'split/_keys.sql' as k with context %}{% endif %}
+{% set slots = store_slots is defined and store_slots %}{# optional: the dbt package never stores slots #}
 {{ k.header(header_lines) }}
-{% if plan.sampled or store_slots %}
+{% if plan.sampled or slots %}
 {% set hash_expr = k.fingerprint(key, salt_component) %}
 WITH hashed AS (
   SELECT
@@ -80,8 +81,8 @@ WITH bucketed AS (
 {% do conditions.append('_bqml_bucket IS NULL') %}
 {% endif %}
 SELECT
-  {{ sql.star_except(working) }}{{ ',' if only_split is none or store_slots }}
-{% if store_slots %}
+  {{ sql.star_except(working) }}{{ ',' if only_split is none or slots }}
+{% if slots %}
   _bqml_bucket AS split_bucket,
   _bqml_slot AS sample_slot{{ ',' if only_split is none }}
 {% endif %}
