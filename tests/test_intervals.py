@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -23,7 +24,7 @@ from sklearn import metrics as skm
 
 from bqml_tools.evaluation import intervals
 from bqml_tools.errors import BqmlToolsError
-from bqml_tools.evaluation import PARTITION_SALT, EvalSpec, curve, diagnose, evaluate, evaluate_query
+from bqml_tools.evaluation import DEFAULT_CI_BINS_PER_LOGIT, PARTITION_SALT, EvalSpec, curve, diagnose, evaluate, evaluate_query
 from bqml_tools.core.fingerprint import farm_fingerprint
 from bqml_tools.core.keys import key_string
 from bqml_tools.splitting import SplitSpec, split
@@ -326,7 +327,9 @@ def test_the_same_data_gives_the_same_interval_in_any_row_order(engine, task):
 def test_the_estimate_is_the_run_without_ci(engine, task):
     frame = FRAMES[task]()
     table = load(engine, f"ds.est_{task.replace('-', '_')}", frame)
-    plain = evaluate(engine, table, EvalSpec(**SPECS[task]))
+    # --ci bins 10x coarser by default: the estimate is the plain run at the same bins
+    bins = {"bins_per_logit": DEFAULT_CI_BINS_PER_LOGIT} if task == "binary-binned" else {}
+    plain = evaluate(engine, table, EvalSpec(**SPECS[task], **bins))
     with_ci = evaluate(engine, table, EvalSpec(**SPECS[task], ci=0.9, key="id", partitions=7))
     assert list(with_ci.columns) == [c for column in plain.columns
                                      for c in ([column] + ([f"{column}_lower", f"{column}_upper"]
@@ -340,7 +343,9 @@ def test_the_estimate_is_the_run_without_ci(engine, task):
         assert with_ci[column].dtype == plain[column].dtype, column
         for got, want in zip(with_ci[column], plain[column]):
             assert same(got, want) if isinstance(want, float) else got == want, (column, got, want)
-    assert with_ci.attrs["warnings"][: len(plain.attrs["warnings"])] == plain.attrs["warnings"]
+    # the bound warning differs by design: with --ci it compares the bound with the interval
+    expected = [w for w in plain.attrs["warnings"] if not w.startswith("binned AUC error bound")]
+    assert with_ci.attrs["warnings"][: len(expected)] == expected
 
 
 def test_regression_partitions_with_equal_statistics_stay_apart(engine):
@@ -611,3 +616,23 @@ def test_any_proportion_at_a_bound_has_an_interval_of_width(engine, positives, n
     assert row["recall_lower"] == pytest.approx(want.low, abs=1e-12)
     assert row["recall_upper"] == pytest.approx(want.high, abs=1e-12)
     assert row["recall_upper"] - row["recall_lower"] > 0
+
+
+def test_ci_bins_coarser_and_warns_only_when_the_bound_shows_in_the_interval(duck):
+    """--ci bins at 1,000 per logit unit by default (its replicates window K + 2 copies of the bins);
+    the bound warning then compares the bound with the interval, not with a fixed 1e-4."""
+    frame = binary_frame(7, 3000)
+    spec = EvalSpec(task="binary", label="label", score="score", ci=0.9, key="id", partitions=10)
+    got = evaluate(duck, frame, spec)
+    fine = evaluate(duck, frame, replace(spec, bins_per_logit=10_000))
+    assert "1000 bins per unit" in evaluate_query("t", spec, "duckdb").sql
+    y, s = frame["label"], frame["score"]
+    for result in (got, fine):
+        assert abs(result.loc[0, "roc_auc"] - skm.roc_auc_score(y, s)) <= result.loc[0, "roc_auc_error_bound"] + 1e-12
+    assert fine.loc[0, "roc_auc_error_bound"] < got.loc[0, "roc_auc_error_bound"]
+    half = (got.loc[0, "roc_auc_upper"] - got.loc[0, "roc_auc_lower"]) / 2
+    assert got.loc[0, "roc_auc_error_bound"] < 0.1 * half
+    assert not any("error bound" in w for w in got.attrs["warnings"])
+    coarse = evaluate(duck, frame, replace(spec, bins_per_logit=1))
+    assert coarse.loc[0, "roc_auc_error_bound"] > 0.1 * (coarse.loc[0, "roc_auc_upper"] - coarse.loc[0, "roc_auc_lower"]) / 2
+    assert any("over a tenth of the interval's half-width" in w for w in coarse.attrs["warnings"])

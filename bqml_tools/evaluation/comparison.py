@@ -29,7 +29,7 @@ from .guards import run_checked
 from .intervals import side
 from .metrics import evaluate_checks
 from .outputs import output_columns, refuse_output_names
-from .spec import EvalSpec
+from .spec import BOUND_SHARE_OF_INTERVAL, EvalSpec
 
 DEFAULT_LEVEL = 0.95
 MODEL = "_bqml_model"
@@ -125,8 +125,23 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
         names = (f"{getattr(spec, _role(spec))}: ", f"{against}: ")
         warnings = [w for w in warnings if not w.removeprefix(names[0]).removeprefix(names[1]).startswith("accuracy ")]
     out = _differences(frame, spec, against, chosen)
-    out.attrs["warnings"] = warnings
+    out.attrs["warnings"] = [w for w in warnings if "binned AUC error bound" not in w] + _bound_warning(frame, out)
     return out
+
+
+def _bound_warning(frame: pd.DataFrame, out: pd.DataFrame) -> list[str]:
+    """As evaluate --ci: binned AUC matters when either model's bound is over a tenth of the half-width
+    of the difference's interval."""
+    bounds = [_estimates(frame, m).get("roc_auc_error_bound") for m in (0, 1)]
+    auc = out.loc[out["metric"] == "roc_auc"] if "metric" in out.columns else out.iloc[0:0]
+    if auc.empty or any(b is None for b in bounds):
+        return []
+    worst = max(float(b.max()) for b in bounds)
+    half = float(((auc["upper"] - auc["lower"]) / 2).min())
+    if pd.notna(worst) and pd.notna(half) and worst > BOUND_SHARE_OF_INTERVAL * half:
+        return [f"binned AUC error bound is {worst:.2g}, over a tenth of the interval's half-width: raise "
+                "--bins-per-logit or use --auc exact"]
+    return []
 
 
 def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:

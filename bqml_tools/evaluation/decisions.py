@@ -1,8 +1,8 @@
 """From metrics to a decision: the threshold of a binary classifier for a target or a cost.
 
 ``threshold`` runs one statement (``evaluate/threshold.sql``) that reads the predictions table
-once, counts positives and negatives per distinct score (exact, the default on DuckDB) or per
-logit bin (the default on BigQuery), and returns per group the best threshold for the goal with
+once, counts positives and negatives per logit bin (the default, on every engine, with a bound) or
+per distinct score (exact, on request), and returns per group the best threshold for the goal with
 every binary metric at it:
 
 - ``recall>=x``: the highest threshold whose recall reaches x (so precision is as high as that
@@ -32,7 +32,7 @@ from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
 from .checks import attach, check_invalid, check_positive
-from .context import as_source, template_context
+from .context import as_source, auc_mode, template_context
 from .guards import refuse_stray_labels
 from .intervals import where as group_name
 from .spec import EvalSpec
@@ -231,7 +231,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     goal = goal_of(goal, cost)
     src = as_source(source)
     require(engine, Engine, "threshold")
-    binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
+    binned = auc_mode(spec, "threshold") == "binned"
     query = threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False)
     refuse_stray_labels(engine, src, spec)
     frame = engine.run(query)

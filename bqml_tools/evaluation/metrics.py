@@ -17,7 +17,7 @@ from .context import as_source, template_context
 from .guards import run_checked
 from .intervals import where
 from .outputs import VIEWS, output_columns, refuse_output_names, view_counts
-from .spec import BOUND_WARNING, INTERVAL_OPTIONS, EvalSpec
+from .spec import BOUND_SHARE_OF_INTERVAL, BOUND_WARNING, INTERVAL_OPTIONS, EvalSpec
 
 
 # The imbalance guard: accuracy must remove at least this share of the constant predictor's errors.
@@ -129,9 +129,16 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
         check_positive(spec, float(frame["positives"].fillna(0).sum()), valid)
         if (frame["roc_auc"].isna() & (frame["rows"] > 0) & ~weightless).any():
             warnings.append("roc_auc is NULL for groups with only one class")
-        bound = frame["roc_auc_error_bound"].max()
-        if pd.notna(bound) and bound > BOUND_WARNING:
-            warnings.append(f"binned AUC error bound is {bound:.2g}: scores sit in few bins; raise "
+        bounds = frame["roc_auc_error_bound"]
+        if "roc_auc_lower" in frame.columns:
+            # with an interval (--ci's coarser bins), binning matters when it is a visible share of the interval
+            half = (frame["roc_auc_upper"] - frame["roc_auc_lower"]) / 2
+            over = bounds.loc[bounds > BOUND_SHARE_OF_INTERVAL * half]
+            if len(over):
+                warnings.append(f"binned AUC error bound is {over.max():.2g}, over a tenth of the interval's "
+                                "half-width: raise --bins-per-logit or use --auc exact")
+        elif pd.notna(bounds.max()) and bounds.max() > BOUND_WARNING:
+            warnings.append(f"binned AUC error bound is {bounds.max():.2g}: scores sit in few bins; raise "
                             "--bins-per-logit or use --auc exact")
     if spec.task in ("binary", "multiclass"):
         warnings += imbalance_warnings(frame, spec)
