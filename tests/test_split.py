@@ -284,7 +284,7 @@ def test_unknown_column_names_the_columns_that_exist(engine):
 
 def test_existing_split_column_is_not_overwritten(engine):
     table = load(engine, "ds.s", sql="SELECT range AS k, 'x' AS split FROM range(10)")
-    with pytest.raises(InvalidSplitSpec, match="--split-column"):
+    with pytest.raises(InvalidSplitSpec, match="split_column"):
         split(engine, table, SplitSpec(key=["k"]))
     got = split(engine, table, SplitSpec(key=["k"], split_column="fold"))
     assert set(got["split"]) == {"x"} and set(got["fold"]) <= {"train", "valid", "test"}

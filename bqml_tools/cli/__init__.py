@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _refuse_undecodable(args)
         cli.main(args=args, prog_name="bqml-tools", standalone_mode=False)
     except BqmlToolsError as error:
-        click.echo(f"Error: {_one_line(str(error))}", err=True)
+        click.echo(f"Error: {_one_line(error.in_cli_words())}", err=True)
         sys.exit(2)
     except OSError as error:  # the file system refused (permissions, disk full...): one line, not a traceback
         click.echo(f"Error: {_one_line(str(error))}", err=True)

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from ..core.options import refusal
 from ..errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
                       TableNotFound)
 from ..sql.render import Query, as_query
@@ -99,8 +100,8 @@ def unreachable(error: BaseException, endpoint: str, deadline: float,
     reason = errno.group(1).strip() if errno else first or type(cause).__name__
     tried = (f"gave up after retrying for up to {deadline:g} s" if elapsed is None else
              f"gave up after retrying for {elapsed:.1f} s (the limit is {deadline:g} s)")
-    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
-                             "--api-endpoint, the network or the proxy settings")
+    return refusal(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
+                   "[[client_options|api-endpoint]], the network or the proxy settings", error=EngineUnavailable)
 
 
 def translate(error: Exception, query: Query | None = None, job: Any = None) -> QueryError:
@@ -117,10 +118,11 @@ def translate(error: Exception, query: Query | None = None, job: Any = None) -> 
     where = f" (job {job_id})" if job_id else ""
     what = f"query {query.template}" if query is not None else "query"
     if "bytesBilledLimitExceeded" in reasons or "bytes billed" in message.lower():
-        return BytesLimitExceeded(f"BigQuery refused {what}{where}: {message}; raise --max-bytes-billed "
-                                  "or read less (sample first)")
+        return refusal(f"BigQuery refused {what}{where}: {message}; raise [[max_bytes_billed]] "
+                       "or read less (sample first)", error=BytesLimitExceeded)
     if isinstance(error, gax.Conflict) or "duplicate" in reasons or "already exists" in message.lower():
-        return DestinationExists(f"BigQuery: {message} ({what}{where}): pass --replace to overwrite it")
+        return refusal(f"BigQuery: {message} ({what}{where}): pass [[replace=True]] to overwrite it",
+                       error=DestinationExists)
     if isinstance(error, gax.NotFound) or "notFound" in reasons:
         return TableNotFound(f"BigQuery: not found in {what}{where}: {message}")
     if isinstance(error, gax.Forbidden) or "accessDenied" in reasons:
@@ -164,7 +166,7 @@ class BigQueryEngine:
                     "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
                 ) from None
             except OSError as error:  # the client raises OSError when no project can be determined
-                raise EngineUnavailable(f"BigQuery client not created: {error}; pass --project") from None
+                raise refusal(f"BigQuery client not created: {error}; pass [[project]]", error=EngineUnavailable) from None
         self.client = client
         self.location = location
         self.max_bytes_billed = max_bytes_billed
@@ -191,8 +193,9 @@ class BigQueryEngine:
             return unreachable(error, self.endpoint, self.retry_deadline, elapsed)
         if isinstance(error, concurrent.futures.TimeoutError):
             job_id = getattr(job, "job_id", None)
-            return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
-                              f"within --timeout {self.timeout:g} s: raise --timeout or read less (sample first)")
+            return refusal(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
+                           f"within [[timeout]] {self.timeout:g} s: raise [[timeout]] or read less (sample first)",
+                           error=QueryError)
         return translate(error, query, job)
 
     def _config(self, query: Query, dry_run: bool = False) -> Any:

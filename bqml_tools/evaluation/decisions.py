@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
@@ -98,7 +99,7 @@ def _parse_number(text: str, what: str) -> float:
     try:
         return float(parse_fraction(text.strip(), what))
     except BqmlToolsError:
-        raise BqmlToolsError(f"{what} {text!r} is not a number: write e.g. 0.95, 19/20 or 95%") from None
+        raise refusal(f"{what} {text!r} is not a number: write e.g. 0.95, 19/20 or 95%") from None
 
 
 def parse_target(text: str) -> Goal:
@@ -107,11 +108,11 @@ def parse_target(text: str) -> Goal:
     if not match:
         quote = (" in quotes ('recall>=0.95'): the shell reads an unquoted > as a redirection"
                  if (text or "").strip().lower() in ("recall", "precision") else "")
-        raise BqmlToolsError(f"--target {text!r}: write recall>=X, precision>=X (X in (0, 1]) or f1{quote}")
+        raise refusal(f"[[goal|target]] {text!r}: write recall>=X, precision>=X (X in (0, 1]) or f1{quote}")
     if match.group(3):
         return Goal("f1")
     objective = match.group(1).lower()
-    return Goal(objective, target=_parse_number(match.group(2), f"--target {objective}>="))
+    return Goal(objective, target=_parse_number(match.group(2), f"[[goal|target]] {objective}>="))
 
 
 def parse_cost(text: str) -> Goal:
@@ -121,17 +122,17 @@ def parse_cost(text: str) -> Goal:
         name, sep, value = part.partition("=")
         name = name.strip().lower()
         if not sep or name not in ("fp", "fn") or name in costs:
-            raise BqmlToolsError(f"--cost {text!r}: write fp=COST,fn=COST, e.g. fp=1,fn=20")
-        costs[name] = _parse_number(value, f"--cost {name}=")
+            raise refusal(f"[[goal|cost]] {text!r}: write fp=COST,fn=COST, e.g. fp=1,fn=20")
+        costs[name] = _parse_number(value, f"[[goal|cost]] {name}=")
     if set(costs) != {"fp", "fn"}:
-        raise BqmlToolsError(f"--cost {text!r}: give both, e.g. fp=1,fn=20")
+        raise refusal(f"[[goal|cost]] {text!r}: give both, e.g. fp=1,fn=20")
     return Goal("cost", fp_cost=costs["fp"], fn_cost=costs["fn"])
 
 
 def goal_of(target: str | Goal | None = None, cost: str | None = None) -> Goal:
     """The goal from ``target`` (text or a Goal) or ``cost`` (text): exactly one of them."""
     if (target is None) == (cost is None):
-        raise BqmlToolsError("give one goal: --target recall>=X, precision>=X or f1, or --cost fp=A,fn=B")
+        raise refusal("give one goal: [[target]] recall>=X, precision>=X or f1, or [[cost]] fp=A,fn=B")
     if isinstance(target, Goal):
         return target
     return parse_target(target) if target is not None else parse_cost(cost or "")
@@ -192,9 +193,9 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
         if not bool(frame.at[i, "target_met"]):
             best = float(frame.at[i, "best_reachable"])
             if binned and pd.notna(frame.at[i, "bound"]):  # some bin's best case reaches the target
-                raise BqmlToolsError(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
-                                     f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
-                                     "--search exact or raise --bins-per-logit")
+                raise refusal(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
+                              f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
+                              "[[auc|search=exact]] or raise [[bins_per_logit]]")
             raise BqmlToolsError(f"{goal} is not reachable{where}: the best {goal.objective} is {best:.6g}; "
                                  f"lower the target")
         if goal.objective == "cost":

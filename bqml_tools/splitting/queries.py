@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
+from ..core.options import refusal
 from ..core.plan import BucketPlan
 from ..engines.base import CanExecute, Engine, not_an_engine, require
 from ..engines.schema import source_schema
@@ -131,10 +132,9 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
         identifiers.refuse_reserved(schema, f"the source {src}")
         clash = next((c for c in schema if identifiers.same_name(c, spec.split_column)), None)
         if clash is not None and only_split is None and adds_split_column:
-            raise InvalidSplitSpec(
+            raise refusal(
                 f"the source already has a column {clash!r}, the same name as the split column "
-                f"{spec.split_column!r} (names are case-insensitive): pass --split-column with another name"
-            )
+                f"{spec.split_column!r} (names are case-insensitive): pass [[split_column]] with another name", error=InvalidSplitSpec)
     key = _key_columns(spec, schema, schema_dialect, dialect, spec.key)
     context: dict[str, Any] = dict(
         src=src, key=key, salt_component=salt_component(spec.salt), plan=plan, null_keys=policy,
@@ -217,10 +217,9 @@ def _check_nulls(profile: pd.DataFrame, spec: SplitSpec) -> tuple[int, int]:
     null_labels = int(profile.loc[profile["part"] == "null_label", "n_rows"].sum())
     key = ", ".join(spec.key)
     if null_keys and spec.null_policy()[0] == "error":
-        raise NullKeys(
-            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with --null-keys drop to drop them "
-            "or --null-keys split:NAME to send them to split NAME"
-        )
+        raise refusal(
+            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with [[null_keys=drop]] to drop them "
+            "or [[null_keys=split:NAME]] to send them to split NAME", error=NullKeys)
     if null_labels:
         raise NullKeys(
             f"{null_labels:,} row(s) have a NULL label in {spec.stratify}: a stratified split needs "
@@ -375,7 +374,7 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
     src = _checked(source, spec, engine)
     target = identifiers.source(destination)
     if target.is_file:
-        raise InvalidSplitSpec(f"destination {destination!r} must be a table name, not a file: use --output for files")
+        raise refusal(f"destination {destination!r} must be a table name, not a file: use [[output]] for files", error=InvalidSplitSpec)
     kind = "VIEW" if view else "TABLE"
     if not per_split:
         body = split_query(src, spec, dialect, engine=engine)
