@@ -30,13 +30,6 @@ def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | N
     return lines
 
 
-def auc_mode(spec: EvalSpec, dialect: str) -> str:
-    """``spec.auc``, else the default: exact on DuckDB, binned on BigQuery, and binned with ``ci`` on both
-    (every replicate windows its own copy of the bins; K + 1 copies of every distinct score cost K times
-    exact). AUC, curves and threshold search all read it here."""
-    return spec.auc or ("exact" if dialect == "duckdb" and spec.ci is None else "binned")
-
-
 def bins_per_logit(spec: EvalSpec) -> int:
     """The logit-bin resolution of binned AUC, curves and threshold search."""
     return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
@@ -65,7 +58,9 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
     """What the templates of ``what`` (evaluate, curve, a curve kind, compare, threshold) get: columns,
     options with their defaults, the AUC mode, the header lines, and with ``ci`` the jackknife partitions.
     ``schema`` (None when printing SQL without an engine) is checked here first."""
-    mode = auc_mode(spec, dialect)
+    # exact AUC by default on DuckDB, binned on BigQuery; binned with --ci on both: every replicate
+    # windows its own copy of the bins, and K + 1 copies of every distinct score cost K times exact
+    mode = spec.auc or ("exact" if dialect == "duckdb" and spec.ci is None else "binned")
     pseudo = (["_bqml_all"] if spec.min_slice_rows is not None and spec.ci is not None else []) \
         + (["_bqml_model"] if against else []) + (["_bqml_rep"] if spec.ci is not None else [])
     context: dict[str, Any] = dict(

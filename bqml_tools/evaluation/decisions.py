@@ -32,7 +32,7 @@ from ..errors import BqmlToolsError
 from ..sql.render import Query, render
 from . import registry
 from .checks import attach, check_invalid, check_positive
-from .context import as_source, auc_mode, template_context
+from .context import as_source, template_context
 from .outputs import refuse_output_names
 from .spec import EvalSpec
 
@@ -176,7 +176,7 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
     goal = goal_of(goal, cost)
     src = as_source(source)
     require(engine, Engine, "threshold")
-    binned = auc_mode(spec, engine.dialect) == "binned"
+    binned = (spec.auc or ("exact" if engine.dialect == "duckdb" else "binned")) == "binned"
     frame = engine.run(threshold_query(src, spec, goal, engine.dialect, engine=engine, inline=False))
     count_columns = _COUNTS + ((_WEIGHT_COUNT,) if spec.weight is not None else ())
     counts = {c: int(frame[c].fillna(0).sum()) for c in count_columns}
