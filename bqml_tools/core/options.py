@@ -36,7 +36,9 @@ def flag(option: str) -> str:
 
 
 def _literal(text: str) -> str:
-    """A value as Python writes it: numbers as they are, text quoted."""
+    """A value as Python writes it: numbers, True, False and None as they are, text quoted."""
+    if text in ("True", "False", "None"):
+        return text
     try:
         float(text)
         return text
