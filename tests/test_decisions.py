@@ -12,13 +12,14 @@ from bqml_tools.evaluation.decisions import (Goal, OUTPUT_COLUMNS, goal_of, outp
                                   threshold_query)
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate
-from tables import load
+from tables import load, sized
 
 GOALS = [Goal("recall", target=0.9), Goal("recall", target=1.0), Goal("precision", target=0.6),
          Goal("f1"), Goal("cost", fp_cost=1.0, fn_cost=20.0), Goal("cost", fp_cost=3.0, fn_cost=1.5)]
 
 
 def predictions(seed=0, n=3000, positive_rate=0.1, decimals=None):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < positive_rate).astype(int)
     s = np.clip(rng.beta(2, 6, n) + 0.6 * y * rng.random(n), 0, 1)
@@ -245,6 +246,7 @@ def test_refused_options_and_names(duck):
 
 def imbalanced(seed=5, n=4000, useful=False):
     """2% positives; a useless model flags nothing (scores below 0.5), a useful one flags most positives."""
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.02).astype(int)
     s = rng.random(n) * 0.4 + (0.55 * y if useful else 0.0)

@@ -23,7 +23,7 @@ from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier
 from bqml_tools.evaluation import (CURVES, EvalSpec, Thresholds, curve, curve_query, curve_unused, diagnose,
                                    evaluate, evaluate_query, output_columns)
-from tables import load
+from tables import create_table_as, load, sized
 
 sys.path.insert(0, str(Path(__file__).parent))
 from render_cases import cases  # noqa: E402
@@ -60,22 +60,13 @@ def load_values(engine, name: str, columns: dict[str, str], rows: list[tuple]) -
             sql_type = types[kind][0 if dialect == "bigquery" else 1]
             parts.append(f"{_literal(value, sql_type, dialect)} AS {column}")
         selects.append("SELECT " + ", ".join(parts))
-    body = " UNION ALL ".join(selects)
-    if isinstance(engine, DuckDBEngine):
-        schema, _, table = name.rpartition(".")
-        engine.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        engine.connection.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS {body}')
-        return name
-    client = engine.client
-    dataset, _, table = name.rpartition(".")
-    client.create_dataset(dataset, exists_ok=True)
-    client.query(f"CREATE OR REPLACE TABLE `{client.project}.{dataset}.{table}` AS {body}").result()
-    return name
+    return create_table_as(engine, name, " UNION ALL ".join(selects))
 
 
 # ---------------------------------------------------------------- item 3: names never collide
 
 def binary_frame(seed=0, n=600):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.45).astype(int)
     score = np.clip(rng.beta(2, 5, n) + 0.3 * y, 0, 1).round(3)

@@ -15,10 +15,11 @@ from bqml_tools.splitting import assignments_query
 import oracle
 from conftest import known_gap
 from bqml_tools.engines import DuckDBEngine
-from tables import load, load_from_connection
+from tables import load, load_from_connection, sized
 
 
 def events(n: int = 5000) -> pd.DataFrame:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     return pd.DataFrame({
         "id": range(n),
         "user_id": [i // 3 for i in range(n)],
@@ -91,6 +92,7 @@ KIND_COLUMNS = {
 
 
 def typed_rows(n: int = 400) -> list[tuple]:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     utc = dt.timezone.utc
     rows = []
     for i in range(n):

@@ -21,7 +21,7 @@ from bqml_tools.evaluation.decisions import Goal, threshold, threshold_query
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import CURVES, PARTITION_SALT, EvalSpec, curve, curve_query, evaluate, evaluate_query
-from tables import load
+from tables import create_table_as, load, sized
 
 REL = 1e-9
 NAN, INF = float("nan"), float("inf")
@@ -40,15 +40,7 @@ def load_values(engine, name: str, rows: list[tuple]) -> str:
     integer, double = ("INT64", "FLOAT64") if engine.dialect == "bigquery" else ("BIGINT", "DOUBLE")
     body = " UNION ALL ".join(f"SELECT {literal(y, integer)} AS label, {literal(s, double)} AS score, "
                               f"{literal(w, double)} AS w" for y, s, w in rows)
-    dataset, _, table = name.rpartition(".")
-    if isinstance(engine, DuckDBEngine):
-        engine.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{dataset}"')
-        engine.connection.execute(f'CREATE OR REPLACE TABLE "{dataset}"."{table}" AS {body}')
-        return name
-    client = engine.client
-    client.create_dataset(dataset, exists_ok=True)
-    client.query(f"CREATE OR REPLACE TABLE `{client.project}.{dataset}.{table}` AS {body}").result()
-    return name
+    return create_table_as(engine, name, body)
 
 
 def close(got, want, rel=REL):
@@ -59,6 +51,7 @@ def close(got, want, rel=REL):
 
 def weighted_frame(seed=0, n=2000, decimals=3, positive_rate=0.3):
     """Scores with ties (rounded), weights with zeros, fractions and a few large ones, three groups."""
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < positive_rate).astype(int)
     s = np.clip(rng.beta(2, 5, n) + 0.3 * y, 0, 1)

@@ -13,7 +13,7 @@ from sklearn import metrics as skm
 
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate, evaluate_query
-from tables import load
+from tables import load, sized
 
 REL = 1e-9
 
@@ -40,6 +40,7 @@ def weights(rng, n):
 # ---------------------------------------------------------------- regression
 
 def regression_frame(seed=0, n=2000, offset=0.0):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = rng.gamma(2.0, 3.0, n) + offset
     group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
@@ -184,6 +185,7 @@ def test_text_weight_column_is_refused(engine):
 # ---------------------------------------------------------------- multiclass
 
 def multiclass_frame(seed=0, n=2000):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     classes = np.array(["ant", "bee", "cat", "dog"])
     y = rng.choice(classes, n, p=[0.5, 0.3, 0.15, 0.05])

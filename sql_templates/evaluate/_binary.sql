@@ -4,7 +4,8 @@
   scored      the one scan of `src`: per row, the group aliases, y (1/0) and s (score), both NULL
               when the row is invalid (label NULL or not binary; score NULL, NaN, infinite or
               outside [0, 1]), plus invalid flags.
-  binned      ONE aggregate per (group, bin): bin = the exact score ('exact') or its logit
+  binned      ONE aggregate per (group, bin): bin = an INT64 (a partition key on BigQuery), the exact
+              score's bit pattern ('exact', score_bits: one bin per distinct score, in order) or its logit
               quantised to 1/bins_per_logit ('binned'; bins stay narrow where scores pile up near
               0 or 1). Every double in (0, 1) has |logit| < 745, so exact 0 and 1 get the bins
               -/+(746 * bins_per_logit + 1), outside every other bin: the order is total at any
@@ -120,7 +121,7 @@ ranked AS (
 {{ scored() }},
 {{ 'partial' if ci else 'binned' }} AS (
   SELECT
-    {{ c.groups() }}{% if mode == 'exact' %}s{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) END{% endif %} AS bin,
+    {{ c.groups() }}{% if mode == 'exact' %}{{ sql.score_bits('s') }}{% else %}CASE WHEN s = 0 THEN -{{ edge | int }} WHEN s = 1 THEN {{ edge | int }} ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * {{ bins_per_logit | int }}) AS INT64) END{% endif %} AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,

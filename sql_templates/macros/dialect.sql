@@ -116,3 +116,15 @@
 {# A 64-bit hash of the group columns to partition that sort by: DuckDB sorts a VARCHAR partition key
    ~3x slower than a fixed-width one. Two groups with one hash are detected (evaluate fails). #}
 {% macro duckdb__group_key(columns) %}hash({{ columns | join(', ') }}){% endmacro %}
+
+{# A number in [0, 1] (a score) as its IEEE-754 bit pattern, an INT64 (NULL stays NULL): one value per distinct double, in
+   the doubles' order, so exact AUC's bin (_binary.sql) is a key BigQuery can partition by (it refuses PARTITION BY a FLOAT64).
+   The same expression on both engines (LN, POW, FLOOR and CAST AS INT64 mean the same there).
+   Computed, as neither engine reinterprets a double's bits: 0 (and -0) is 0; a subnormal x is x * 2^1074 (two
+   exact halvings of the scale); otherwise the exponent e = FLOOR(LOG2(x)), corrected by one where LN rounds
+   across a power of two (x / 2^e must lie in [1, 2)), and the 52 fraction bits (x / 2^e - 1) * 2^52, exact. #}
+{% macro default__score_bits(x) -%}
+{%- set e0 = 'CAST(FLOOR(LN(' ~ x ~ ') / LN(2)) AS INT64)' -%}
+{%- set e = '(' ~ e0 ~ ' + IF(' ~ x ~ ' * POW(2, -' ~ e0 ~ ') >= 2, 1, 0) - IF(' ~ x ~ ' * POW(2, -' ~ e0 ~ ') < 1, 1, 0))' -%}
+CASE WHEN {{ x }} = 0 THEN 0 WHEN {{ x }} < 2.2250738585072014e-308 THEN CAST({{ x }} * POW(2, 537) * POW(2, 537) AS INT64) ELSE ({{ e }} + 1023) * 4503599627370496 + CAST(({{ x }} * POW(2, -{{ e }}) - 1) * 4503599627370496 AS INT64) END
+{%- endmacro %}
