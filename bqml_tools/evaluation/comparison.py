@@ -18,11 +18,12 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
-from . import intervals
+from . import intervals, registry
 from .checks import check_types
 from .context import as_source, template_context
 from .guards import run_checked
@@ -34,10 +35,10 @@ from .spec import BOUND_SHARE_OF_INTERVAL, EvalSpec
 DEFAULT_LEVEL = 0.95
 MODEL = "_bqml_model"
 # The result's own columns, after the --by columns and before/after the two models' columns.
-NEEDS_KEY = ("compare needs --key COLUMN: the interval of each difference comes from partitions of the rows by "
+NEEDS_KEY = ("compare needs [[key=]]: the interval of each difference comes from partitions of the rows by "
              "FARM_FINGERPRINT of a key, the same partitions for both models; give a row id, or a user id to keep "
              "each user's rows together")
-COLUMNS = ("rows", "metric", "difference", "lower", "upper", "reading")
+COLUMNS = registry.COMPARE
 
 
 def _role(spec: EvalSpec) -> str:
@@ -48,7 +49,7 @@ def _role(spec: EvalSpec) -> str:
 def _with_level(spec: EvalSpec, level: float | None) -> EvalSpec:
     """The spec with its interval level: spec.ci, else ``level``, else 0.95; the key is required."""
     if not spec.key:
-        raise BqmlToolsError(NEEDS_KEY)
+        raise refusal(NEEDS_KEY)
     if level is not None and spec.ci is not None and float(level) != float(spec.ci):
         raise BqmlToolsError(f"level {level!r} and the spec's ci {spec.ci!r} differ: give one of them")
     chosen = spec.ci if spec.ci is not None else (DEFAULT_LEVEL if level is None else level)
@@ -59,24 +60,20 @@ def _check(spec: EvalSpec, against: str) -> None:
     """What compare refuses before reading anything."""
     first = getattr(spec, _role(spec))
     identifiers.column(against, "against column")
-    identifiers.refuse_reserved_options([("--against", against)])
+    identifiers.refuse_reserved_options([("against", against)])
     if identifiers.same_name(against, first):
-        raise BqmlToolsError(f"--against {against!r} is the first model's column ({first}): name the other "
-                             f"model's {_role(spec)} column")
+        raise refusal(f"[[against]] {against!r} is the first model's column ({first}): name the other "
+                      f"model's {_role(spec)} column")
     if spec.probs is not None:
-        raise BqmlToolsError("compare reads one column per model, and --probs would score both models with the "
-                             "same probabilities: leave --probs out (accuracy and the F1s compare the predicted "
-                             "classes)")
+        raise refusal("compare reads one column per model, and [[probs]] would score both models with the "
+                      "same probabilities: leave [[probs]] out (accuracy and the F1s compare the predicted "
+                      "classes)")
     spec.refuse(["min_slice_rows"], "compare (it compares two models, not slices)")
-    clashing = [c for c in spec.by if c.lower() in {n.lower() for n in COLUMNS + (first, against)}]
-    if clashing:
-        raise BqmlToolsError(f"group column {clashing[0]!r} has the name of a column compare returns; rename it "
-                             f"in a view first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...)")
+    refuse_output_names(spec, "compare", models=(first, against))
     for name in (first, against):
         if name.lower() in COLUMNS:
             raise BqmlToolsError(f"model column {name!r} has the name of a column compare returns; rename it in "
                                  f"a view first (SELECT *, {name} AS {name}_model FROM ...)")
-    refuse_output_names(spec, spec.task, "compare")
 
 
 def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str, dialect: str, *,
@@ -91,8 +88,8 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise type(error)(str(error).replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
-                              .replace(f"prediction {against!r}", f"--against {against!r}")) from None
+            raise refusal(str(error).replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
+                          .replace(f"prediction {against!r}", f"[[against]] {against!r}"), error=type(error)) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
     context["weight_scale"] = weight_scale  # guards.weight_scale: weights so large or small products overflow
     first = getattr(spec, _role(spec))
@@ -146,9 +143,9 @@ def _bound_warning(frame: pd.DataFrame, out: pd.DataFrame) -> list[str]:
 
 def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:
     """The metrics to compare: those named (checked), or every score of the task that has an interval."""
-    available = [m for m in intervals.METRICS[spec.task] if m in output_columns(spec, spec.task)]
-    if spec.task == "regression":  # no interval for a median (the statement returns it NULL under --ci)
-        available.remove("median_absolute_error")
+    # every metric with a jackknife interval (a median has NULL bounds under --ci: not compared)
+    available = [m.name for m in registry.metrics(spec.task)
+                 if m.interval == registry.JACKKNIFE and m.name in output_columns(spec, spec.task)]
     if metrics is None:
         return [m for m in available if m not in intervals.NOT_A_SCORE]
     return identifiers.chosen(metrics, available)
