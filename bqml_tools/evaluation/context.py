@@ -81,7 +81,9 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
         bins_per_logit=bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
         guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
-        pseudo=pseudo, against=against, weight=spec.weight, weight_scale=None,
+        # every group column after the scan (_common.sql): the --by aliases, then the working groups
+        pseudo=pseudo, group_list=[f"_bqml_g{i}" for i in range(len(spec.by))] + pseudo,
+        against=against, weight=spec.weight, weight_scale=None,
         ci=_Partitions(_key_columns(spec, schema, dialect), spec.partition_count,
                        salt_component(PARTITION_SALT)) if spec.ci is not None else None,
     )

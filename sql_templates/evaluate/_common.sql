@@ -25,17 +25,14 @@
                  bqml_tools combines the K + 1 rows of a group in Python (evaluation.py, jackknife).
 -#}
 {# A group column's reserved alias. #}
-{% import 'split/_keys.sql' as hashing with context %}
 {% macro g(index) %}_bqml_g{{ index }}{% endmacro %}
 
 {# In the scan: each group column under its alias, each followed by a comma. #}
 {% macro groups_in() %}{% for column in by %}{{ sql.quote(column) }} AS {{ g(loop.index0) }}, {% endfor %}{% endmacro %}
 
-{# Every group column after the scan: the --by aliases, then the working groups. #}
-{% set pseudo = pseudo if pseudo is defined else [] %}
-{% set group_list = [] %}
-{% if by is defined %}{% for column in by %}{% do group_list.append(g(loop.index0)) %}{% endfor %}{% endif %}
-{% do group_list.extend(pseudo) %}
+{# Context `group_list`: every group column after the scan, the --by aliases (g(0), g(1), ...), then the
+   working groups (`pseudo`); evaluation/context.py and the dbt package (dbt/macros/evaluate.sql) pass it,
+   as a macro file holds macros only (dbt compiles each macro on its own and ignores top-level values). #}
 
 {# After the scan: the group aliases, each followed by a comma, for SELECT lists. #}
 {% macro groups(prefix='') %}{% for column in group_list %}{{ prefix }}{{ column }}, {% endfor %}{% endmacro %}
@@ -57,7 +54,7 @@
    split or a sample made from the same key (their MOD of the unsalted fingerprint); rows of one key
    share a partition. Rows whose key is NULL get partition -2, which no replicate r >= -1 leaves out;
    replicate -2 (every row but those) lets bqml_tools count them and refuse them (intervals.py). #}
-{% macro pseudo_in() %}{% if ci %}COALESCE(ABS(MOD({{ hashing.fingerprint(ci.key, ci.salt) }}, {{ ci.partitions | int }})), -2) AS _bqml_rep, {% endif %}{% endmacro %}
+{% macro pseudo_in() %}{% if ci %}{% if hashing is not defined %}{% import 'split/_keys.sql' as hashing with context %}{% endif %}COALESCE(ABS(MOD({{ hashing.fingerprint(ci.key, ci.salt) }}, {{ ci.partitions | int }})), -2) AS _bqml_rep, {% endif %}{% endmacro %}
 
 {# After the scan's FROM: the copies of each row that the working groups _bqml_all and _bqml_model count. #}
 {% macro expansions() %}{% if '_bqml_all' in pseudo %}

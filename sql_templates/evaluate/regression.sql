@@ -29,12 +29,11 @@
   12 significant bits (sql.median_cell: a bounded window, approximate as APPROX_QUANTILES is). Its cost: about one cell per row
   grouped, then sorted within each group (DuckDB, 1M rows, 2 cores: ~2 s with weights, 0.1 s without).
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
 {# With intervals: the partitions' rows of `partial` (counts, weight, each variance as (mean, sum of
    squared deviations)) in each jackknife replicate, kept apart by _bqml_part, then per replicate the
    variances pooled (Chan et al.) from the partitions' means: nothing large is subtracted. Without
    --weight a row weighs 1 (weight is the count). #}
-{% macro replicate_ctes() %}
+{% macro replicate_ctes() %}{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
 {{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'weight', 'mean_y', 'min_y', 'max_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows')] + ([('SUM(invalid_weight_rows)', 'invalid_weight_rows')] if weight else []) + [
    ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'),
    ('SUM(negative_rows)', 'negative_rows'), ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
@@ -91,7 +90,7 @@ IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight)
    side's total weight and weighted mean, and for the median the running weight in error order and
    the next error with a positive weight. Then one row per group (per partition with intervals):
    each variance pooled from its cells as sum(s2 - s1^2 / w_c + w_c (k - mean + s1 / w_c)^2). #}
-{% macro weighted_ctes() %}
+{% macro weighted_ctes() %}{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
 {% set half = 'side_weight / 2' %}
 cells AS (
   SELECT
@@ -188,6 +187,8 @@ sums AS (
 )
 {% endif %}
 {%- endmacro %}
+{% macro regression_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it c) #}
+{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
 {{ c.header(header_lines) }}
 {% set valid = '(values_ok AND weight_ok)' if weight else 'valid' %}
 WITH scored AS (
@@ -275,3 +276,4 @@ FROM sums
 {{ c.invalid_guard([('invalid_rows', ' row(s) have a NULL, NaN or infinite label (' ~ label ~ ') or prediction (' ~ prediction ~ (' or ' ~ against if against else '') ~ '); filter them or pass --invalid exclude')]
    + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else [])) }}
 {{ c.order_by() }}
+{% endmacro %}{{ regression_template() }}

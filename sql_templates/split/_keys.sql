@@ -58,7 +58,7 @@ CASE
 
 {% macro null_key_error(key) %}{{ sql.error('bqml_tools: NULL key in ' ~ (key | map(attribute='name') | join(', ')) ~ '; rerun with --null-keys drop or --null-keys split:NAME') }}{% endmacro %}
 
-{% macro header(lines) %}
+{% macro comment_header(lines) %}
 {% for line in lines %}
 -- {{ line }}
 {% endfor %}

@@ -20,7 +20,7 @@
 {% macro split_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it k) #}
 {% if k is not defined %}{% import 'split/_keys.sql' as k with context %}{% endif %}
 {% set slots = store_slots is defined and store_slots %}{# optional: the dbt package never stores slots #}
-{{ k.header(header_lines) }}
+{{ k.comment_header(header_lines) }}
 {% if plan.sampled or slots %}
 {% set hash_expr = k.fingerprint(key, salt_component) %}
 WITH hashed AS (

@@ -7,7 +7,7 @@
   params: src, key, salt_component, plan, null_split (as in split.sql), header_lines
 -#}
 {% import 'split/_keys.sql' as k with context %}
-{{ k.header(header_lines) }}
+{{ k.comment_header(header_lines) }}
 WITH keyed AS (
   SELECT {{ k.key_string(key, salt_component) }} AS _bqml_key
   FROM {{ sql.relation(src) }}

@@ -9,7 +9,7 @@
 -#}
 {% import 'split/_keys.sql' as k with context %}
 {% import 'split/_stratified.sql' as s with context %}
-{{ k.header(header_lines) }}
+{{ k.comment_header(header_lines) }}
 WITH
 {{ s.ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, false) }},
 classified AS (
