@@ -1,0 +1,127 @@
+{#-
+  evaluate.sql: bqml_tools.evaluate, the toolkit's metrics statement as a dbt model.
+
+  It renders the template the CLI prints with `bqml-tools evaluate ... --dialect bigquery|duckdb`
+  (sql_templates/evaluate/<task>.sql) with the values bqml_tools/evaluation/context.py template_context
+  gives it, computed here in Jinja, after the checks the library makes first: EvalSpec's argument checks
+  (evaluation/spec.py), check_types (evaluation/checks.py) on the source's columns, and the refusal of a
+  group column named like an output column (evaluation/outputs.py). Messages are the library's, in its
+  Python voice (the macro's arguments are named as in Python), each one line.
+  Ported: what the statement needs without the library's options that the macro does not take (no ci,
+  threshold, auc, zero_division, invalid: the defaults, as the CLI prints the statement without them).
+  Tasks available: regression.
+-#}
+
+{# The columns each task's statement returns after its group columns (evaluation/registry.py
+   statement_columns; tests/test_dbt_package.py checks them against it). #}
+{% macro statement_columns(task, weight) %}
+  {%- set columns = {
+      'regression': ['rows', 'mae', 'mse', 'rmse', 'r2', 'explained_variance', 'mean_squared_log_error',
+                     'median_absolute_error', 'mean_label', 'mean_prediction', 'baseline_rmse', 'negative_rows',
+                     'invalid_rows']}[task] -%}
+  {{- return(columns + (['invalid_weight_rows'] if weight else [])) -}}
+{% endmacro %}
+
+{# EvalSpec's checks of the macro's arguments (evaluation/spec.py), in its words. #}
+{% macro check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) %}
+  {%- set tasks = ['regression'] -%}
+  {%- if task not in tasks -%}
+    {%- if task in ['binary', 'multiclass'] -%}
+      {{- exceptions.raise_compiler_error("task '" ~ task ~ "' is not available in the dbt package yet (it has: " ~ tasks | join(', ') ~ "): evaluate it with the CLI or the library (docs/metrics.md)") -}}
+    {%- endif -%}
+    {{- exceptions.raise_compiler_error("task " ~ (task | string | tojson) ~ " is not one of: regression, binary, multiclass") -}}
+  {%- endif -%}
+  {%- do bqml_tools.check_column(label, 'label column') -%}
+  {%- set needed = 'score' if task == 'binary' else 'prediction' -%}
+  {%- set given = {'prediction': prediction, 'score': score, 'probs': probs, 'positive': positive} -%}
+  {%- if given[needed] is none -%}{{ exceptions.raise_compiler_error('task ' ~ task ~ ' needs ' ~ needed ~ '=...') }}{%- endif -%}
+  {%- set used = {'regression': ['prediction'], 'binary': ['score', 'positive'], 'multiclass': ['prediction', 'probs']}[task] -%}
+  {%- set unused = [] -%}
+  {%- for option in ['prediction', 'score', 'probs', 'positive'] if given[option] is not none and option not in used -%}
+    {%- do unused.append(option) -%}
+  {%- endfor -%}
+  {%- if unused -%}
+    {%- set one = unused | length == 1 -%}
+    {{- exceptions.raise_compiler_error(unused | join(', ') ~ (' does' if one else ' do') ~ ' nothing for task ' ~ task ~ ': leave ' ~ ('it' if one else 'them') ~ ' out') -}}
+  {%- endif -%}
+  {%- for role in ['prediction', 'score', 'probs'] if given[role] is not none -%}
+    {%- do bqml_tools.check_column(given[role], role ~ ' column') -%}
+  {%- endfor -%}
+  {%- for column in by -%}{%- do bqml_tools.check_column(column, 'group (by) column') -%}{%- endfor -%}
+  {%- if weight is not none -%}{%- do bqml_tools.check_column(weight, 'weight column') -%}{%- endif -%}
+  {%- set named = [('label', label), ('prediction', prediction), ('score', score), ('probs', probs)] -%}
+  {%- for column in by -%}{%- do named.append(('by', column)) -%}{%- endfor -%}
+  {%- do named.append(('weight', weight)) -%}
+  {%- for option, name in named if name is not none and name.lower().startswith('_bqml_') -%}
+    {%- set other = name[6:] or 'column' -%}
+    {{- exceptions.raise_compiler_error(option ~ " '" ~ name ~ "': names starting with '_bqml_' are reserved for bqml_tools' working columns; no source column may have such a name either: rename it in a model (SELECT " ~ name ~ " AS " ~ other ~ ", ...) and pass " ~ option ~ "='" ~ other ~ "'") -}}
+  {%- endfor -%}
+  {%- set lowered = [] -%}
+  {%- for column in by -%}
+    {%- if column.lower() in lowered -%}
+      {{- exceptions.raise_compiler_error('by columns repeat (names are case-insensitive): ' ~ by | join(', ')) -}}
+    {%- endif -%}
+    {%- do lowered.append(column.lower()) -%}
+  {%- endfor -%}
+  {#- outputs.py refuse_output_names: a group column named like an output column -#}
+  {%- set outputs = bqml_tools.statement_columns(task, weight is not none) -%}
+  {%- for column in by if column.lower() in outputs -%}
+    {{- exceptions.raise_compiler_error("group column '" ~ column ~ "' has the name of a column evaluate returns; rename it in a model first (SELECT *, " ~ column ~ " AS " ~ column ~ "_group FROM ...) and group by the new name") -}}
+  {%- endfor -%}
+{% endmacro %}
+
+{# checks.py check_types: the source's columns and their types (schema: name -> type). #}
+{% macro check_evaluate_types(task, label, prediction, by, weight, schema, src) %}
+  {%- for name in schema if name.lower().startswith('_bqml_') -%}
+    {{- exceptions.raise_compiler_error("the source " ~ src.parts | join('.') ~ " has a column '" ~ name ~ "': names starting with '_bqml_' are reserved for bqml_tools' working columns; rename it in a model first (e.g. SELECT " ~ name ~ " AS " ~ (name[6:] or 'column') ~ ", ...)") -}}
+  {%- endfor -%}
+  {%- set columns = [label] + ([prediction] if prediction is not none else []) + by + ([weight] if weight is not none else []) -%}
+  {%- for column in columns if column not in schema -%}
+    {{- exceptions.raise_compiler_error("column '" ~ column ~ "' is not in the source; it has: " ~ (schema.keys() | join(', ') or '(no columns)')) -}}
+  {%- endfor -%}
+  {%- set numeric = '^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\\b' -%}
+  {%- if weight is not none and not modules.re.match(numeric, schema[weight], modules.re.I) -%}
+    {{- exceptions.raise_compiler_error("weight column '" ~ weight ~ "' is " ~ schema[weight] ~ ": it must hold numbers >= 0") -}}
+  {%- endif -%}
+  {%- if task == 'regression' -%}
+    {%- for column in [label, prediction] if not modules.re.match(numeric, schema[column], modules.re.I) -%}
+      {{- exceptions.raise_compiler_error("regression needs numeric columns: '" ~ column ~ "' is " ~ schema[column]) -}}
+    {%- endfor -%}
+  {%- endif -%}
+{% endmacro %}
+
+{# context.py _header: the comment lines above the statement, word for word. #}
+{% macro evaluate_header(src, task, label, prediction, by, weight) %}
+  {%- set lines = ['bqml_tools evaluate of ' ~ src.parts | join('.') ~ ': task ' ~ task ~ ', label ' ~ label ~ (', prediction ' ~ prediction if prediction else '')] -%}
+  {%- if by -%}{%- do lines.append('one row per ' ~ by | join(', ') ~ '; one scan of the table') -%}{%- endif -%}
+  {%- if weight is not none -%}
+    {%- do lines.append('rows weighted by ' ~ weight ~ " (scikit-learn's sample_weight); rows stays a count of rows") -%}
+  {%- endif -%}
+  {{- return(lines) -}}
+{% endmacro %}
+
+{# context.py template_context for `evaluate` (no intervals, no compare), after the checks. #}
+{% macro evaluate_values(relation, task, label, score, prediction, probs, positive, by, weight) %}
+  {%- set by = [by] if by is string else (by or []) -%}
+  {%- do bqml_tools.check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) -%}
+  {%- set src = bqml_tools.source_of(relation) -%}
+  {%- set schema = bqml_tools.schema_of(relation) -%}
+  {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, by, weight, schema, src) -%}{%- endif -%}
+  {%- set group_list = [] -%}
+  {%- for column in by -%}{%- do group_list.append('_bqml_g' ~ loop.index0) -%}{%- endfor -%}
+  {{- return({'src': src, 'by': by, 'label': label, 'prediction': prediction, 'score': score, 'probs': probs,
+              'top_k': 3, 'threshold': 0.5, 'mode': 'exact', 'bins_per_logit': 10000, 'clip': 2.220446049250313e-16,
+              'zero_division': 'null', 'guard': true, 'class_numeric': false,
+              'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, by, weight),
+              'pseudo': [], 'group_list': group_list, 'against': none, 'weight': weight, 'weight_scale': none,
+              'ci': none}) -}}
+{% endmacro %}
+
+{#- bqml_tools.evaluate: one row of metrics per group of `by` (a column or a list; none: one row), from one scan
+    of `relation`: the CLI's bqml-tools evaluate ... --dialect bigquery|duckdb. A row with a NULL, NaN or
+    infinite label or prediction (or weight) makes the model's query fail, naming the count, as the CLI's
+    printed statement does; filter such rows upstream. `weight`: scikit-learn's sample_weight. -#}
+{% macro evaluate(relation, task, label, score=none, prediction=none, probs=none, positive=none, by=[], weight=none) %}
+  {%- set values = bqml_tools.evaluate_values(relation, task, label, score, prediction, probs, positive, by, weight) -%}
+  {{- return(bqml_tools.render_template(task ~ '_template', values)) -}}
+{% endmacro %}
