@@ -1,6 +1,7 @@
 """The dbt package built for real: dbt/integration_tests with dbt-duckdb (`dbt deps && dbt build`, in its own
-venv, tests/dbt_env.py), its models' rows checked against the library's split and the Python oracle, and the
-SQL dbt compiled checked against the library's and the plain-Jinja rendering the BigQuery tests rely on.
+venv, tests/dbt_env.py), its split models' rows checked against the library's split and the Python oracle,
+its metrics models' values against the library's evaluate and scikit-learn, and the SQL dbt compiled checked
+against the library's and the plain-Jinja rendering the BigQuery tests rely on.
 
 Outside CI a dbt that cannot be installed skips these tests with one line; under CI=true it fails them."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import dbt_env
@@ -19,6 +21,9 @@ import oracle
 from bqml_tools.core import identifiers
 from bqml_tools.core.plan import plan_buckets
 from bqml_tools.engines import DuckDBEngine
+from bqml_tools.evaluation.metrics import evaluate, evaluate_query
+from bqml_tools.evaluation.outputs import output_columns
+from bqml_tools.evaluation.spec import EvalSpec
 from bqml_tools.splitting.queries import split, split_query, split_report
 from bqml_tools.splitting.spec import SplitSpec
 
@@ -214,3 +219,72 @@ def test_the_plugins_farm_fingerprint_is_bigquerys_under_dbt(engine):
     rows = engine.run(f'SELECT input, fingerprint FROM "{DATABASE}"."main"."fingerprints"')
     assert len(rows) >= 10
     assert {r.input: int(r.fingerprint) for r in rows.itertuples(index=False)} == {i: golden[i] for i in rows["input"]}
+
+
+# model -> its EvalSpec: the metrics models of dbt/integration_tests, on the predictions seed
+METRICS = {
+    "metrics_regression": EvalSpec(task="regression", label="y", prediction="y_hat"),
+    "metrics_regression_by_segment": EvalSpec(task="regression", label="y", prediction="y_hat", by=("segment",),
+                                              weight="w"),
+}
+
+
+def metrics_of(engine, model: str):
+    spec = METRICS[model]
+    built_rows = engine.run(f'SELECT * FROM "{DATABASE}"."main"."{model}"')
+    order = list(spec.by)
+    return spec, (built_rows.sort_values(order).reset_index(drop=True) if order else built_rows)
+
+
+@pytest.mark.parametrize("model", METRICS)
+def test_every_metric_of_the_model_is_the_librarys_evaluate(engine, model):
+    """The model's table is the library's bt.evaluate of the same seed: the statement's columns, every value."""
+    spec, built_rows = metrics_of(engine, model)
+    expected = evaluate(engine, source("predictions"), spec)
+    assert list(built_rows.columns) == list(spec.by) + list(output_columns(spec, spec.task)) == list(expected.columns)
+    assert len(built_rows) == len(expected) == (3 if spec.by else 1)
+    pd.testing.assert_frame_equal(built_rows, expected.reset_index(drop=True), check_dtype=False, rtol=1e-12)
+
+
+def test_the_regression_metrics_are_scikit_learns(engine):
+    """Independently of the SQL: each segment's weighted metrics from scikit-learn, and the unweighted whole."""
+    from sklearn import metrics as skm
+
+    rows = engine.run(f'SELECT segment, y, y_hat, w FROM "{DATABASE}"."main"."predictions"')
+    for model, groups in (("metrics_regression", [(None, rows)]),
+                          ("metrics_regression_by_segment", list(rows.groupby("segment")))):
+        _, built_rows = metrics_of(engine, model)
+        assert len(built_rows) == len(groups)
+        for (segment, part), got in zip(groups, built_rows.itertuples(index=False)):
+            weight = part["w"] if segment is not None else None
+            y, p = part["y"], part["y_hat"]
+            expected = {
+                "mae": skm.mean_absolute_error(y, p, sample_weight=weight),
+                "mse": skm.mean_squared_error(y, p, sample_weight=weight),
+                "r2": skm.r2_score(y, p, sample_weight=weight),
+                "explained_variance": skm.explained_variance_score(y, p, sample_weight=weight),
+                "mean_squared_log_error": skm.mean_squared_log_error(y, p, sample_weight=weight),
+                "median_absolute_error": skm.median_absolute_error(y, p, sample_weight=weight),
+            }
+            assert got.rows == len(part) and got.negative_rows == 0 and got.invalid_rows == 0
+            for metric, value in expected.items():
+                assert getattr(got, metric) == pytest.approx(value, rel=1e-9), (model, segment, metric)
+            assert got.rmse == pytest.approx(expected["mse"] ** 0.5, rel=1e-9)
+
+
+@pytest.mark.parametrize("model", METRICS)
+def test_dbt_compiles_the_evaluate_sql_the_library_renders(built, engine, model):
+    library = evaluate_query(source("predictions"), METRICS[model], "duckdb", engine=engine)
+    assert compiled(built, model) == dj.blank_lines_dropped(library.sql)
+
+
+@pytest.mark.parametrize("model", METRICS)
+def test_the_plain_jinja_evaluate_is_what_dbt_compiles(built, engine, model):
+    spec = METRICS[model]
+    columns = engine.run(f'DESCRIBE "{DATABASE}"."main"."predictions"')
+    relation = dj.Relation(DATABASE, "main", "predictions")
+    package = dj.package("duckdb", {relation.name: [dj.Column(n, t) for n, t in
+                                                    zip(columns["column_name"], columns["column_type"])]})
+    sql = package["evaluate"](relation, spec.task, spec.label, prediction=spec.prediction, by=list(spec.by),
+                              weight=spec.weight)
+    assert sql == compiled(built, model)
