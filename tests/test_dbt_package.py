@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import dbt_jinja as dj
@@ -330,3 +330,137 @@ def test_missing_templates_are_one_line_naming_the_install_that_works():
     del package["split_template"]
     with pytest.raises(dj.CompilationError, match="SQL templates are missing .* install the package with local:"):
         package["split"](RELATION, "id")
+
+
+# bqml_tools.evaluate: the CLI's `bqml-tools evaluate ... --dialect X`, from the same template
+PREDICTIONS = dj.Relation("my-project", "ml", "preds")
+PREDICTION_COLUMNS = [dj.Column("y", "FLOAT64"), dj.Column("y_hat", "FLOAT64"), dj.Column("segment", "STRING"),
+                      dj.Column("region", "STRING"), dj.Column("w", "FLOAT64"), dj.Column("n", "INT64"),
+                      dj.Column("name", "STRING"), dj.Column("label", "INT64"), dj.Column("score", "FLOAT64")]
+EVALUATE_CASES = [
+    (dict(), []),
+    (dict(by="segment"), ["--by", "segment"]),
+    (dict(by=["segment", "region"], weight="w"), ["--by", "segment", "--by", "region", "--weight", "w"]),
+    (dict(prediction="n", weight="n"), ["--prediction", "n", "--weight", "n"]),
+]
+
+
+def evaluate_package(adapter: str):
+    columns = PREDICTION_COLUMNS if adapter == "bigquery" else \
+        [dj.Column(c.name, DUCKDB_TYPES[c.dtype]) for c in PREDICTION_COLUMNS]
+    return dj.package(adapter, {PREDICTIONS.name: columns})
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "duckdb"])
+@pytest.mark.parametrize("arguments,flags", EVALUATE_CASES)
+def test_evaluate_renders_the_sql_the_cli_prints(capsys, dialect, arguments, flags):
+    arguments = {"prediction": "y_hat", **arguments}
+    flags = flags if "--prediction" in flags else ["--prediction", "y_hat", *flags]
+    sql = evaluate_package(dialect)["evaluate"](PREDICTIONS, "regression", "y", **arguments)
+    code, out, err = run(capsys, "evaluate", PREDICTIONS.name, "--task", "regression", "--label", "y", *flags,
+                         "--dialect", dialect)
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out)
+    assert sql.startswith("-- bqml_tools evaluate of my-project.ml.preds: task regression, label y")
+    assert "WHERE\n  IF(invalid_rows > 0, " in sql  # the printed statement's guard: invalid rows fail the query
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (dict(task="ranking"), 'task "ranking" is not one of: regression, binary, multiclass'),
+    (dict(task="binary", score="score"), "task 'binary' is not available in the dbt package yet"),
+    (dict(label="bad name"), "label column name 'bad name' is not a plain identifier"),
+    (dict(prediction=None), "task regression needs prediction=..."),
+    (dict(score="score"), "score does nothing for task regression: leave it out"),
+    (dict(score="score", positive=1), "score, positive do nothing for task regression: leave them out"),
+    (dict(by=["segment", "Segment"]), "by columns repeat (names are case-insensitive): segment, Segment"),
+    (dict(by="_bqml_g0"), "by '_bqml_g0': names starting with '_bqml_' are reserved"),
+    (dict(by="missing"), "column 'missing' is not in the source; it has: y, y_hat, segment"),
+    (dict(weight="name"), "weight column 'name' is STRING: it must hold numbers >= 0"),
+    (dict(prediction="name"), "regression needs numeric columns: 'name' is STRING"),
+])
+def test_bad_evaluate_arguments_fail_compilation_with_the_librarys_one_line_reason(arguments, message):
+    arguments = {"task": "regression", "label": "y", "prediction": "y_hat", **arguments}
+    with pytest.raises(dj.CompilationError) as error:
+        dj.package("bigquery", {PREDICTIONS.name: PREDICTION_COLUMNS})["evaluate"](PREDICTIONS, **arguments)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_group_column_named_like_a_metric_is_refused_as_the_library_refuses_it():
+    package = dj.package("bigquery", {PREDICTIONS.name: PREDICTION_COLUMNS + [dj.Column("mae", "STRING")]})
+    with pytest.raises(dj.CompilationError, match="group column 'mae' has the name of a column evaluate returns"):
+        package["evaluate"](PREDICTIONS, "regression", "y", prediction="y_hat", by="mae")
+
+
+@pytest.mark.parametrize("weight", [False, True])
+def test_the_packages_statement_columns_are_the_registrys(weight):
+    from bqml_tools.evaluation import registry
+
+    assert tuple(PACKAGE["statement_columns"]("regression", weight)) == \
+        registry.statement_columns("regression", weight=weight)
+
+
+@pytest.fixture(scope="module")
+def duck_predictions():
+    from bqml_tools.engines import DuckDBEngine
+
+    engine = DuckDBEngine()
+    engine.connection.execute("CREATE TABLE preds (y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, "
+                              "name VARCHAR, mae DOUBLE, _bqml_x INTEGER)")
+    engine.connection.execute("CREATE TABLE clean (y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, "
+                              "name VARCHAR, mae DOUBLE)")
+    packages = {}
+    for table in ("preds", "clean"):
+        relation = dj.Relation("memory", "main", table)
+        columns = [dj.Column(n, t) for n, t in engine.connection.execute(
+            f"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' "
+            "ORDER BY ordinal_position").fetchall()]
+        packages[table] = (relation, dj.package("duckdb", {relation.name: columns}))
+    return engine, packages
+
+
+COLUMN_NAMES = ["y", "y_hat", "segment", "w", "n", "name", "mae", "missing", "_bqml_x", "bad name", "Y"]
+
+
+@st.composite
+def evaluate_arguments(draw):
+    """Arguments the library accepts, and in about half the examples one of them replaced by a bad value
+    (an unknown or reserved column, another task, an option the task does not use, a clashing group)."""
+    arguments = dict(table="clean", task="regression", label=draw(st.sampled_from(["y", "n"])),
+                     prediction=draw(st.sampled_from(["y_hat", "n", "y"])), score=None, probs=None, positive=None,
+                     by=draw(st.lists(st.sampled_from(["segment", "name", "n", "y"]), max_size=2, unique=True)),
+                     weight=draw(st.sampled_from([None, "w", "n"])))
+    if draw(st.booleans()):
+        option = draw(st.sampled_from(["table", "task", "label", "prediction", "score", "probs", "positive", "by",
+                                       "weight"]))
+        bad = {"table": ["preds"], "task": ["binary", "multiclass", "ranking"], "score": ["y_hat"], "probs": ["w"],
+               "positive": [1, "yes"], "by": [[c] for c in COLUMN_NAMES] + [["segment", "Segment"]],
+               "prediction": COLUMN_NAMES + [None]}.get(option, COLUMN_NAMES)
+        arguments[option] = draw(st.sampled_from(bad))
+    return arguments
+
+
+@settings(max_examples=200, deadline=None)
+@given(arguments=evaluate_arguments())
+def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duck_predictions, arguments):
+    """For regression (the task the package has), the macro's SQL is the library's evaluate_query, or both refuse."""
+    from bqml_tools.evaluation.metrics import evaluate_query
+    from bqml_tools.evaluation.spec import EvalSpec
+
+    engine, packages = duck_predictions
+    table, task, label, prediction, score, probs, positive, by, weight = arguments.values()
+    relation, package = packages[table]
+    try:
+        spec = EvalSpec(task=task, label=label, prediction=prediction, score=score, probs=probs, positive=positive,
+                        by=by, weight=weight)
+        expected = dj.blank_lines_dropped(evaluate_query(identifiers.Source(parts=("memory", "main", table)), spec,
+                                                         "duckdb", engine=engine).sql)
+        expected = expected if task == "regression" else None  # the package has regression only
+    except BqmlToolsError:
+        expected = None
+    try:
+        got = package["evaluate"](relation, task, label, score=score, prediction=prediction, probs=probs,
+                                  positive=positive, by=by, weight=weight)
+    except dj.CompilationError:
+        got = None
+    event("rendered" if expected is not None else "refused")
+    assert got == expected
