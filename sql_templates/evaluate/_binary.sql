@@ -31,8 +31,8 @@
   Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
   label_numeric, threshold, mode, bins_per_logit, clip, pseudo, ci, against (compare: the other
   model's score column, or none), weight.
+  Macros only (dbt compiles each macro on its own): the importing template imports _common.sql as c first.
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
 {# Run on the scan's reserved names: _bqml_label, _bqml_score. #}
 {% macro label_valid() -%}
 {%- if label_mode == 'binary' %}{{ c.finite('_bqml_label') }} AND _bqml_label IN (0, 1){% elif label_numeric %}{{ c.finite('_bqml_label') }}{% else %}_bqml_label IS NOT NULL{% endif -%}
@@ -41,16 +41,13 @@
 {%- if label_mode == 'bool' %}_bqml_label{% elif label_mode == 'positive' %}_bqml_label = {{ sql.value('positive', positive) }}{% else %}_bqml_label = 1{% endif -%}
 {%- endmacro %}
 
-{# A row is valid when its label, score (and weight) are. #}
-{% set valid = 'label_ok AND score_ok' ~ (' AND weight_ok' if weight else '') %}
-
 {# The weighted count of the rows where `condition` holds (false on invalid rows: y and s are NULL
    there): the sum of their weights, or COUNTIF without --weight. #}
 {% macro mass(condition) %}{% if weight %}SUM(IF({{ condition }}, w, 0)){% else %}COUNTIF({{ condition }}){% endif %}{% endmacro %}
 
 {# The weighted positives and negatives of a row of binned (counts without --weight). #}
-{% set pos_mass = 'wpos' if weight else 'pos' %}
-{% set neg_mass = 'wneg' if weight else 'n - pos' %}
+{% macro pos_mass() %}{{ 'wpos' if weight else 'pos' }}{% endmacro %}
+{% macro neg_mass() %}{{ 'wneg' if weight else 'n - pos' }}{% endmacro %}
 
 {# A per-row term of a weighted sum: the term times w, or the term without --weight. #}
 {% macro weighted(term) %}{% if weight %}w * {{ term }}{% else %}{{ term }}{% endif %}{% endmacro %}
@@ -58,6 +55,8 @@
 {# y and s per row, NULL when the row is invalid, plus which part is invalid. The source's
    columns are read under reserved names first, and each validity test is written once. #}
 {% macro scored(key=false) %}
+{#- a row is valid when its label, score (and weight) are -#}
+{% set valid = 'label_ok AND score_ok' ~ (' AND weight_ok' if weight else '') %}
 scored AS (
   SELECT
     {{ c.groups_expanded() }}{% if key and by %}{{ group_key() }} AS _bqml_key, {% endif %}CASE WHEN {{ valid }} THEN IF({{ label_positive() }}, 1, 0) END AS y,
@@ -97,11 +96,10 @@ scored AS (
 {% macro group_key() %}{% set columns = [] %}{% for column in by %}{% do columns.append(c.g(loop.index0)) %}{% endfor %}{{ sql.group_key(columns) }}{% endmacro %}
 
 {# The engine's exact plan ('window' or 'buckets', sql.exact_plan(); context `exact_plan` overrides it in tests). #}
-{% set plan = exact_plan if exact_plan is defined and exact_plan else (sql.exact_plan() | trim) %}
-{% set buckets = mode == 'exact' and plan == 'buckets' %}
+{% macro auc_plan() %}{{ exact_plan if exact_plan is defined and exact_plan else (sql.exact_plan() | trim) }}{% endmacro %}
 
-{# Whether exact AUC runs as a window over the scored rows (ranked) on this engine. #}
-{% set over_rows = mode == 'exact' and not ci and not pseudo and plan == 'window' and (sql.exact_auc_over_rows() | trim) == 'true' %}
+{# Whether exact AUC runs as a window over the scored rows (ranked) on this engine: 'true', or nothing. #}
+{% macro over_rows() %}{{ 'true' if mode == 'exact' and not ci and not pseudo and auc_plan() == 'window' and (sql.exact_auc_over_rows() | trim) == 'true' else '' }}{% endmacro %}
 
 {# The scan and one window over its rows: running positives and negatives at or above each score. #}
 {% macro ranked_ctes() %}
@@ -122,6 +120,7 @@ ranked AS (
 
 {% macro ctes() %}
 {% set edge = 746 * bins_per_logit + 1 %}
+{% set buckets = mode == 'exact' and auc_plan() == 'buckets' %}
 {{ scored() }},
 {{ 'partial' if ci else 'binned' }} AS (
   SELECT
@@ -157,8 +156,8 @@ ranked AS (
 cumulative AS (
   SELECT
     *,
-    SUM({{ pos_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS pos_at_or_above,
-    SUM({{ neg_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
+    SUM({{ pos_mass() }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS pos_at_or_above,
+    SUM({{ neg_mass() }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
   FROM binned
 )
 {%- endif %}
@@ -171,18 +170,18 @@ cumulative AS (
    bucket (a window PARTITIONed BY it). No window sees more than one bucket's scores or the buckets.
    A row of cumulative is a distinct score, as in the window plan; the sums evaluate reads once per
    bucket (tp, fp, losses, invalid counts) sit on the bucket's first score, 0 on the others. #}
+{% macro bucketed_ctes() %}
 {% set bucket_width = 4096 %}
 {% set bucket_edge = 746 * bucket_width + 1 %}
 {% set member_columns = ['bin', 'score_min', 'n', 'pos'] + (['wpos', 'wneg'] if weight else []) %}
 {% set bucket_sums = ['tp', 'fp'] + (['fn', 'tn'] if weight else []) + ['log_likelihood', 'squared_error', 'score_sum']
    + (['invalid_weights'] if weight else []) + ['invalid_labels', 'invalid_scores'] %}
-{% macro bucketed_ctes() %}
 bucketed AS (
   SELECT
     {{ c.groups() }}bucket,
     MAX(bin) AS top_bin,
-    SUM({{ pos_mass }}) AS bucket_pos,
-    SUM({{ neg_mass }}) AS bucket_neg,
+    SUM({{ pos_mass() }}) AS bucket_pos,
+    SUM({{ neg_mass() }}) AS bucket_neg,
 {% for column in bucket_sums %}
     SUM({{ column }}) AS {{ column }},
 {% endfor %}
@@ -221,23 +220,26 @@ scores AS (
 cumulative AS (
   SELECT
     *,
-    pos_above + SUM({{ pos_mass }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS pos_at_or_above,
-    neg_above + SUM({{ neg_mass }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS neg_at_or_above
+    pos_above + SUM({{ pos_mass() }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS pos_at_or_above,
+    neg_above + SUM({{ neg_mass() }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS neg_at_or_above
   FROM scores
 )
 {%- endmacro %}
 
-{# The invalid-row checks of every binary statement: (count column, message) for c.invalid_guard. #}
-{% set invalid_checks = [
+{# c.invalid_guard with the invalid-row checks of every binary statement: (count column, message). #}
+{% macro binary_invalid_guard(condition=none) %}
+{%- set invalid_checks = [
   ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
   ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ (' or ' ~ against if against else '') ~ '; filter them or pass --invalid exclude'),
-] %}
-{% if weight %}{% do invalid_checks.append(('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')) %}{% endif %}
+] -%}
+{%- if weight %}{% do invalid_checks.append(('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')) %}{% endif -%}
+{{ c.invalid_guard(invalid_checks, condition) }}
+{%- endmacro %}
 
 {# ranked partitions by a hash of the group columns: fail rather than mix two groups with one key (odds
    ~k^2 / 2^65 for k groups), or split one group over two keys (a safety net: DuckDB hashes -0.0 and
    0.0 alike, and every NaN). If it ever fires, --auc binned does not use the key. #}
-{% set key_check = 'IF(_bqml_key_groups > 1 OR _bqml_key <> _bqml_key_max, ' ~ sql.error('bqml_tools: two groups share a sort key (a hash collision) or one group has two; rerun with --auc binned') ~ ', TRUE)' %}
+{% macro key_check() %}IF(_bqml_key_groups > 1 OR _bqml_key <> _bqml_key_max, {{ sql.error('bqml_tools: two groups share a sort key (a hash collision) or one group has two; rerun with --auc binned') }}, TRUE){% endmacro %}
 
 {# The per-group counts the curves carry on each row (checked in Python as evaluate does):
    windows over an aggregated CTE whose rows hold the counts `invalid_labels`, `invalid_scores`,

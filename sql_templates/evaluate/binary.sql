@@ -13,11 +13,12 @@
   With weight (a column), every metric is scikit-learn's with sample_weight: positives, tp, fp, tn,
   fn are sums of weights, the denominators the total weight (`mass`); `rows` still counts rows.
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
-{% import 'evaluate/_binary.sql' as b with context %}
+{% macro binary_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it c and b) #}
+{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
+{% if b is not defined %}{% import 'evaluate/_binary.sql' as b with context %}{% endif %}
 {{ c.header(header_lines) }}
 WITH
-{% if b.over_rows %}
+{% if b.over_rows() %}
 {{ b.ranked_ctes() }},
 totals AS (
   SELECT
@@ -90,15 +91,15 @@ counts AS (
 {% if weight %}
     positives + negatives AS mass,
     {{ sql.safe_divide('positives', 'positives + negatives') }} AS rate,
-    positives * negatives AS pairs{% if b.over_rows %},
-    (positives * negatives + concordant_minus_discordant) / 2 AS concordant{% endif %}{% if b.over_rows and by %},
+    positives * negatives AS pairs{% if b.over_rows() %},
+    (positives * negatives + concordant_minus_discordant) / 2 AS concordant{% endif %}{% if b.over_rows() and by %},
     COUNT(*) OVER (PARTITION BY _bqml_key) AS _bqml_key_groups{% endif %}
 
 {% else %}
     n - positives - fp AS tn,
     positives - tp AS fn,
     {{ sql.safe_divide('positives', 'n') }} AS rate,
-    {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs{% if b.over_rows %},
+    {{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} AS pairs{% if b.over_rows() %},
     ({{ sql.float64('positives') }} * {{ sql.float64('n - positives') }} + concordant_minus_discordant) / 2 AS concordant{% if by %},
     COUNT(*) OVER (PARTITION BY _bqml_key) AS _bqml_key_groups{% endif %}{% endif %}
 
@@ -132,7 +133,7 @@ SELECT
   -{{ c.ratio('log_likelihood', total) }} AS log_loss,
   {{ c.ratio('squared_error', total) }} AS brier,
   {{ sql.safe_divide('concordant', 'pairs') }} AS roc_auc,
-  {% if mode == 'exact' %}IF(pairs > 0, {{ sql.float64('0') }}, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
+{% if mode == 'exact' %}IF(pairs > 0, {{ sql.float64('0') }}, NULL){% else %}{{ sql.safe_divide('tied_pairs', '2 * pairs') }}{% endif %} AS roc_auc_error_bound,
   {{ c.ratio('precision_sum', 'positives') }} AS average_precision,
   {{ c.ratio('positives', total) }} AS base_rate,
   -{{ sql.safe_divide('positives * LN(' ~ c.clipped('rate') ~ ') + ' ~ ('negatives' if weight else '(n - positives)') ~ ' * LN(' ~ c.clipped('1 - rate') ~ ')', total) }} AS baseline_log_loss,
@@ -141,9 +142,10 @@ SELECT
   invalid_weight_rows{% endif %}
 
 FROM counts
-{% if b.over_rows and by %}
-{{ c.invalid_guard(b.invalid_checks, b.key_check) }}
+{% if b.over_rows() and by %}
+{{ b.binary_invalid_guard(b.key_check()) }}
 {% else %}
-{{ c.invalid_guard(b.invalid_checks) }}
+{{ b.binary_invalid_guard() }}
 {% endif %}
 {{ c.order_by() }}
+{% endmacro %}{{ binary_template() }}

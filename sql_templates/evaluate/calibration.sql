@@ -71,5 +71,5 @@ SELECT
   positives,
   group_rows
 FROM summed
-{{ c.invalid_guard(b.invalid_checks, condition='bin IS NOT NULL OR group_rows = 0') }}
+{{ b.binary_invalid_guard(condition='bin IS NOT NULL OR group_rows = 0') }}
 ORDER BY {{ c.groups() }}bin

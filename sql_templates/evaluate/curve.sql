@@ -22,7 +22,7 @@ WITH
 points AS (
   SELECT
     *,
-    SUM({{ b.neg_mass }}) OVER ({{ c.partition() }}) AS negatives,{% if weight %}
+    SUM({{ b.neg_mass() }}) OVER ({{ c.partition() }}) AS negatives,{% if weight %}
 
     SUM(wpos) OVER ({{ c.partition() }}) AS positive_mass,{% endif %}
 
@@ -53,5 +53,5 @@ SELECT
   positives,
   group_rows
 FROM points
-{{ c.invalid_guard(b.invalid_checks, condition=kept) }}
+{{ b.binary_invalid_guard(condition=kept) }}
 ORDER BY {{ c.groups() }}threshold DESC

@@ -171,5 +171,5 @@ SELECT
   invalid_weight_rows{% endif %}
 
 FROM ranked
-{{ c.invalid_guard(b.invalid_checks, condition='_bqml_rank = 1') }}
+{{ b.binary_invalid_guard(condition='_bqml_rank = 1') }}
 {{ c.order_by() }}

@@ -108,5 +108,5 @@ SELECT
   positives,
   positives + negatives AS group_rows
 FROM swept
-{{ c.invalid_guard(b.invalid_checks) }}
+{{ b.binary_invalid_guard() }}
 ORDER BY {{ c.groups() }}threshold
