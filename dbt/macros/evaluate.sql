@@ -9,7 +9,7 @@
   Python voice (the macro's arguments are named as in Python), each one line.
   Ported: what the statement needs without the library's options that the macro does not take (no ci,
   threshold, auc, zero_division, invalid: the defaults, as the CLI prints the statement without them).
-  Tasks available: regression.
+  Tasks available: regression, binary (with score).
 -#}
 
 {# The columns each task's statement returns after its group columns (evaluation/registry.py
@@ -18,15 +18,18 @@
   {%- set columns = {
       'regression': ['rows', 'mae', 'mse', 'rmse', 'r2', 'explained_variance', 'mean_squared_log_error',
                      'median_absolute_error', 'mean_label', 'mean_prediction', 'baseline_rmse', 'negative_rows',
-                     'invalid_rows']}[task] -%}
+                     'invalid_rows'],
+      'binary': ['rows', 'positives', 'tp', 'fp', 'tn', 'fn', 'accuracy', 'precision', 'recall', 'specificity', 'f1',
+                 'balanced_accuracy', 'log_loss', 'brier', 'roc_auc', 'roc_auc_error_bound', 'average_precision',
+                 'base_rate', 'baseline_log_loss', 'invalid_label_rows', 'invalid_score_rows']}[task] -%}
   {{- return(columns + (['invalid_weight_rows'] if weight else [])) -}}
 {% endmacro %}
 
 {# EvalSpec's checks of the macro's arguments (evaluation/spec.py), in its words. #}
 {% macro check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) %}
-  {%- set tasks = ['regression'] -%}
+  {%- set tasks = ['regression', 'binary'] -%}
   {%- if task not in tasks -%}
-    {%- if task in ['binary', 'multiclass'] -%}
+    {%- if task in ['multiclass'] -%}
       {{- exceptions.raise_compiler_error("task '" ~ task ~ "' is not available in the dbt package yet (it has: " ~ tasks | join(', ') ~ "): evaluate it with the CLI or the library (docs/metrics.md)") -}}
     {%- endif -%}
     {{- exceptions.raise_compiler_error("task " ~ (task | string | tojson) ~ " is not one of: regression, binary, multiclass") -}}
@@ -63,6 +66,12 @@
     {%- endif -%}
     {%- do lowered.append(column.lower()) -%}
   {%- endfor -%}
+  {%- if positive is string and not positive.isprintable() -%}
+    {{- exceptions.raise_compiler_error('positive label ' ~ (positive | tojson) ~ ' must be printable text') -}}
+  {%- endif -%}
+  {%- if positive is not none and not (positive is string or positive is number) or (positive is float and positive * 0 != 0) -%}
+    {{- exceptions.raise_compiler_error('positive label ' ~ positive ~ ' must be a finite number, text or a boolean') -}}
+  {%- endif -%}
   {#- outputs.py refuse_output_names: a group column named like an output column -#}
   {%- set outputs = bqml_tools.statement_columns(task, weight is not none) -%}
   {%- for column in by if column.lower() in outputs -%}
@@ -71,11 +80,11 @@
 {% endmacro %}
 
 {# checks.py check_types: the source's columns and their types (schema: name -> type). #}
-{% macro check_evaluate_types(task, label, prediction, by, weight, schema, src) %}
+{% macro check_evaluate_types(task, label, prediction, score, by, weight, schema, src) %}
   {%- for name in schema if name.lower().startswith('_bqml_') -%}
     {{- exceptions.raise_compiler_error("the source " ~ src.parts | join('.') ~ " has a column '" ~ name ~ "': names starting with '_bqml_' are reserved for bqml_tools' working columns; rename it in a model first (e.g. SELECT " ~ name ~ " AS " ~ (name[6:] or 'column') ~ ", ...)") -}}
   {%- endfor -%}
-  {%- set columns = [label] + ([prediction] if prediction is not none else []) + by + ([weight] if weight is not none else []) -%}
+  {%- set columns = [label] + ([prediction] if prediction is not none else []) + ([score] if score is not none else []) + by + ([weight] if weight is not none else []) -%}
   {%- for column in columns if column not in schema -%}
     {{- exceptions.raise_compiler_error("column '" ~ column ~ "' is not in the source; it has: " ~ (schema.keys() | join(', ') or '(no columns)')) -}}
   {%- endfor -%}
@@ -88,15 +97,56 @@
       {{- exceptions.raise_compiler_error("regression needs numeric columns: '" ~ column ~ "' is " ~ schema[column]) -}}
     {%- endfor -%}
   {%- endif -%}
+  {%- if task == 'binary' and not modules.re.match(numeric, schema[score], modules.re.I) -%}
+    {{- exceptions.raise_compiler_error("score column '" ~ score ~ "' is " ~ schema[score] ~ ": it must hold probabilities in [0, 1]") -}}
+  {%- endif -%}
+{% endmacro %}
+
+{# checks.py label_mode: how the binary template reads the label (label_type: its type, or none unread). #}
+{% macro binary_label_mode(label, positive, label_type) %}
+  {%- set re = modules.re -%}
+  {%- set numeric = '^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\\b' -%}
+  {%- if positive is not none -%}
+    {%- set value = positive -%}
+    {%- if label_type is not none and not re.match('^(VARCHAR|STRING|TEXT)\\b', label_type, re.I) and positive is string -%}
+      {%- if re.fullmatch('-?[0-9]+', positive) -%}
+        {%- set value = positive | int -%}
+      {%- elif re.fullmatch('\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*', positive) -%}
+        {%- set value = positive | float -%}
+      {%- elif re.fullmatch('\\s*[+-]?(inf|infinity|nan)\\s*', positive, re.I) -%}
+        {{- exceptions.raise_compiler_error("positive " ~ (positive | tojson) ~ " must be a finite value of the label '" ~ label ~ "'") -}}
+      {%- else -%}
+        {{- exceptions.raise_compiler_error("positive '" ~ positive ~ "' is not a value of the " ~ label_type ~ " label '" ~ label ~ "'") -}}
+      {%- endif -%}
+    {%- elif label_type is none and positive is string and re.fullmatch('-?[0-9]+', positive) -%}
+      {%- set value = positive | int -%}
+    {%- endif -%}
+    {%- if label_type is not none -%}
+      {%- set label_numeric = (re.match(numeric, label_type, re.I) is not none) -%}
+    {%- else -%}
+      {%- set label_numeric = (value is number and value is not boolean) -%}
+    {%- endif -%}
+    {{- return({'label_mode': 'positive', 'positive': value, 'label_numeric': label_numeric}) -}}
+  {%- endif -%}
+  {%- if label_type is not none and re.fullmatch('BOOL(EAN)?', label_type, re.I) -%}
+    {{- return({'label_mode': 'bool', 'positive': none, 'label_numeric': false}) -}}
+  {%- endif -%}
+  {%- if label_type is not none and not re.match(numeric, label_type, re.I) -%}
+    {{- exceptions.raise_compiler_error("label '" ~ label ~ "' is " ~ label_type ~ ": pass positive=... to name the positive class") -}}
+  {%- endif -%}
+  {{- return({'label_mode': 'binary', 'positive': none, 'label_numeric': true}) -}}
 {% endmacro %}
 
 {# context.py _header: the comment lines above the statement, word for word. #}
-{% macro evaluate_header(src, task, label, prediction, by, weight) %}
-  {%- set lines = ['bqml_tools evaluate of ' ~ src.parts | join('.') ~ ': task ' ~ task ~ ', label ' ~ label ~ (', prediction ' ~ prediction if prediction else '')] -%}
+{% macro evaluate_header(src, task, label, prediction, score, by, weight) %}
+  {%- set lines = ['bqml_tools evaluate of ' ~ src.parts | join('.') ~ ': task ' ~ task ~ ', label ' ~ label
+                   ~ (', score ' ~ score ~ ' (positive when >= 0.5)' if task == 'binary' else '')
+                   ~ (', prediction ' ~ prediction if prediction else '')] -%}
   {%- if by -%}{%- do lines.append('one row per ' ~ by | join(', ') ~ '; one scan of the table') -%}{%- endif -%}
   {%- if weight is not none -%}
     {%- do lines.append('rows weighted by ' ~ weight ~ " (scikit-learn's sample_weight); rows stays a count of rows") -%}
   {%- endif -%}
+  {%- if task == 'binary' -%}{%- do lines.append('AUC: exact (ties count half)') -%}{%- endif -%}
   {{- return(lines) -}}
 {% endmacro %}
 
@@ -106,15 +156,20 @@
   {%- do bqml_tools.check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) -%}
   {%- set src = bqml_tools.source_of(relation) -%}
   {%- set schema = bqml_tools.schema_of(relation) -%}
-  {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, by, weight, schema, src) -%}{%- endif -%}
+  {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, score, by, weight, schema, src) -%}{%- endif -%}
   {%- set group_list = [] -%}
   {%- for column in by -%}{%- do group_list.append('_bqml_g' ~ loop.index0) -%}{%- endfor -%}
-  {{- return({'src': src, 'by': by, 'label': label, 'prediction': prediction, 'score': score, 'probs': probs,
+  {%- set values = {} -%}
+  {%- if task == 'binary' -%}
+    {%- do values.update(bqml_tools.binary_label_mode(label, positive, schema[label] if schema is not none else none)) -%}
+  {%- endif -%}
+  {%- do values.update({'src': src, 'by': by, 'label': label, 'prediction': prediction, 'score': score, 'probs': probs,
               'top_k': 3, 'threshold': 0.5, 'mode': 'exact', 'bins_per_logit': 10000, 'clip': 2.220446049250313e-16,
               'zero_division': 'null', 'guard': true, 'class_numeric': false,
-              'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, by, weight),
+              'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, score, by, weight),
               'pseudo': [], 'group_list': group_list, 'against': none, 'weight': weight, 'weight_scale': none,
-              'ci': none}) -}}
+              'ci': none}) -%}
+  {{- return(values) -}}
 {% endmacro %}
 
 {#- bqml_tools.evaluate: one row of metrics per group of `by` (a column or a list; none: one row), from one scan
