@@ -125,4 +125,7 @@ def cases() -> dict[str, object]:
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
         out[f"label_values.{dialect}"] = label_values_query(preds, EVALS["binary_by_binned"], dialect)
+        # a numeric label read with a positive value: label_valid reads _common.sql's finite rule
+        out[f"label_values_numeric.{dialect}"] = label_values_query(
+            preds, EvalSpec(task="binary", label="label", score="p", positive=1, label_type="INT64"), dialect)
     return out

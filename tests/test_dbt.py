@@ -226,6 +226,9 @@ METRICS = {
     "metrics_regression": EvalSpec(task="regression", label="y", prediction="y_hat"),
     "metrics_regression_by_segment": EvalSpec(task="regression", label="y", prediction="y_hat", by=("segment",),
                                               weight="w"),
+    "metrics_binary": EvalSpec(task="binary", label="label", score="score"),
+    "metrics_binary_by_segment": EvalSpec(task="binary", label="label", score="score", positive=1, by=("segment",),
+                                          weight="w"),
 }
 
 
@@ -272,6 +275,39 @@ def test_the_regression_metrics_are_scikit_learns(engine):
             assert got.rmse == pytest.approx(expected["mse"] ** 0.5, rel=1e-9)
 
 
+def test_the_binary_metrics_are_scikit_learns(engine):
+    """Independently of the SQL: the whole's and each segment's weighted metrics from scikit-learn."""
+    import numpy as np
+    from sklearn import metrics as skm
+
+    rows = engine.run(f'SELECT segment, label, score, w FROM "{DATABASE}"."main"."predictions"')
+    for model, groups in (("metrics_binary", [(None, rows)]), ("metrics_binary_by_segment", list(rows.groupby("segment")))):
+        _, built_rows = metrics_of(engine, model)
+        assert len(built_rows) == len(groups)
+        for (segment, part), got in zip(groups, built_rows.itertuples(index=False)):
+            weight = part["w"].to_numpy() if segment is not None else None
+            y, s = part["label"].to_numpy(), part["score"].to_numpy()
+            predicted = (s >= 0.5).astype(int)
+            tn, fp, fn, tp = skm.confusion_matrix(y, predicted, sample_weight=weight).ravel()
+            expected = {
+                "tp": tp, "fp": fp, "tn": tn, "fn": fn,
+                "accuracy": skm.accuracy_score(y, predicted, sample_weight=weight),
+                "precision": skm.precision_score(y, predicted, sample_weight=weight),
+                "recall": skm.recall_score(y, predicted, sample_weight=weight),
+                "f1": skm.f1_score(y, predicted, sample_weight=weight),
+                "balanced_accuracy": skm.balanced_accuracy_score(y, predicted, sample_weight=weight),
+                "log_loss": skm.log_loss(y, s, sample_weight=weight),
+                "brier": skm.brier_score_loss(y, s, sample_weight=weight),
+                "roc_auc": skm.roc_auc_score(y, s, sample_weight=weight),
+                "average_precision": skm.average_precision_score(y, s, sample_weight=weight),
+                "positives": np.sum(y if weight is None else y * weight),
+            }
+            assert got.rows == len(part) and got.invalid_label_rows == 0 and got.invalid_score_rows == 0
+            assert got.roc_auc_error_bound == 0  # exact AUC
+            for metric, value in expected.items():
+                assert getattr(got, metric) == pytest.approx(value, rel=1e-9), (model, segment, metric)
+
+
 @pytest.mark.parametrize("model", METRICS)
 def test_dbt_compiles_the_evaluate_sql_the_library_renders(built, engine, model):
     library = evaluate_query(source("predictions"), METRICS[model], "duckdb", engine=engine)
@@ -285,6 +321,6 @@ def test_the_plain_jinja_evaluate_is_what_dbt_compiles(built, engine, model):
     relation = dj.Relation(DATABASE, "main", "predictions")
     package = dj.package("duckdb", {relation.name: [dj.Column(n, t) for n, t in
                                                     zip(columns["column_name"], columns["column_type"])]})
-    sql = package["evaluate"](relation, spec.task, spec.label, prediction=spec.prediction, by=list(spec.by),
-                              weight=spec.weight)
+    sql = package["evaluate"](relation, spec.task, spec.label, prediction=spec.prediction, score=spec.score,
+                              positive=spec.positive, by=list(spec.by), weight=spec.weight)
     assert sql == compiled(built, model)

@@ -8,6 +8,7 @@
   otherwise count as the negative class without a word.
   params: src, label, label_mode, positive, label_numeric (and the binary context, _binary.sql)
 -#}
+{% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_binary.sql' as b with context %}
 SELECT
   MIN(IF(is_positive, NULL, _bqml_label)) AS low,
