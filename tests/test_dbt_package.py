@@ -23,7 +23,7 @@ COLUMNS = [dj.Column("id", "INT64"), dj.Column("user_id", "STRING"), dj.Column("
            dj.Column("ts", "TIMESTAMP"), dj.Column("amount", "NUMERIC"), dj.Column("blob", "BYTES"),
            dj.Column("score", "FLOAT64"), dj.Column("label", "INT64")]
 DUCKDB_TYPES = {"INT64": "BIGINT", "STRING": "VARCHAR", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP",
-                "NUMERIC": "DECIMAL(18,3)", "BYTES": "BLOB", "FLOAT64": "DOUBLE"}
+                "NUMERIC": "DECIMAL(18,3)", "BYTES": "BLOB", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN"}
 
 
 def macros(adapter: str) -> dict:
@@ -336,7 +336,8 @@ def test_missing_templates_are_one_line_naming_the_install_that_works():
 PREDICTIONS = dj.Relation("my-project", "ml", "preds")
 PREDICTION_COLUMNS = [dj.Column("y", "FLOAT64"), dj.Column("y_hat", "FLOAT64"), dj.Column("segment", "STRING"),
                       dj.Column("region", "STRING"), dj.Column("w", "FLOAT64"), dj.Column("n", "INT64"),
-                      dj.Column("name", "STRING"), dj.Column("label", "INT64"), dj.Column("score", "FLOAT64")]
+                      dj.Column("name", "STRING"), dj.Column("label", "INT64"), dj.Column("score", "FLOAT64"),
+                      dj.Column("churned", "BOOL")]
 EVALUATE_CASES = [
     (dict(), []),
     (dict(by="segment"), ["--by", "segment"]),
@@ -365,9 +366,43 @@ def test_evaluate_renders_the_sql_the_cli_prints(capsys, dialect, arguments, fla
     assert "WHERE\n  IF(invalid_rows > 0, " in sql  # the printed statement's guard: invalid rows fail the query
 
 
+# (label, macro arguments, the same as CLI flags): a binary label read as 0/1, as a BOOL, or with a positive
+BINARY_CASES = [
+    ("label", dict(), []),
+    ("label", dict(by=["segment"], weight="w"), ["--by", "segment", "--weight", "w"]),
+    ("churned", dict(by="region"), ["--by", "region"]),
+    ("name", dict(positive="yes"), ["--positive", "yes"]),
+    ("label", dict(positive="1"), ["--positive", "1"]),
+    ("n", dict(positive=2, weight="w"), ["--positive", "2", "--weight", "w"]),
+]
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "duckdb"])
+@pytest.mark.parametrize("label,arguments,flags", BINARY_CASES)
+def test_binary_evaluate_renders_the_sql_the_cli_prints(capsys, dialect, label, arguments, flags):
+    """The CLI is told the label's type (--label-type): the macro reads it from the adapter."""
+    label_type = next(c.dtype for c in PREDICTION_COLUMNS if c.name == label)
+    label_type = label_type if dialect == "bigquery" else DUCKDB_TYPES[label_type]
+    sql = evaluate_package(dialect)["evaluate"](PREDICTIONS, "binary", label, score="score", **arguments)
+    code, out, err = run(capsys, "evaluate", PREDICTIONS.name, "--task", "binary", "--label", label, "--score", "score",
+                         "--label-type", label_type, *flags, "--dialect", dialect)
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out)
+    assert "AUC: exact (ties count half)" in sql and "IF(invalid_label_rows > 0, " in sql
+    # the engine's exact plan: one window over the rows on DuckDB, windows per logit bucket on BigQuery
+    assert ("ranked AS (" in sql) == (dialect == "duckdb") and ("bucketed AS (" in sql) == (dialect == "bigquery")
+
+
 @pytest.mark.parametrize("arguments,message", [
     (dict(task="ranking"), 'task "ranking" is not one of: regression, binary, multiclass'),
-    (dict(task="binary", score="score"), "task 'binary' is not available in the dbt package yet"),
+    (dict(task="multiclass"), "task 'multiclass' is not available in the dbt package yet"),
+    (dict(task="binary", prediction=None), "task binary needs score=..."),
+    (dict(task="binary", prediction=None, score="name"), "score column 'name' is STRING: it must hold probabilities"),
+    (dict(task="binary", prediction=None, score="score", label="name"), "label 'name' is STRING: pass positive=..."),
+    (dict(task="binary", prediction=None, score="score", positive="yes"), "positive 'yes' is not a value of the FLOAT64 label 'y'"),
+    (dict(task="binary", prediction=None, score="score", positive="nan"), "positive 'nan' must be a finite value of the label 'y'"),
+    (dict(task="binary", prediction=None, score="score", positive="a\tb", label="name"), "must be printable text"),
+    (dict(task="binary", prediction=None, score="score", by="roc_auc"), "group column 'roc_auc' has the name"),
     (dict(label="bad name"), "label column name 'bad name' is not a plain identifier"),
     (dict(prediction=None), "task regression needs prediction=..."),
     (dict(score="score"), "score does nothing for task regression: leave it out"),
@@ -391,12 +426,12 @@ def test_a_group_column_named_like_a_metric_is_refused_as_the_library_refuses_it
         package["evaluate"](PREDICTIONS, "regression", "y", prediction="y_hat", by="mae")
 
 
+@pytest.mark.parametrize("task", ["regression", "binary"])
 @pytest.mark.parametrize("weight", [False, True])
-def test_the_packages_statement_columns_are_the_registrys(weight):
+def test_the_packages_statement_columns_are_the_registrys(task, weight):
     from bqml_tools.evaluation import registry
 
-    assert tuple(PACKAGE["statement_columns"]("regression", weight)) == \
-        registry.statement_columns("regression", weight=weight)
+    assert tuple(PACKAGE["statement_columns"](task, weight)) == registry.statement_columns(task, weight=weight)
 
 
 @pytest.fixture(scope="module")
@@ -404,10 +439,10 @@ def duck_predictions():
     from bqml_tools.engines import DuckDBEngine
 
     engine = DuckDBEngine()
-    engine.connection.execute("CREATE TABLE preds (y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, "
-                              "name VARCHAR, mae DOUBLE, _bqml_x INTEGER)")
-    engine.connection.execute("CREATE TABLE clean (y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, "
-                              "name VARCHAR, mae DOUBLE)")
+    columns = "y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, name VARCHAR, mae DOUBLE, label INTEGER, " \
+              "score DOUBLE, flag BOOLEAN"
+    engine.connection.execute(f"CREATE TABLE preds ({columns}, _bqml_x INTEGER)")
+    engine.connection.execute(f"CREATE TABLE clean ({columns})")
     packages = {}
     for table in ("preds", "clean"):
         relation = dj.Relation("memory", "main", table)
@@ -418,22 +453,33 @@ def duck_predictions():
     return engine, packages
 
 
-COLUMN_NAMES = ["y", "y_hat", "segment", "w", "n", "name", "mae", "missing", "_bqml_x", "bad name", "Y"]
+COLUMN_NAMES = ["y", "y_hat", "segment", "w", "n", "name", "mae", "missing", "_bqml_x", "bad name", "Y", "label", "score",
+                "flag"]
 
 
 @st.composite
 def evaluate_arguments(draw):
     """Arguments the library accepts, and in about half the examples one of them replaced by a bad value
     (an unknown or reserved column, another task, an option the task does not use, a clashing group)."""
-    arguments = dict(table="clean", task="regression", label=draw(st.sampled_from(["y", "n"])),
-                     prediction=draw(st.sampled_from(["y_hat", "n", "y"])), score=None, probs=None, positive=None,
-                     by=draw(st.lists(st.sampled_from(["segment", "name", "n", "y"]), max_size=2, unique=True)),
-                     weight=draw(st.sampled_from([None, "w", "n"])))
+    by = draw(st.lists(st.sampled_from(["segment", "name", "n", "y"]), max_size=2, unique=True))
+    weight = draw(st.sampled_from([None, "w", "n"]))
+    if draw(st.booleans()):
+        arguments = dict(table="clean", task="regression", label=draw(st.sampled_from(["y", "n"])),
+                         prediction=draw(st.sampled_from(["y_hat", "n", "y"])), score=None, probs=None, positive=None,
+                         by=by, weight=weight)
+    else:
+        label, positive = draw(st.sampled_from([("label", None), ("label", 1), ("label", "1"), ("n", "2"), ("n", -3),
+                                                ("flag", None), ("flag", True), ("name", "yes"), ("y", 2.5),
+                                                ("y", "0.5"), ("y", "1e1")]))
+        arguments = dict(table="clean", task="binary", label=label, prediction=None,
+                         score=draw(st.sampled_from(["score", "y"])), probs=None, positive=positive, by=by,
+                         weight=weight)
     if draw(st.booleans()):
         option = draw(st.sampled_from(["table", "task", "label", "prediction", "score", "probs", "positive", "by",
                                        "weight"]))
-        bad = {"table": ["preds"], "task": ["binary", "multiclass", "ranking"], "score": ["y_hat"], "probs": ["w"],
-               "positive": [1, "yes"], "by": [[c] for c in COLUMN_NAMES] + [["segment", "Segment"]],
+        bad = {"table": ["preds"], "task": ["binary", "regression", "multiclass", "ranking"], "score": COLUMN_NAMES,
+               "probs": ["w"], "positive": [1, "yes", "nan", "x\ty", 1.5, None],
+               "by": [[c] for c in COLUMN_NAMES] + [["segment", "Segment"], ["roc_auc"], ["mae"]],
                "prediction": COLUMN_NAMES + [None]}.get(option, COLUMN_NAMES)
         arguments[option] = draw(st.sampled_from(bad))
     return arguments
@@ -442,7 +488,8 @@ def evaluate_arguments(draw):
 @settings(max_examples=200, deadline=None)
 @given(arguments=evaluate_arguments())
 def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duck_predictions, arguments):
-    """For regression (the task the package has), the macro's SQL is the library's evaluate_query, or both refuse."""
+    """For regression and binary (the tasks the package has), the macro's SQL is the library's evaluate_query,
+    or both refuse."""
     from bqml_tools.evaluation.metrics import evaluate_query
     from bqml_tools.evaluation.spec import EvalSpec
 
@@ -454,7 +501,7 @@ def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duc
                         by=by, weight=weight)
         expected = dj.blank_lines_dropped(evaluate_query(identifiers.Source(parts=("memory", "main", table)), spec,
                                                          "duckdb", engine=engine).sql)
-        expected = expected if task == "regression" else None  # the package has regression only
+        expected = expected if task in ("regression", "binary") else None  # the tasks the package has
     except BqmlToolsError:
         expected = None
     try:

@@ -114,7 +114,7 @@
       {%- elif re.fullmatch('\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*', positive) -%}
         {%- set value = positive | float -%}
       {%- elif re.fullmatch('\\s*[+-]?(inf|infinity|nan)\\s*', positive, re.I) -%}
-        {{- exceptions.raise_compiler_error("positive " ~ (positive | tojson) ~ " must be a finite value of the label '" ~ label ~ "'") -}}
+        {{- exceptions.raise_compiler_error("positive '" ~ positive ~ "' must be a finite value of the label '" ~ label ~ "'") -}}
       {%- else -%}
         {{- exceptions.raise_compiler_error("positive '" ~ positive ~ "' is not a value of the " ~ label_type ~ " label '" ~ label ~ "'") -}}
       {%- endif -%}
