@@ -70,10 +70,10 @@ def built(tmp_path_factory) -> Path:
 
 def test_the_build_has_no_deprecation_and_warns_only_where_asked(built):
     """No UnexpectedJinjaBlockDeprecation (the templates dbt reads hold macros only) and no other warning
-    than the two tests configured to warn."""
+    than the three tests configured to warn."""
     log = (built / "build.log").read_text()
     assert "Deprecat" not in log
-    assert "PASS=" in log and " WARN=2 ERROR=0 " in log
+    assert "PASS=" in log and " WARN=3 ERROR=0 " in log
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +324,14 @@ def test_the_plain_jinja_evaluate_is_what_dbt_compiles(built, engine, model):
     sql = package["evaluate"](relation, spec.task, spec.label, prediction=spec.prediction, score=spec.score,
                               positive=spec.positive, by=list(spec.by), weight=spec.weight)
     assert sql == compiled(built, model)
+
+
+def test_metric_at_least_fails_exactly_the_groups_below_the_floor(built, engine):
+    """The floors of dbt/integration_tests/models/schema.yml, recomputed from the metrics models' rows."""
+    results = run_results(built)
+    whole = engine.run(f'SELECT roc_auc FROM "{DATABASE}"."main"."metrics_binary"')
+    floor = next(name for name in results if name.startswith("bqml_tools_metric_at_least_metrics_binary_"))
+    assert whole["roc_auc"][0] >= 0.6 and results[floor] == ("pass", 0)
+    segments = engine.run(f'SELECT accuracy FROM "{DATABASE}"."main"."metrics_binary_by_segment"')
+    below = int((segments["accuracy"] < 0.72).sum())
+    assert results["metric_at_least_fails_the_segments_below"] == ("warn", below) and 0 < below < len(segments)

@@ -511,3 +511,20 @@ def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duc
         got = None
     event("rendered" if expected is not None else "refused")
     assert got == expected
+
+
+@pytest.mark.parametrize("metric,floor,message", [
+    ("roc auc", 0.7, "metric column name 'roc auc' is not a plain identifier"),
+    ("roc_auc", "0.7", "floor 0.7 must be a finite number"),
+    ("roc_auc", True, "floor True must be a finite number"),
+])
+def test_metric_at_least_refuses_a_bad_metric_or_floor_in_one_line(metric, floor, message):
+    with pytest.raises(dj.CompilationError) as error:
+        PACKAGE["test_metric_at_least"](dj.Relation("db", "main", "metrics"), metric, floor)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("adapter,quote", [("bigquery", "`"), ("duckdb", '"')])
+def test_metric_at_least_selects_the_rows_below_the_floor_or_undefined(adapter, quote):
+    sql = PACKAGES[adapter]["test_metric_at_least"](dj.Relation("db", "main", "metrics", quote), "roc_auc", 0.7)
+    assert f"WHERE {quote}roc_auc{quote} IS NULL OR {quote}roc_auc{quote} < 0.7" in sql

@@ -76,3 +76,17 @@ WHERE total._bqml_total >= 100
   AND ABS(counted._bqml_keys * counted._bqml_d - total._bqml_total * counted._bqml_n)
       > {{ sigmas }} * SQRT(total._bqml_total) * SQRT(counted._bqml_n * (counted._bqml_d - counted._bqml_n)) + counted._bqml_d
 {% endtest %}
+
+{#- metric_at_least: every row of a metrics model (one per group) has `metric` at or above `floor`. A row whose
+    metric is below the floor, or NULL (undefined there: e.g. roc_auc of a group with one class), is a failing
+    row, with the group's columns and the metric. For metrics where lower is better (mae, log_loss, brier),
+    floor the negated metric in a model of your own, or use dbt's accepted_range test. -#}
+{% test metric_at_least(model, metric, floor) %}
+{%- set column = adapter.quote(bqml_tools.check_column(metric, 'metric column')) -%}
+{%- if floor is boolean or floor is not number or floor * 0 != 0 -%}
+  {{- exceptions.raise_compiler_error('floor ' ~ floor ~ ' must be a finite number, e.g. 0.7') -}}
+{%- endif -%}
+SELECT *
+FROM {{ model }}
+WHERE {{ column }} IS NULL OR {{ column }} < {{ bqml_tools.number_literal(floor) }}
+{% endtest %}
