@@ -26,7 +26,7 @@
 {# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
 {% macro class_valid(expr) %}{% if class_numeric %}{{ c.finite(expr) }}{% else %}{{ expr }} IS NOT NULL{% endif %}{% endmacro %}
 
-{% macro ctes(with_classes=true) %}
+{% macro multiclass_ctes(with_classes=true) %}
 {% set values = class_valid('_bqml_label') ~ ' AND ' ~ class_valid('_bqml_prediction') ~ (' AND ' ~ class_valid('_bqml_prediction_b') if against else '') ~ (' AND (_bqml_prob IS NULL OR ' ~ c.probability('_bqml_prob') ~ ')' if probs else '') %}
 {% set valid = '(values_ok AND weight_ok)' if weight else 'valid' %}
 rows_in AS (

@@ -12,7 +12,7 @@
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes(with_classes=false) }},
+{{ m.multiclass_ctes(with_classes=false) }},
 counted AS (
   SELECT
     *,

@@ -12,7 +12,7 @@
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes() }},
+{{ m.multiclass_ctes() }},
 per_class AS (
   SELECT
     *,

@@ -11,7 +11,7 @@
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes() }},
+{{ m.multiclass_ctes() }},
 counted AS (
   SELECT
     *,
