@@ -528,3 +528,24 @@ def test_metric_at_least_refuses_a_bad_metric_or_floor_in_one_line(metric, floor
 def test_metric_at_least_selects_the_rows_below_the_floor_or_undefined(adapter, quote):
     sql = PACKAGES[adapter]["test_metric_at_least"](dj.Relation("db", "main", "metrics", quote), "roc_auc", 0.7)
     assert f"WHERE {quote}roc_auc{quote} IS NULL OR {quote}roc_auc{quote} < 0.7" in sql
+
+
+@pytest.mark.parametrize("task,arguments", [("regression", dict(prediction="y_hat")), ("binary", dict(score="score"))])
+def test_an_invalid_row_fails_the_evaluate_models_query_with_its_count(duck_predictions, task, arguments):
+    """The model's statement is the CLI's printed one: its guard fails the query, naming the count."""
+    import duckdb
+
+    engine, _ = duck_predictions
+    engine.connection.execute("CREATE OR REPLACE TABLE bad AS SELECT * FROM clean")
+    engine.connection.execute("INSERT INTO bad (y, y_hat, label, score) VALUES (1, 2, 1, 0.5), (NULL, NULL, NULL, 0.5), "
+                              "(3, 4, 0, 0.25)")
+    relation = dj.Relation("memory", "main", "bad")
+    columns = [dj.Column(n, t) for n, t in engine.connection.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'bad' "
+        "ORDER BY ordinal_position").fetchall()]
+    label = "y" if task == "regression" else "label"
+    sql = dj.package("duckdb", {relation.name: columns})["evaluate"](relation, task, label, **arguments)
+    with pytest.raises(duckdb.Error, match="1 row\\(s\\) have a NULL"):
+        engine.connection.execute(sql).fetchall()
+    engine.connection.execute("DELETE FROM bad WHERE y IS NULL")
+    assert engine.connection.execute(sql).fetchall()[0][0] == 2  # rows
