@@ -18,8 +18,10 @@ from .strict import StrictCommand
 @click.argument("source")
 @click.option("--task", type=click.Choice(["regression", "binary", "multiclass"]), required=True)
 @apply(eval_options)
-@click.option("--against", required=True, metavar="COLUMN",
+@click.option("--against", default=None, metavar="COLUMN",
               help="The other model's column (a score for binary, a prediction otherwise), read on the same rows.")
+@click.option("--against-probs", default=None, metavar="COLUMN",
+              help="Binary with --probs: the other model's probabilities array (the prob of --positive is its score).")
 @click.option("--ci", default=0.95, show_default=True, type=Number(), metavar="LEVEL",
               help="Level of the paired jackknife interval of each difference.")
 @click.option("--key", multiple=True, metavar="COLUMN",
@@ -29,7 +31,8 @@ from .strict import StrictCommand
 @click.option("--metrics", default=None, metavar="A,B,...",
               help="Compare only these metrics, in this order, e.g. roc_auc,log_loss.")
 @apply(run_options)
-def compare(source: str, task: str, against: str, metrics: str | None, **options: Any) -> None:
+def compare(source: str, task: str, against: str | None, against_probs: str | None, metrics: str | None,
+            **options: Any) -> None:
     """Two models on the same rows: each metric's difference (against - first) with a paired interval.
 
     One scan evaluates both models on the rows valid for both, per jackknife replicate; the interval
@@ -41,6 +44,7 @@ def compare(source: str, task: str, against: str, metrics: str | None, **options
       bqml-tools compare preds.parquet --task binary --label label --score p_old --against p_new --key user_id
       bqml-tools compare preds.parquet --task regression --label y --prediction y_old --against y_new --key id --by split
       bqml-tools compare my-project.ml.preds --task binary --label label --score p_old --against p_new --key id --dialect bigquery
+      bqml-tools compare preds.parquet --task binary --label y --probs probs_a --against-probs probs_b --positive yes --key id
     """
     from ..evaluation.comparison import NEEDS_KEY, compare as compare_models, compare_query
 
@@ -48,6 +52,7 @@ def compare(source: str, task: str, against: str, metrics: str | None, **options
     if not spec_options["key"]:
         raise BqmlToolsError(NEEDS_KEY)
     spec = eval_spec(task, **spec_options)
+    against = _against(spec.probs, against, against_probs)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the compared metrics")
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: compare_query(
         source, spec, against, dialect, engine=reader, inline=inline))
@@ -66,4 +71,20 @@ def compare(source: str, task: str, against: str, metrics: str | None, **options
         click.echo(line)
 
 
-hide(compare, "--probs", "--top-k")  # one probabilities column cannot score two models (--top-k needs it)
+def _against(probs: str | None, against: str | None, against_probs: str | None) -> str:
+    """The other model's column: --against, or --against-probs with --probs (binary)."""
+    if against is not None and against_probs is not None:
+        raise BqmlToolsError("--against and --against-probs both name the other model: give one of them")
+    if probs is not None:
+        if against_probs is None:
+            raise BqmlToolsError(f"--probs {probs} reads the first model's probabilities: name the other model's "
+                                 "array with --against-probs COLUMN")
+        return against_probs
+    if against_probs is not None:
+        raise BqmlToolsError("--against-probs needs --probs COLUMN --positive VALUE for the first model")
+    if against is None:
+        raise BqmlToolsError("compare needs --against COLUMN: the other model's column (or --against-probs with --probs)")
+    return against
+
+
+hide(compare, "--top-k")  # --top-k needs --probs, which multiclass compare refuses

@@ -58,4 +58,4 @@ def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, repla
     emit(frame, engine_options["fmt"], groups=spec.by)
 
 
-hide(curve, "--prediction", "--probs", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold
+hide(curve, "--prediction", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold

@@ -9,7 +9,7 @@ from ..errors import BqmlToolsError
 from ..present.tables import natural_order
 from . import run
 from .emit import emit
-from .options import apply, run_options, split_engine_options
+from .options import WHERE_HELP, apply, run_options, split_engine_options
 from .params import Number
 from .strict import StrictCommand
 
@@ -17,7 +17,9 @@ from .strict import StrictCommand
 @click.command(cls=StrictCommand)
 @click.argument("source")
 @click.option("--label", required=True, metavar="COLUMN", help="The true label column (0/1, BOOL, or any with --positive).")
-@click.option("--score", required=True, metavar="COLUMN", help="Predicted probability of the positive class.")
+@click.option("--score", default=None, metavar="COLUMN", help="Predicted probability of the positive class.")
+@click.option("--probs", default=None, metavar="COLUMN",
+              help="Instead of --score: ML.PREDICT's predicted_<label>_probs array; the score is the prob of --positive.")
 @click.option("--target", default=None, metavar="GOAL",
               help="'recall>=X' (the highest threshold that reaches it), 'precision>=X' (the lowest), or f1 "
                    "(the best); quote it: the shell reads > as a redirection.")
@@ -37,10 +39,12 @@ from .strict import StrictCommand
               help="Print only these columns (with the --by columns), in this order, e.g. threshold,recall,precision.")
 @click.option("--weight", default=None, metavar="COLUMN",
               help="Weight of each row (numbers >= 0), as scikit-learn's sample_weight: counts and costs are sums of weights.")
+@click.option("--where", multiple=True, metavar="COLUMN=VALUE", help=WHERE_HELP)
 @apply(run_options)
-def threshold(source: str, label: str, score: str, target: str | None, cost: str | None, by: tuple[str, ...],
+def threshold(source: str, label: str, score: str | None, probs: str | None, target: str | None, cost: str | None, by: tuple[str, ...],
               positive: str | None, invalid: str, search: str | None, bins_per_logit: int | None,
-              label_type: str | None, metrics: str | None, weight: str | None, **options: Any) -> None:
+              label_type: str | None, metrics: str | None, weight: str | None, where: tuple[str, ...],
+              **options: Any) -> None:
     """The decision threshold of a binary classifier for a target or a cost, with every metric at it.
 
     \b
@@ -57,8 +61,8 @@ def threshold(source: str, label: str, score: str, target: str | None, cost: str
     goal = decisions.goal_of(target, cost)
     if search == "exact" and bins_per_logit is not None:
         raise BqmlToolsError("--bins-per-logit does nothing with --search exact: leave one of them out")
-    spec = EvalSpec(task="binary", label=label, score=score, by=by, positive=positive, invalid=invalid,
-                    auc=search, bins_per_logit=bins_per_logit, label_type=label_type, weight=weight)
+    spec = EvalSpec(task="binary", label=label, score=score, probs=probs, by=by, positive=positive, invalid=invalid,
+                    auc=search, bins_per_logit=bins_per_logit, label_type=label_type, weight=weight, where=where)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the printed columns")
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: decisions.threshold_query(
         source, spec, goal, dialect, engine=reader, inline=inline))

@@ -40,8 +40,8 @@ COLUMNS = ("rows", "metric", "difference", "lower", "upper", "reading")
 
 
 def _role(spec: EvalSpec) -> str:
-    """The option naming the first model's column: --score (binary) or --prediction."""
-    return "score" if spec.task == "binary" else "prediction"
+    """The option naming the first model's column: --score or --probs (binary), or --prediction."""
+    return ("probs" if spec.probs is not None else "score") if spec.task == "binary" else "prediction"
 
 
 def _with_level(spec: EvalSpec, level: float | None) -> EvalSpec:
@@ -62,7 +62,7 @@ def _check(spec: EvalSpec, against: str) -> None:
     if identifiers.same_name(against, first):
         raise BqmlToolsError(f"--against {against!r} is the first model's column ({first}): name the other "
                              f"model's {_role(spec)} column")
-    if spec.probs is not None:
+    if spec.probs is not None and spec.task != "binary":
         raise BqmlToolsError("compare reads one column per model, and --probs would score both models with the "
                              "same probabilities: leave --probs out (accuracy and the F1s compare the predicted "
                              "classes)")
@@ -89,7 +89,8 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise type(error)(str(error).replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
+            raise type(error)(str(error).replace(f"--probs column {against!r}", f"--against-probs column {against!r}")
+                              .replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
                               .replace(f"prediction {against!r}", f"--against {against!r}")) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
     first = getattr(spec, _role(spec))
