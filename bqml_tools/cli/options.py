@@ -6,7 +6,7 @@ from typing import Any
 import click
 
 from ..present.tables import FORMATS
-from .params import Number, Seconds, endpoint
+from .params import Number, Seconds, ThresholdValue, endpoint
 
 DIALECTS = ("bigquery", "duckdb")  # bqml_tools.sql.render.DIALECTS, without importing jinja2
 
@@ -47,8 +47,9 @@ eval_options = [
     click.option("--score", default=None, metavar="COLUMN", help="Predicted probability of the positive class (binary)."),
     click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one row per group."),
     # evaluation options default to None ("not given"): EvalSpec refuses an option the task does not use
-    click.option("--threshold", default=None, type=Number(), metavar="NUMBER",
-                 help="Binary: positive when score >= threshold (default 0.5; 0.5, 1/3 and 50% all work)."),
+    click.option("--threshold", default=None, type=ThresholdValue(), metavar="NUMBER",
+                 help="Binary: positive when score >= threshold (default 0.5; 0.5, 1/3 and 50% all work), or "
+                      "@FILE: the threshold saved by threshold --save-threshold FILE."),
     click.option("--positive", default=None, metavar="VALUE", help="Binary: the label value that means positive."),
     click.option("--probs", default=None, metavar="COLUMN",
                  help="ARRAY<STRUCT<label, prob>> column (ML.PREDICT's predicted_<label>_probs). Binary: instead "
@@ -120,11 +121,17 @@ def eval_spec(task: str, label: str, prediction: str | None, score: str | None, 
     """The EvalSpec of the evaluation options as the CLI passes them (None: not given)."""
     from ..evaluation.spec import EvalSpec
 
-    return EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
+    spec = EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
                     threshold=threshold, positive=positive, probs=probs,
                     top_k=top_k, invalid=invalid, auc=auc, bins_per_logit=bins_per_logit,
                     zero_division=zero_division, label_type=label_type, weight=weight, ci=ci, key=key,
                     partitions=partitions, min_slice_rows=min_slice_rows, where=where)
+    chosen = getattr(threshold, "chosen", None)
+    if chosen is not None:  # --threshold @FILE: only for the model (score) and label it was chosen on
+        from .saved import check_same_model
+
+        check_same_model(chosen, label, spec.score_name if spec.task == "binary" else None, positive, repr(threshold))
+    return spec
 
 
 def hide(command: click.Command, *options: str) -> None:
