@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
+from bqml_tools.splitting.model import ModelSpec, create_model_query
 from dataclasses import replace
 
 from bqml_tools.evaluation.comparison import compare_query
@@ -118,4 +119,23 @@ def cases() -> dict[str, object]:
             history, dialect, schema={"iteration": "INT64", "loss": "FLOAT64"})
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
+        # BigQuery ML in and out: ML.PREDICT's probabilities array as the binary score, row filters, a query
+        # source, and CREATE MODEL on the split (its SELECT alone on DuckDB)
+        from_probs = EvalSpec(task="binary", label="diagnosis", probs="predicted_diagnosis_probs",
+                              positive="malignant", where={"split": "valid", "fold": "3"})
+        out[f"evaluate_binary_probs_where.{dialect}"] = evaluate_query(preds, from_probs, dialect)
+        out[f"evaluate_binary_probs_query.{dialect}"] = evaluate_query(
+            f"SELECT * FROM {'`' + preds + '`' if dialect == 'bigquery' else preds} WHERE day > 3", from_probs, dialect)
+        out[f"evaluate_regression_where.{dialect}"] = evaluate_query(preds, EvalSpec(
+            task="regression", label="y", prediction="y_hat", where=["region=north"]), dialect)
+        out[f"evaluate_multiclass_where.{dialect}"] = evaluate_query(preds, EvalSpec(
+            task="multiclass", label="y", prediction="y_hat", probs="probs", where=["split=test"]), dialect)
+        out[f"evaluate_compare_probs.{dialect}"] = compare_query(
+            preds, replace(from_probs, key=("user_id",), ci=0.95), "predicted_diagnosis_probs_b", dialect)
+        out[f"threshold_probs_where.{dialect}"] = threshold_query(preds, from_probs, Goal("recall", target=0.95), dialect)
+        out[f"curve_roc_probs_where.{dialect}"] = curve_query(preds, from_probs, "roc", dialect)
+        out[f"create_model.{dialect}"] = create_model_query(
+            table, SPECS["sample"], ModelSpec("my-project.ml.churn", "logistic_reg", "label",
+                                              "max_iterations=20,auto_class_weights=true"),
+            dialect, statement=dialect == "bigquery")
     return out
