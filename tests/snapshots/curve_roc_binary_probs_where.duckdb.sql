@@ -1,19 +1,19 @@
--- bqml_tools curve of ml.predictions: task binary, label diagnosis, score the prob of 'malignant' in predicted_diagnosis_probs
--- rows where split = 'valid' AND fold = '3'
+-- bqml_tools curve of ml.predictions: task binary, label label, score the prob of 'yes' in probs
+-- rows where split = 'valid' AND region = 'north'
 -- AUC: exact (ties count half)
 
 WITH
 scored AS (
   SELECT
-    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'malignant', 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'yes', 1, 0) END AS y,
     CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
     IF(label_ok, 0, 1) AS invalid_label,
     IF(score_ok, 0, 1) AS invalid_score
   FROM (
     SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
     FROM (
-      SELECT "diagnosis" AS _bqml_label, CASE WHEN ABS(list_sum(list_transform("predicted_diagnosis_probs", lambda _bqml_p: _bqml_p.prob)) - 1) <= 1e-06 THEN list_filter("predicted_diagnosis_probs", lambda _bqml_p: _bqml_p.label = 'malignant')[1].prob END AS _bqml_score
-      FROM "ml"."predictions" WHERE "split" = 'valid' AND "fold" = 3
+      SELECT "label" AS _bqml_label, CASE WHEN ABS(list_sum(list_transform("probs", lambda _bqml_p: _bqml_p.prob)) - 1) <= 1e-06 THEN list_filter("probs", lambda _bqml_p: _bqml_p.label = 'yes')[1].prob END AS _bqml_score
+      FROM "ml"."predictions" WHERE "split" = 'valid' AND "region" = 'north'
     ) AS source_rows
   ) AS checked
 ),
@@ -64,7 +64,7 @@ SELECT
 FROM points
 WHERE
   (bin IS NOT NULL OR group_rows = 0)
-  AND IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in diagnosis; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
-  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in predicted_diagnosis_probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)
 
 ORDER BY threshold DESC

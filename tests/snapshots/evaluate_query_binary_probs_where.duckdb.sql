@@ -1,21 +1,21 @@
--- bqml_tools evaluate of query (SELECT * FROM ml.predictions WHERE day > 3): task binary, label diagnosis, score the prob of 'malignant' in predicted_diagnosis_probs (positive when >= 0.5)
--- rows where split = 'valid' AND fold = '3'
+-- bqml_tools evaluate of query (SELECT * FROM ml.predictions WHERE region = 'north'): task binary, label label, score the prob of 'yes' in probs (positive when >= 0.5)
+-- rows where split = 'valid' AND region = 'north'
 -- AUC: exact (ties count half)
 
 WITH
 scored AS (
   SELECT
-    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'malignant', 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'yes', 1, 0) END AS y,
     CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
     IF(label_ok, 0, 1) AS invalid_label,
     IF(score_ok, 0, 1) AS invalid_score
   FROM (
     SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
     FROM (
-      SELECT "diagnosis" AS _bqml_label, CASE WHEN ABS(list_sum(list_transform("predicted_diagnosis_probs", lambda _bqml_p: _bqml_p.prob)) - 1) <= 1e-06 THEN list_filter("predicted_diagnosis_probs", lambda _bqml_p: _bqml_p.label = 'malignant')[1].prob END AS _bqml_score
+      SELECT "label" AS _bqml_label, CASE WHEN ABS(list_sum(list_transform("probs", lambda _bqml_p: _bqml_p.prob)) - 1) <= 1e-06 THEN list_filter("probs", lambda _bqml_p: _bqml_p.label = 'yes')[1].prob END AS _bqml_score
       FROM (
-SELECT * FROM ml.predictions WHERE day > 3
-) AS _bqml_query WHERE "split" = 'valid' AND "fold" = 3
+SELECT * FROM ml.predictions WHERE region = 'north'
+) AS _bqml_query WHERE "split" = 'valid' AND "region" = 'north'
     ) AS source_rows
   ) AS checked
 ),
@@ -78,5 +78,5 @@ IF(pairs > 0, CAST(0 AS DOUBLE), NULL) AS roc_auc_error_bound,
   invalid_score_rows
 FROM counts
 WHERE
-  IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in diagnosis; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
-  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in predicted_diagnosis_probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)
+  IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)

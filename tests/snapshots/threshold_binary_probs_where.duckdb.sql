@@ -1,25 +1,25 @@
--- bqml_tools threshold of my-project.ml.predictions: task binary, label diagnosis, score the prob of 'malignant' in predicted_diagnosis_probs
--- rows where split = 'valid' AND fold = '3'
--- goal: recall>=0.95; candidates: the lowest score of each logit bin (10000 per unit)
+-- bqml_tools threshold of ml.predictions: task binary, label label, score the prob of 'yes' in probs
+-- rows where split = 'valid'
+-- goal: recall>=0.95; candidates: every distinct score
 
 WITH
 scored AS (
   SELECT
-    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'malignant', 1, 0) END AS y,
-    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS FLOAT64) END AS s,
+    CASE WHEN label_ok AND score_ok THEN IF(_bqml_label = 'yes', 1, 0) END AS y,
+    CASE WHEN label_ok AND score_ok THEN CAST(_bqml_score AS DOUBLE) END AS s,
     IF(label_ok, 0, 1) AS invalid_label,
     IF(score_ok, 0, 1) AS invalid_score
   FROM (
-    SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_score AS FLOAT64)) OR IS_INF(CAST(_bqml_score AS FLOAT64)))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
+    SELECT *, _bqml_label IS NOT NULL AS label_ok, ((_bqml_score IS NOT NULL AND isfinite(CAST(_bqml_score AS DOUBLE))) AND _bqml_score >= 0 AND _bqml_score <= 1) AS score_ok
     FROM (
-      SELECT `diagnosis` AS _bqml_label, CASE WHEN ABS((SELECT SUM(_bqml_p.prob) FROM UNNEST(`predicted_diagnosis_probs`) AS _bqml_p) - 1) <= 1e-06 THEN (SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST(`predicted_diagnosis_probs`) AS _bqml_p WHERE _bqml_p.label = 'malignant') END AS _bqml_score
-      FROM `my-project.ml.predictions` WHERE `split` = 'valid' AND `fold` = 3
+      SELECT "label" AS _bqml_label, CASE WHEN ABS(list_sum(list_transform("probs", lambda _bqml_p: _bqml_p.prob)) - 1) <= 1e-06 THEN list_filter("probs", lambda _bqml_p: _bqml_p.label = 'yes')[1].prob END AS _bqml_score
+      FROM "ml"."predictions" WHERE "split" = 'valid'
     ) AS source_rows
   ) AS checked
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
+    s AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -51,8 +51,8 @@ candidates AS (
     CAST(neg_at_or_above AS INT64) AS fp,
     -- the fewest true and false positives a threshold inside this bin can give (its own counts
     -- when the bin holds one distinct score, or in exact mode: no threshold lies inside it)
-    CAST(IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above) AS INT64) AS tp_low,
-    CAST(IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above) AS INT64) AS fp_low,
+    CAST(pos_at_or_above AS INT64) AS tp_low,
+    CAST(neg_at_or_above AS INT64) AS fp_low,
     CAST(SUM(invalid_labels) OVER () AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER () AS INT64) AS invalid_score_rows,
     CAST(SUM(pos) OVER () AS INT64) AS positives,
@@ -64,9 +64,9 @@ measured AS (
     *,
     positives - tp AS fn,
     group_rows - positives - fp AS tn,
-    SAFE_DIVIDE(tp, tp + fp) AS precision_at,
-    SAFE_DIVIDE(tp, positives) AS recall_at,
-    SAFE_DIVIDE(2 * tp, 2 * tp + fp + positives - tp) AS f1_at
+    (tp) / NULLIF(tp + fp, 0) AS precision_at,
+    (tp) / NULLIF(positives, 0) AS recall_at,
+    (2 * tp) / NULLIF(2 * tp + fp + positives - tp, 0) AS f1_at
   FROM candidates
   WHERE bin IS NOT NULL OR group_rows = 0
 ),
@@ -77,7 +77,7 @@ ranked AS (
     MAX(recall_at) OVER () AS best_reachable,
     -- the exact answer lies in the chosen bin (every higher bin misses the target at its lowest
     -- score): its precision is at most the bin's best
-    SAFE_DIVIDE(tp, tp + fp_low) AS best_possible,
+    (tp) / NULLIF(tp + fp_low, 0) AS best_possible,
     ROW_NUMBER() OVER (ORDER BY COALESCE(recall_at >= 0.95, FALSE) DESC,
                        IF(COALESCE(recall_at >= 0.95, FALSE), bin, NULL) DESC, recall_at DESC, bin DESC) AS _bqml_rank
   FROM measured
@@ -86,27 +86,27 @@ SELECT
   threshold,
   threshold_upper,
   bin_rows,
-  group_rows AS `rows`,
+  group_rows AS "rows",
   positives,
   tp,
   fp,
   tn,
   fn,
-  SAFE_DIVIDE(tp + tn, group_rows) AS accuracy,
-  precision_at AS `precision`,
+  (tp + tn) / NULLIF(group_rows, 0) AS accuracy,
+  precision_at AS "precision",
   recall_at AS recall,
-  SAFE_DIVIDE(tn, tn + fp) AS specificity,
+  (tn) / NULLIF(tn + fp, 0) AS specificity,
   f1_at AS f1,
-  (SAFE_DIVIDE(tp, positives) + SAFE_DIVIDE(tn, tn + fp)) / 2 AS balanced_accuracy,
-  SAFE_DIVIDE(GREATEST(positives, group_rows - positives), group_rows) AS baseline_accuracy,
-  CAST(NULL AS FLOAT64) AS cost,
+  ((tp) / NULLIF(positives, 0) + (tn) / NULLIF(tn + fp, 0)) / 2 AS balanced_accuracy,
+  (GREATEST(positives, group_rows - positives)) / NULLIF(group_rows, 0) AS baseline_accuracy,
+  CAST(NULL AS DOUBLE) AS cost,
   met AS target_met,
   best_reachable,
-  best_possible - precision_at AS bound,
+  CAST(0 AS DOUBLE) AS bound,
   invalid_label_rows,
   invalid_score_rows
 FROM ranked
 WHERE
   (_bqml_rank = 1)
-  AND IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in diagnosis; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
-  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in predicted_diagnosis_probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)
+  AND IF(invalid_label_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_label_rows AS STRING) || ' row(s) have a NULL or non-binary label in label; filter them, pass --positive VALUE, or pass --invalid exclude'), TRUE)
+  AND IF(invalid_score_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_score_rows AS STRING) || ' row(s) have probabilities in probs that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]; filter them or pass --invalid exclude'), TRUE)
