@@ -22,7 +22,7 @@ from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
-from . import intervals
+from . import intervals, registry
 from .checks import check_types
 from .context import as_source, template_context
 from .intervals import side
@@ -36,7 +36,7 @@ MODEL = "_bqml_model"
 NEEDS_KEY = ("compare needs --key COLUMN: the interval of each difference comes from partitions of the rows by "
              "FARM_FINGERPRINT of a key, the same partitions for both models; give a row id, or a user id to keep "
              "each user's rows together")
-COLUMNS = ("rows", "metric", "difference", "lower", "upper", "reading")
+COLUMNS = registry.COMPARE
 
 
 def _role(spec: EvalSpec) -> str:
@@ -67,15 +67,11 @@ def _check(spec: EvalSpec, against: str) -> None:
                              "same probabilities: leave --probs out (accuracy and the F1s compare the predicted "
                              "classes)")
     spec.refuse(["min_slice_rows"], "compare (it compares two models, not slices)")
-    clashing = [c for c in spec.by if c.lower() in {n.lower() for n in COLUMNS + (first, against)}]
-    if clashing:
-        raise BqmlToolsError(f"group column {clashing[0]!r} has the name of a column compare returns; rename it "
-                             f"in a view first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...)")
+    refuse_output_names(spec, "compare", models=(first, against))
     for name in (first, against):
         if name.lower() in COLUMNS:
             raise BqmlToolsError(f"model column {name!r} has the name of a column compare returns; rename it in "
                                  f"a view first (SELECT *, {name} AS {name}_model FROM ...)")
-    refuse_output_names(spec, spec.task, "compare")
 
 
 def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str, dialect: str, *,
@@ -128,9 +124,9 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
 
 def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:
     """The metrics to compare: those named (checked), or every score of the task that has an interval."""
-    available = [m for m in intervals.METRICS[spec.task] if m in output_columns(spec, spec.task)]
-    if spec.task == "regression":  # no interval for a median (the statement returns it NULL under --ci)
-        available.remove("median_absolute_error")
+    # every metric with a jackknife interval (a median has NULL bounds under --ci: not compared)
+    available = [m.name for m in registry.metrics(spec.task)
+                 if m.interval == registry.JACKKNIFE and m.name in output_columns(spec, spec.task)]
     if metrics is None:
         return [m for m in available if m not in intervals.NOT_A_SCORE]
     return identifiers.chosen(metrics, available)

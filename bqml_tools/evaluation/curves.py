@@ -36,7 +36,7 @@ def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dia
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
             raise BqmlToolsError(f"--{name} {value!r} must be a whole number from 1 to 100,000")
     spec.refuse(_CURVE_UNUSED[kind] + INTERVAL_OPTIONS, f"curve {kind}")
-    refuse_output_names(spec, kind, f"curve {kind}")
+    refuse_output_names(spec, "curve", kind=kind)
     src = as_source(source)
     schema = source_schema(engine, src) if engine is not None else None
     context = template_context(src, spec, dialect, schema, inline, "curve" if kind in ("roc", "pr") else kind)

@@ -29,17 +29,17 @@ from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
+from . import registry
 from .checks import attach, check_invalid, check_positive
 from .context import as_source, template_context
+from .outputs import refuse_output_names
 from .spec import EvalSpec
 
 OBJECTIVES = ("recall", "precision", "f1", "cost")
-OUTPUT_COLUMNS = ("threshold", "threshold_upper", "bin_rows", "rows", "positives", "tp", "fp", "tn", "fn",
-                  "accuracy", "precision", "recall", "specificity", "f1", "balanced_accuracy", "baseline_accuracy",
-                  "cost", "target_met", "best_reachable", "bound", "invalid_label_rows", "invalid_score_rows")
+OUTPUT_COLUMNS = registry.THRESHOLD
 _COUNTS = ("invalid_label_rows", "invalid_score_rows")
 # With --weight the statement also counts rows whose weight is invalid (after invalid_score_rows).
-_WEIGHT_COUNT = "invalid_weight_rows"
+_WEIGHT_COUNT = registry.WEIGHT_COUNT
 
 
 def output_columns(spec: EvalSpec) -> tuple[str, ...]:
@@ -150,12 +150,7 @@ def threshold_query(source: str | identifiers.Source, spec: EvalSpec, goal: Goal
     if not isinstance(goal, Goal):
         raise BqmlToolsError(f"goal {goal!r} must be a bqml_tools.Goal (or use parse_target / parse_cost)")
     spec.refuse(_UNUSED, "threshold (it chooses the threshold)")
-    outputs = {c.lower() for c in output_columns(spec)}
-    clashing = [c for c in spec.by if c.lower() in outputs]
-    if clashing:
-        raise BqmlToolsError(
-            f"group column {clashing[0]!r} has the name of a column threshold returns; rename it in a view "
-            f"first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...) and group by the new name")
+    refuse_output_names(spec, "threshold")
     src = as_source(source)
     schema = source_schema(engine, src) if engine is not None else None
     context = template_context(src, spec, dialect, schema, inline, "threshold")

@@ -26,32 +26,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BqmlToolsError
+from . import registry
 
 REPLICATE = "_bqml_rep"
 
-# The metrics that get an interval, per task, and the range an interval is clipped to.
-METRICS: dict[str, tuple[str, ...]] = {
-    "binary": ("accuracy", "precision", "recall", "specificity", "f1", "balanced_accuracy", "log_loss", "brier",
-               "roc_auc", "average_precision", "base_rate"),
-    "regression": ("mae", "mse", "rmse", "r2", "explained_variance", "mean_squared_log_error",
-                   "median_absolute_error", "mean_label", "mean_prediction"),
-    "multiclass": ("accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
-                   "weighted_recall", "weighted_f1", "micro_precision", "micro_recall", "micro_f1", "log_loss",
-                   "top_k_accuracy"),
-}
-_UNBOUNDED = (-math.inf, math.inf)
-BOUNDS: dict[str, tuple[float, float]] = {
-    **{m: (0.0, 1.0) for ms in (METRICS["binary"], METRICS["multiclass"]) for m in ms},
-    "log_loss": (0.0, math.inf), "brier": (0.0, 1.0), "mae": (0.0, math.inf), "mse": (0.0, math.inf),
-    "rmse": (0.0, math.inf), "mean_squared_log_error": (0.0, math.inf), "median_absolute_error": (0.0, math.inf),
-    "r2": (-math.inf, 1.0), "explained_variance": (-math.inf, 1.0),
-    "mean_label": _UNBOUNDED, "mean_prediction": _UNBOUNDED,
-}
-# Lower is better for these (errors and losses); higher is better for the others, except the means,
-# which are descriptions, not scores.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "mse", "rmse", "mean_squared_log_error",
-                             "median_absolute_error"})
-NOT_A_SCORE = frozenset({"mean_label", "mean_prediction", "base_rate"})
+# From the registry: the metrics that get an interval per task (a median's bounds are NULL), the range an
+# interval is clipped to, which are lower-is-better (errors and losses; higher is better for the others),
+# and which are descriptions (the means, the base rate), not scores.
+METRICS: dict[str, tuple[str, ...]] = {task: registry.with_interval(task) for task in registry.TASKS}
+_UNBOUNDED = registry.ANY
+BOUNDS: dict[str, tuple[float, float]] = registry.BOUNDS
+LOWER_IS_BETTER = registry.LOWER_IS_BETTER
+NOT_A_SCORE = registry.NOT_A_SCORE
 
 
 @lru_cache(maxsize=None)

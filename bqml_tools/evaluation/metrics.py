@@ -32,7 +32,7 @@ def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: st
     if view != "metrics":
         spec.refuse((["probs", "top_k", "zero_division"] if view == "confusion" else ["probs", "top_k"])
                     + list(INTERVAL_OPTIONS), f"--view {view}")
-    refuse_output_names(spec, spec.task if view == "metrics" else view, "evaluate")
+    refuse_output_names(spec, "evaluate", view=view)
     schema = source_schema(engine, src) if engine is not None else None
     template = VIEWS[view] or f"evaluate/{spec.task}.sql"
     return render(template, dialect, inline=inline, **template_context(src, spec, dialect, schema, inline, "evaluate"))
