@@ -140,7 +140,7 @@ def test_cli_binary_from_probs_with_filters(capsys, parquet):
     code, out, err = run(capsys, "evaluate", parquet, "--task", "binary", "--probs", "probs_a", *common)
     assert code == 0, err
     test = FRAME[FRAME["split"] == "test"]
-    got = pd.read_json(__import__("io").StringIO(out))
+    got = pd.DataFrame(__import__("json").loads(out))
     assert got["roc_auc"][0] == pytest.approx(skm.roc_auc_score(test["label"] == POSITIVE, test["p_a"]), abs=1e-12)
     code, out, err = run(capsys, "compare", parquet, "--task", "binary", "--probs", "probs_a", "--against-probs",
                          "probs_b", "--key", "id", *common)

@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import click
 
+from ..errors import BqmlToolsError
 from . import run
 from .emit import emit
 from .options import apply, eval_options, eval_spec, interval_options, run_options, split_engine_options
@@ -20,8 +21,10 @@ from .strict import StrictCommand
               show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
 @click.option("--metrics", default=None, metavar="A,B,...",
               help="Print only these columns (with the --by columns), in this order, e.g. rows,roc_auc,log_loss.")
+@click.option("--names", type=click.Choice(["bqml-tools", "bigquery-ml"]), default="bqml-tools", show_default=True,
+              help="Column names: bqml-tools' metrics, or BigQuery ML.EVALUATE's columns under its names.")
 @apply(run_options)
-def evaluate(source: str, task: str, view: str, metrics: str | None, **options: Any) -> None:
+def evaluate(source: str, task: str, view: str, metrics: str | None, names: str, **options: Any) -> None:
     """Metrics of a predictions table computed in SQL, in one scan, per group.
 
     \b
@@ -41,6 +44,12 @@ def evaluate(source: str, task: str, view: str, metrics: str | None, **options: 
     if engine is None:
         return
     frame = evaluation.evaluate(engine, source, spec, view=view)
+    if names == "bigquery-ml":
+        from ..evaluation.names import ml_evaluate
+
+        if view != "metrics" or spec.min_slice_rows is not None:
+            raise BqmlToolsError("--names bigquery-ml renames the metrics: leave --view and --min-slice-rows out")
+        frame = ml_evaluate(frame, spec.task, spec.by, spec.threshold)
     if spec.min_slice_rows is not None:
         emit_slices(frame, engine_options["fmt"], spec.by, metrics)
         return
