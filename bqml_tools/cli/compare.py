@@ -7,8 +7,9 @@ import click
 
 from ..errors import BqmlToolsError
 from ..present.tables import natural_order
-from . import run
+from . import history, run
 from .emit import emit
+from .history import history_options
 from .options import apply, eval_options, eval_spec, hide, run_options, split_engine_options
 from .params import Number
 from .strict import StrictCommand
@@ -30,9 +31,10 @@ from .strict import StrictCommand
               help="Number of jackknife partitions (default 20).")
 @click.option("--metrics", default=None, metavar="A,B,...",
               help="Compare only these metrics, in this order, e.g. roc_auc,log_loss.")
+@apply(history_options)
 @apply(run_options)
 def compare(source: str, task: str, against: str | None, against_probs: str | None, metrics: str | None,
-            **options: Any) -> None:
+            append_to: str | None, model_name: str | None, **options: Any) -> None:
     """Two models on the same rows: each metric's difference (against - first) with a paired interval.
 
     One scan evaluates both models on the rows valid for both, per jackknife replicate; the interval
@@ -54,11 +56,15 @@ def compare(source: str, task: str, against: str | None, against_probs: str | No
     spec = eval_spec(task, **spec_options)
     against = _against(spec.probs, against, against_probs)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the compared metrics")
+    writes = history.check(append_to, model_name, engine_options)
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: compare_query(
-        source, spec, against, dialect, engine=reader, inline=inline))
+        source, spec, against, dialect, engine=reader, inline=inline), writes=writes)
     if engine is None:
         return
     frame = compare_models(engine, source, spec, against, metrics=metrics)
+    if append_to is not None:
+        history.append_result(frame, spec, append_to=append_to, model_name=model_name or "", command="compare",
+                              source=source, engine=engine, against=against)
     fmt = engine_options["fmt"]
     if fmt != "table":
         emit(frame, fmt, groups=spec.by)
