@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test emulator notebooks bench clean
+.PHONY: demo test docs emulator notebooks bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ demo: $(VENV)/.installed  ## split a generated table on embedded DuckDB, printin
 
 test: $(VENV)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
+
+docs: $(VENV)/.installed  ## build the documentation site into site/ (mkdocs build --strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 EMULATOR_PORT ?= 9050
 EMULATOR_GRPC_PORT ?= 9060
@@ -38,4 +41,4 @@ bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted;
 	$(BIN)/python benchmarks/bench_intervals.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist site .pytest_cache .hypothesis
