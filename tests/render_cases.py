@@ -43,7 +43,7 @@ EVALS = {
     "binary_probs_where": EvalSpec(task="binary", label="label", probs="probs", positive="yes",
                                    where={"split": "valid", "region": "north"}),
     "regression_where": EvalSpec(task="regression", label="y", prediction="y_hat", where=["region=north"]),
-    "multiclass_where": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", where=["split=test"]),
+    "multiclass_probs_where": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", where=["split=test"]),
     "regression_weight_by": EvalSpec(task="regression", label="y", prediction="y_hat", by=["split", "region"],
                                      weight="w", invalid="exclude"),
     "multiclass_weight_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs",
