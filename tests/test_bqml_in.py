@@ -168,3 +168,20 @@ def test_cli_messages_say_how_to_get_there(capsys, parquet, args, message):
 
     code, _, err = run(capsys, args[0], parquet, *args[1:])
     assert code == 2 and message in " ".join(err.split()), err
+
+
+def test_a_bool_label_reads_true_or_false_in_the_array(engine):
+    """BigQuery ML's probabilities array of a BOOL label has BOOL labels: --positive true (or false)."""
+    frame = FRAME.assign(label=FRAME["label"] == POSITIVE)
+    frame["probs_a"] = [[{"label": True, "prob": r[0]["prob"]}, {"label": False, "prob": r[1]["prob"]}]
+                        for r in FRAME["probs_a"]]
+    table = load(engine, "bqml_in.bool_labels", frame)
+    for positive, score in (("true", frame["p_a"]), ("FALSE", 1 - frame["p_a"])):
+        spec = bt.EvalSpec(task="binary", label="label", probs="probs_a", positive=positive, auc="exact")
+        got = bt.evaluate(engine, table, spec)
+        y = frame["label"] == (positive.lower() == "true")
+        assert int(got["positives"][0]) == int(y.sum())
+        assert got["roc_auc"][0] == pytest.approx(skm.roc_auc_score(y, score), abs=1e-9)
+        assert got["log_loss"][0] == pytest.approx(skm.log_loss(y, score), rel=1e-6)
+    with pytest.raises(BqmlToolsError, match="is BOOL(EAN)?; write true or false"):
+        bt.evaluate(engine, table, bt.EvalSpec(task="binary", label="label", probs="probs_a", positive="yes"))

@@ -78,6 +78,12 @@ def label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
     """How the binary templates read the label: its mode, the positive value, whether it is numeric."""
     if spec.positive is not None:
         positive = spec.positive
+        if label_type is not None and BOOL.match(label_type) and isinstance(positive, str):
+            # a BOOL label (BigQuery ML's probabilities array then has BOOL labels too): true or false
+            if positive.strip().lower() not in ("true", "false"):
+                raise BqmlToolsError(f"--positive {spec.positive!r}: the label {spec.label!r} is {label_type}; "
+                                     "write true or false")
+            return {"label_mode": "positive", "positive": positive.strip().lower() == "true", "label_numeric": False}
         if label_type is not None and not STRINGY.match(label_type) and isinstance(positive, str):
             try:
                 positive = int(positive) if re.fullmatch(r"-?\d+", positive) else float(positive)
