@@ -185,3 +185,13 @@ def test_a_bool_label_reads_true_or_false_in_the_array(engine):
         assert got["log_loss"][0] == pytest.approx(skm.log_loss(y, score), rel=1e-6)
     with pytest.raises(BqmlToolsError, match="is BOOL(EAN)?; write true or false"):
         bt.evaluate(engine, table, bt.EvalSpec(task="binary", label="label", probs="probs_a", positive="yes"))
+
+
+def test_diagnose_reads_the_array_and_the_filters(engine, table):
+    by_probs = bt.diagnose(engine, table, replace(BY_PROBS, auc=None))
+    by_score = bt.diagnose(engine, table, replace(BY_SCORE, auc=None))
+    pd.testing.assert_frame_equal(by_probs, by_score)
+    train = FRAME[FRAME["split"] == "train"]
+    assert by_probs["train"][0] == pytest.approx(skm.log_loss(train["label"] == POSITIVE, train["p_a"]), rel=1e-9)
+    kept = bt.diagnose(engine, table, replace(BY_SCORE, auc=None, where=[("id", "3")]), train="train", valid="train")
+    assert int(kept["train_rows"][0]) == 1  # the filter keeps one row (id 3, in train)

@@ -276,7 +276,7 @@ def test_format_says_it_formats_what_is_printed(capsys):
     (["curve", "p.parquet", "roc", "--label", "y", "--score", "p"], ["--prediction", "--top-k", "--threshold"],
      {"--threshold": "0.3", "--prediction": "x", "--probs": "x", "--top-k": "2"}),
     (["diagnose", "p.parquet", "--task", "binary", "--label", "y", "--score", "p"],
-     ["--by", "--threshold", "--probs", "--top-k", "--auc", "--bins-per-logit", "--zero-division", "--dialect",
+     ["--by", "--threshold", "--top-k", "--auc", "--bins-per-logit", "--zero-division", "--dialect",
       "--dry-run"],
      {"--by": "g", "--threshold": "0.3", "--auc": "exact", "--dialect": "duckdb", "--dry-run": None}),
 ])
