@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test docs emulator notebooks bench clean
+.PHONY: demo test docs emulator dbt notebooks bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ emulator: $(VENV)/.installed  ## a local BigQuery-API emulator in the foreground
 	@echo "BigQuery API on http://127.0.0.1:$(EMULATOR_PORT), project $(EMULATOR_PROJECT): pass --api-endpoint http://127.0.0.1:$(EMULATOR_PORT) --project $(EMULATOR_PROJECT)"
 	.cache/bqemulator/bin/bqemulator start --rest-host 127.0.0.1 --rest-port $(EMULATOR_PORT) \
 	    --grpc-host 127.0.0.1 --grpc-port $(EMULATOR_GRPC_PORT) --project $(EMULATOR_PROJECT) --log-level warning
+
+dbt: $(VENV)/.installed  ## build dbt/integration_tests with dbt-duckdb (its own venv in .cache/dbt) and check it
+	$(BIN)/python -m pytest -m dbt tests/test_dbt.py
 
 notebooks: $(VENV)/.installed  ## re-execute notebooks/*.ipynb in place (they are committed with their outputs)
 	$(BIN)/python notebooks/execute.py

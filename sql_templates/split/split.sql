@@ -16,7 +16,8 @@
     only_split       a split name, or none
     header_lines     comment lines describing the query
 -#}
-{% import 'split/_keys.sql' as k with context %}
+{% macro split_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it k) #}
+{% if k is not defined %}{% import 'split/_keys.sql' as k with context %}{% endif %}
 {{ k.header(header_lines) }}
 {% if plan.sampled %}
 {% set hash_expr = k.fingerprint(key, salt_component) %}
@@ -89,3 +90,4 @@ WHERE {{ conditions[0] }}
 WHERE {% for c in conditions %}{{ '(' ~ c ~ ')' if ' AND ' in c else c }}{{ ' OR ' if not loop.last }}{% endfor %}
 
 {% endif %}
+{% endmacro %}{{ split_template() }}
