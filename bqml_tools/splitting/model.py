@@ -132,7 +132,7 @@ def create_model_query(source: str | identifiers.Source, spec: SplitSpec, model:
         f"{spec.split_column}; {EVAL_COLUMN} is the split column, not a feature",
     ]
     body = render(template, dialect, inline=True, **{**context, "header_lines": []}).sql
-    return render("split/create_model.sql", dialect, inline=True, header_lines=header, body=body,
+    return render("model/create_model.sql", dialect, inline=True, header_lines=header, body=body,
                   statement=statement, model=model.relation, model_type=model.model_type, label=model.label,
                   options=list(model.options), keys=list(spec.key), split_column=spec.split_column,
                   train=TRAIN, evaluation=EVAL, eval_column=EVAL_COLUMN)

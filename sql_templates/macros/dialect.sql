@@ -16,15 +16,16 @@
 {# One backtick pair around the whole path, as the BigQuery console writes it (ids may contain hyphens). #}
 {# An in-memory source (DataFrame, Arrow table) is named "_bqml_frame_<n>" on DuckDB, which DuckDBEngine
    registers while the query runs; BigQuery cannot see the Python process, so it is refused there. #}
-{# A query source (SELECT ... or WITH ...; one statement, checked in Python) is read as a subquery on both
+{# A query source (SELECT ... or WITH ...; one statement, checked in Python; a source without is_query, as the
+   dbt package passes, is a table) is read as a subquery on both
    engines; its text goes on lines of its own, so that a trailing -- comment cannot hide the closing parenthesis. #}
-{% macro bigquery__relation(src) %}{% if src.is_query %}(
+{% macro bigquery__relation(src) %}{% if src.is_query is defined and src.is_query %}(
 {{ src.query }}
 ) AS _bqml_query{% else %}{% if src.is_frame %}{{ raise_error("a " ~ src.frame_kind ~ " can only be read by DuckDB: load it into a BigQuery table first (e.g. client.load_table_from_dataframe) and pass the table name") }}{% endif %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endif %}{% endmacro %}
 {# DuckDB reads files through table functions; table parts are quoted one by one. read_csv/read_parquet
    glob their path (`*`, `?`, `[...]`: data[1].csv would read data1.csv) with no switch to turn it off,
    so each glob character is written as a one-character class ([[], [*], [?]): exactly that file is read. #}
-{% macro duckdb__relation(src) %}{% if src.is_query %}(
+{% macro duckdb__relation(src) %}{% if src.is_query is defined and src.is_query %}(
 {{ src.query }}
 ) AS _bqml_query{% elif src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
 

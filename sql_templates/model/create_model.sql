@@ -5,6 +5,7 @@
   rows (test) are not selected: held out. The split statement (`body`, rendered inline: a CREATE MODEL
   holds no query parameters) is read as a subquery; the key and split columns are left out of the
   features. `statement`: false renders the SELECT alone (any dialect), true the whole CREATE MODEL.
+  In model/, not split/: the dbt package reads split/ as macro files, and this one is a statement.
   params: header_lines, body, statement, model (Source), model_type, label, options ((name, value) pairs:
   numbers, booleans, text), keys, split_column, train, evaluation, eval_column
 -#}
