@@ -104,3 +104,13 @@ def test_cli_refusals(capsys, tmp_path, args, message):
     code, _, err = run(capsys, "evaluate", str(preds), "--task", "binary", "--label", "label", "--score", "p_a",
                        "--positive", POSITIVE, *args)
     assert code == 2 and message in err, err
+
+
+def test_a_table_of_another_shape_is_refused(duck):
+    duck.connection.execute("CREATE SCHEMA IF NOT EXISTS ml").fetchall()
+    duck.connection.execute("CREATE TABLE ml.other (a INTEGER)").fetchall()
+    duck.connection.execute("INSERT INTO ml.other VALUES (1)").fetchall()
+    rows = _rows(duck, load(duck, "h.preds", FRAME), "bc-a", T0)
+    with pytest.raises(BqmlToolsError, match=r"^--append-to ml.other is not a bqml_tools metrics history: it has columns a,"):
+        history.append(rows, "ml.other", duck)
+    assert duck.connection.execute("SELECT COUNT(*) FROM ml.other").fetchall()[0][0] == 1
