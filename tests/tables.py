@@ -7,11 +7,39 @@ import decimal
 import math
 import re
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 import duckdb
 import pandas as pd
 
 from bqml_tools.engines import DuckDBEngine
+from bqml_tools.sql.render import Query
+from googlesql import GoogleSQLEngine
+
+# GoogleSQL's reference implementation is an interpreter: a window costs about the square of its rows (a
+# threshold search: 0.5 s on 100 rows, 7.5 s on 800) and intermediate results are capped at 128 MB. On it the
+# tests' own table builders make at most GOOGLESQL_ROWS rows (the engine fixture sets the cap; every oracle is
+# computed from the frame built, so expected results follow).
+GOOGLESQL_ROWS = 300
+_row_cap: list[int | None] = [None]
+
+
+@contextmanager
+def row_cap(rows: int | None) -> Iterator[None]:
+    """Builders called inside make at most ``rows`` rows (None: as many as asked)."""
+    _row_cap.append(rows)
+    try:
+        yield
+    finally:
+        _row_cap.pop()
+
+
+def sized(n: int) -> int:
+    """The rows a test table builder makes when asked for ``n``: ``n``, or the engine under test's cap."""
+    cap = _row_cap[-1]
+    return n if cap is None else min(n, cap)
+
 
 _BQ_TYPES = {
     "BIGINT": "INT64", "INTEGER": "INT64", "SMALLINT": "INT64", "TINYINT": "INT64", "HUGEINT": "INT64",
@@ -85,6 +113,48 @@ def _load_bigquery(engine, name: str, frame: pd.DataFrame | None, sql: str | Non
     return name
 
 
+def _googlesql_type(duck_type: str) -> str:
+    """A DuckDB column type as the GoogleSQL type the emulator's loading gives it (see ``_field``)."""
+    if duck_type.endswith("[]"):
+        inner = duck_type[:-2]
+        struct = re.fullmatch(r"STRUCT\((.*)\)", inner)
+        if struct:
+            fields = [part.rsplit(" ", 1) for part in re.split(r",\s*", struct.group(1))]
+            return "ARRAY<STRUCT<" + ", ".join(f"{n.strip(chr(34))} {_googlesql_type(t)}" for n, t in fields) + ">>"
+        return f"ARRAY<{_BQ_TYPES[inner]}>"
+    if duck_type.startswith("DECIMAL"):
+        return "NUMERIC"
+    return _BQ_TYPES[duck_type]
+
+
+def _load_googlesql(engine, name: str, frame: pd.DataFrame | None, sql: str | None, scratch=None) -> str:
+    scratch = scratch or duckdb.connect()
+    if frame is not None:
+        scratch.register("_frame", frame)
+        relation = "SELECT * FROM _frame"
+    else:
+        relation = sql
+    columns = {row[0]: _googlesql_type(row[1]) for row in scratch.execute(f"DESCRIBE {relation}").fetchall()}
+    return engine.create_table(name, columns, scratch.execute(relation).fetchall())
+
+
+def create_table_as(engine, name: str, select: str) -> str:
+    """Create table ``name`` (``dataset.table``) as the rows of ``select``, written in the engine's dialect
+    (exact values: NaN and infinities stay what they are)."""
+    dataset, _, table = name.rpartition(".")
+    if isinstance(engine, DuckDBEngine):
+        engine.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{dataset}"')
+        engine.connection.execute(f'CREATE OR REPLACE TABLE "{dataset}"."{table}" AS {select}')
+        return name
+    target = f"{engine.client.project}.{dataset}.{table}"
+    if isinstance(engine, GoogleSQLEngine):
+        engine.execute(Query("create_table_as", "bigquery", f"CREATE OR REPLACE TABLE `{target}` AS {select}"))
+        return name
+    engine.client.create_dataset(dataset, exists_ok=True)
+    engine.client.query(f"CREATE OR REPLACE TABLE `{target}` AS {select}").result()
+    return name
+
+
 def load(engine, name: str, frame: pd.DataFrame | None = None, *, sql: str | None = None) -> str:
     """Create table ``name`` (``dataset.table``) from a DataFrame or a DuckDB SELECT; return the name."""
     if isinstance(engine, DuckDBEngine):
@@ -100,6 +170,8 @@ def load(engine, name: str, frame: pd.DataFrame | None = None, *, sql: str | Non
         else:
             con.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}")
         return name
+    if isinstance(engine, GoogleSQLEngine):
+        return _load_googlesql(engine, name, frame, sql)
     return _load_bigquery(engine, name, frame, sql)
 
 
@@ -113,4 +185,6 @@ def load_from_connection(engine, name: str, connection, select_sql: str) -> str:
         engine.connection.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS SELECT * FROM _arrow')
         engine.connection.unregister("_arrow")
         return name
+    if isinstance(engine, GoogleSQLEngine):
+        return _load_googlesql(engine, name, None, select_sql, scratch=connection)
     return _load_bigquery(engine, name, None, select_sql, scratch=connection)

@@ -21,7 +21,7 @@ from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import PARTITION_SALT, EvalSpec
 from cli_runner import run
 from oracle import fingerprint, key_string, truncated_mod
-from tables import load
+from tables import load, sized
 
 K = 5
 LEVEL = 0.9
@@ -42,6 +42,7 @@ def jackknife_difference(first: dict, other: dict, part: np.ndarray, metric, lev
 
 
 def binary_frame(seed=0, n=800):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     a = np.clip(0.25 * y + 0.75 * rng.random(n), 0, 1)
@@ -102,6 +103,7 @@ def test_binary_per_group_matches_sklearn(engine):
 
 
 def regression_frame(seed=1, n=700):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = rng.gamma(2.0, 2.0, n)
     return pd.DataFrame({"id": np.arange(n), "y": y, "y_old": np.abs(y + rng.normal(0, 1.5, n)),

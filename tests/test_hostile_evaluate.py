@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 import re
 import sys
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
@@ -23,7 +25,7 @@ from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier
 from bqml_tools.evaluation import (CURVES, EvalSpec, Thresholds, curve, curve_query, curve_unused, diagnose,
                                    evaluate, evaluate_query, output_columns)
-from tables import load
+from tables import create_table_as, load, sized
 
 sys.path.insert(0, str(Path(__file__).parent))
 from render_cases import cases  # noqa: E402
@@ -60,22 +62,13 @@ def load_values(engine, name: str, columns: dict[str, str], rows: list[tuple]) -
             sql_type = types[kind][0 if dialect == "bigquery" else 1]
             parts.append(f"{_literal(value, sql_type, dialect)} AS {column}")
         selects.append("SELECT " + ", ".join(parts))
-    body = " UNION ALL ".join(selects)
-    if isinstance(engine, DuckDBEngine):
-        schema, _, table = name.rpartition(".")
-        engine.connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        engine.connection.execute(f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS {body}')
-        return name
-    client = engine.client
-    dataset, _, table = name.rpartition(".")
-    client.create_dataset(dataset, exists_ok=True)
-    client.query(f"CREATE OR REPLACE TABLE `{client.project}.{dataset}.{table}` AS {body}").result()
-    return name
+    return create_table_as(engine, name, " UNION ALL ".join(selects))
 
 
 # ---------------------------------------------------------------- item 3: names never collide
 
 def binary_frame(seed=0, n=600):
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.45).astype(int)
     score = np.clip(rng.beta(2, 5, n) + 0.3 * y, 0, 1).round(3)
@@ -569,3 +562,114 @@ def test_diagnose_reports_no_skill_on_validation(engine):
     assert got["valid_skill"] <= 0 < got["skill"] and got["gap"] <= 0.1
     assert got["verdict"] == "no skill on validation", got["reason"]
     assert "no better than a constant predictor's" in got["reason"]
+
+
+def test_top_k_ties_follow_sklearn(engine):
+    """A one-hot classifier right half the time: every other class ties at 0. Counting each tie as a
+    hit gave top-2 = 1.0; scikit-learn ranks the greater of tied classes first (0.72 here)."""
+    rng = np.random.default_rng(5)
+    classes = np.array(["a", "b", "c", "d"])
+    n = 400
+    y = rng.choice(classes, n, p=[0.4, 0.3, 0.2, 0.1])
+    p = np.where(rng.random(n) < 0.5, y, rng.choice(classes, n))
+    probs = (p[:, None] == classes[None, :]).astype(float)
+    frame = pd.DataFrame({"y": y, "p": p, "probs": [[{"label": c, "prob": float(q)} for c, q in zip(classes, row)]
+                                                   for row in probs]})
+    table = load(engine, "ds.topties", frame)
+    for k in (1, 2, 3):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs",
+                                               top_k=k)).iloc[0]
+        want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes)
+        assert close(got["top_k_accuracy"], want), (k, got["top_k_accuracy"], want)
+    assert want < 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.lists(st.sampled_from([0.0, 0.25, 0.5]), min_size=4, max_size=4),
+                               st.sampled_from([0.5, 1.0, 2.0])), min_size=1, max_size=30),
+       k=st.integers(1, 3), numeric=st.booleans())
+def test_any_tied_probabilities_give_sklearns_top_k(engine, rows, k, numeric):
+    """Probabilities from three values, so ties everywhere, for text or integer classes, with and
+    without weights: top_k_accuracy is scikit-learn's (its tie rule: the greater class first)."""
+    classes = np.array([3, 10, 20, 100]) if numeric else np.array(["B", "a", "b", "ab"])  # sorted: B < a < ab < b
+    classes = np.sort(classes)
+    y = classes[[r[0] for r in rows]]
+    probs = np.array([r[1] for r in rows])
+    w = np.array([r[2] for r in rows])
+    frame = pd.DataFrame({"y": y, "p": y, "w": w, "probs": [
+        [{"label": c.item(), "prob": float(q)} for c, q in zip(classes, row)] for row in probs]})
+    table = load(engine, "ds.anyties", frame)
+    for weight in (None, "w"):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs", top_k=k,
+                                               weight=weight)).iloc[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes, sample_weight=w if weight else None)
+        assert close(got["top_k_accuracy"], want), (weight, got["top_k_accuracy"], want)
+
+
+# ---------------------------------------------------------------- a text label with a stray value (issue 17, item 4)
+
+def stray_frame(n=300, seed=4):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    s = np.round(np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1), 3)
+    label = np.where(y == 1, "malignant", "benign").astype(object)
+    label[rng.choice(np.flatnonzero(y == 1), 12, replace=False)] = "Malignant "  # a typo of the positive
+    return pd.DataFrame({"diagnosis": label, "score": s, "other": np.round(s[::-1], 3), "id": np.arange(n)})
+
+
+def test_a_third_label_value_is_refused_naming_it(engine):
+    """The typo counted as negative without a word (AUC 0.997 -> 0.967); scikit-learn raises."""
+    from bqml_tools.evaluation.comparison import compare
+    from bqml_tools.evaluation.decisions import threshold
+
+    frame = stray_frame()
+    table = load(engine, "ds.stray", frame)
+    with pytest.raises(ValueError, match="multiclass"):  # the oracle refuses the label too
+        skm.precision_score(frame["diagnosis"], np.where(frame["score"] >= 0.5, "malignant", "benign"),
+                            pos_label="malignant")
+    spec = EvalSpec(task="binary", label="diagnosis", score="score", positive="malignant")
+    match = "label 'diagnosis' holds more than one value besides the positive 'malignant': at least 'Malignant ' and 'benign'"
+    for run in (lambda: evaluate(engine, table, spec),
+                lambda: evaluate(engine, table, replace(spec, invalid="exclude", by=["id"])),
+                lambda: curve(engine, table, spec, "roc"),
+                lambda: threshold(engine, table, spec, "recall>=0.9"),
+                lambda: compare(engine, table, replace(spec, key=["id"], ci=0.9), "other")):
+        with pytest.raises(BqmlToolsError, match=match):
+            run()
+    fixed = frame.assign(diagnosis=frame["diagnosis"].str.strip().str.lower())
+    got = evaluate(engine, load(engine, "ds.stray_fixed", fixed), spec).iloc[0]
+    assert close(got["roc_auc"], skm.roc_auc_score(fixed["diagnosis"] == "malignant", fixed["score"]))
+
+
+def test_a_third_numeric_label_value_is_refused(engine):
+    table = load(engine, "ds.stray_numbers", pd.DataFrame({"y": [1, 2, 3, 1, 2], "s": [0.9, 0.2, 0.4, 0.8, 0.1]}))
+    with pytest.raises(BqmlToolsError, match=r"label 'y' holds more than one value besides the positive 1: at least 2 and 3, .*a CASE on y"):
+        evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", positive="1"))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["yes", "no", "No", "yes ", None]),
+                               st.sampled_from([0.1, 0.35, 0.5, 0.8, 1.0])), min_size=1, max_size=25))
+def test_any_label_with_an_extra_value_is_refused(engine, rows):
+    """Labels from 'yes' (the positive), 'no', and the strays 'No' and 'yes ' (and NULL, left out):
+    refused exactly when more than one value other than the positive occurs (scikit-learn refuses those
+    labels); else its AUC."""
+    frame = pd.DataFrame(rows, columns=["y", "s"])
+    assume(frame["y"].notna().any())  # a column of NULLs only has no text type
+    table = load(engine, "ds.anystray", frame)
+    spec = EvalSpec(task="binary", label="y", score="s", positive="yes", invalid="exclude")
+    values = set(frame["y"].dropna())
+    if "yes" not in values:  # the positive value itself is the typo: said first
+        with pytest.raises(BqmlToolsError, match="no evaluated row"):
+            evaluate(engine, table, spec)
+        return
+    if len(values) > 2:
+        with pytest.raises(BqmlToolsError, match="holds more than one value besides the positive 'yes'"):
+            evaluate(engine, table, spec)
+        return
+    got = evaluate(engine, table, spec).iloc[0]
+    valid = frame.dropna()
+    want = skm.roc_auc_score(valid["y"] == "yes", valid["s"]) if len(values) == 2 else float("nan")
+    assert close(got["roc_auc"], want)

@@ -9,10 +9,11 @@ from bqml_tools import SplitSpec, split, split_report
 from bqml_tools.errors import NullKeys
 import oracle
 from oracle import key_strata, stratified_oracle
-from tables import load
+from tables import load, sized
 
 
 def labelled(n: int = 3000) -> pd.DataFrame:
+    n = sized(n)  # the reference engine's tables are small (tables.GOOGLESQL_ROWS)
     # a rare label (0.5%), a minority (10%) and a majority, with ~2 rows per user
     labels = ["rare" if i % 200 == 0 else "minority" if i % 10 == 1 else "majority" for i in range(n)]
     return pd.DataFrame({"id": range(n), "user_id": [i // 2 for i in range(n)], "label": labels})

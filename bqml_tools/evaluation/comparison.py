@@ -25,10 +25,11 @@ from ..sql.render import Query, render
 from . import intervals, registry
 from .checks import check_types
 from .context import as_source, template_context
+from .guards import run_checked
 from .intervals import side
 from .metrics import evaluate_checks
 from .outputs import output_columns, refuse_output_names
-from .spec import EvalSpec
+from .spec import BOUND_SHARE_OF_INTERVAL, EvalSpec
 
 DEFAULT_LEVEL = 0.95
 MODEL = "_bqml_model"
@@ -75,7 +76,8 @@ def _check(spec: EvalSpec, against: str) -> None:
 
 
 def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str, dialect: str, *,
-                  engine: Engine | None = None, level: float | None = None, inline: bool = True) -> Query:
+                  engine: Engine | None = None, level: float | None = None, inline: bool = True,
+                  weight_scale: float | None = None) -> Query:
     """The one statement that evaluates both models per jackknife replicate (K + 1 rows per group and model)."""
     spec = _with_level(spec, level)
     _check(spec, against)
@@ -89,6 +91,7 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
                               .replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
                               .replace(f"prediction {against!r}", f"--against {against!r}")) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
+    context["weight_scale"] = weight_scale  # guards.weight_scale: weights so large or small products overflow
     first = getattr(spec, _role(spec))
     context["header_lines"].insert(
         1, f"compared with {against}: each row counted twice ({MODEL} 0 reads {first}, 1 reads {against}); "
@@ -109,7 +112,8 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     src = as_source(source)
     require(engine, Engine, "compare")
     chosen = _metrics(spec, metrics)
-    frame = engine.run(compare_query(src, spec, against, engine.dialect, engine=engine, inline=False))
+    frame = run_checked(engine, src, spec, lambda scale: compare_query(src, spec, against, engine.dialect,
+                                                                       engine=engine, inline=False, weight_scale=scale))
     warnings = _checks(frame, spec, against, src)
     first_model = frame.loc[frame[MODEL] == 0].drop(columns=[MODEL])  # both copies hold the same rows
     intervals.refuse_null_keys(first_model, spec.key)
@@ -118,8 +122,23 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
         names = (f"{getattr(spec, _role(spec))}: ", f"{against}: ")
         warnings = [w for w in warnings if not w.removeprefix(names[0]).removeprefix(names[1]).startswith("accuracy ")]
     out = _differences(frame, spec, against, chosen)
-    out.attrs["warnings"] = warnings
+    out.attrs["warnings"] = [w for w in warnings if "binned AUC error bound" not in w] + _bound_warning(frame, out)
     return out
+
+
+def _bound_warning(frame: pd.DataFrame, out: pd.DataFrame) -> list[str]:
+    """As evaluate --ci: binned AUC matters when either model's bound is over a tenth of the half-width
+    of the difference's interval."""
+    bounds = [_estimates(frame, m).get("roc_auc_error_bound") for m in (0, 1)]
+    auc = out.loc[out["metric"] == "roc_auc"] if "metric" in out.columns else out.iloc[0:0]
+    if auc.empty or any(b is None for b in bounds):
+        return []
+    worst = max(float(b.max()) for b in bounds)
+    half = float(((auc["upper"] - auc["lower"]) / 2).min())
+    if pd.notna(worst) and pd.notna(half) and worst > BOUND_SHARE_OF_INTERVAL * half:
+        return [f"binned AUC error bound is {worst:.2g}, over a tenth of the interval's half-width: raise "
+                "--bins-per-logit or use --auc exact"]
+    return []
 
 
 def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:

@@ -49,7 +49,7 @@ def report(checked: pd.DataFrame, combined: pd.DataFrame | None, raw_frame: pd.D
     out.attrs = dict(checked.attrs)
     out.attrs["warnings"] = list(checked.attrs.get("warnings", []))
     for _, row in out.loc[small].iterrows():  # a too-small slice's accuracy says nothing either way
-        where = f"({', '.join(f'{c}={row[c]}' for c in groups)})"
+        where = f"({intervals.where(groups, [row[c] for c in groups])})"
         out.attrs["warnings"] = [w for w in out.attrs["warnings"] if not (w.startswith("accuracy ") and where in w)]
     if small.any():
         out.attrs["warnings"].append(f"{int(small.sum())} slice(s) have fewer than {minimum:,} valid rows: their "

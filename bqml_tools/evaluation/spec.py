@@ -17,10 +17,14 @@ CLIP = 2.220446049250313e-16
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 3
 DEFAULT_BINS_PER_LOGIT = 10_000
+# intervals: every replicate windows its own copy of the bins (K + 2 copies), so 10x coarser bins
+# keep --ci within ~3x a plain evaluate at 1M continuous scores (BENCHMARKS.md); the bound is reported
+DEFAULT_CI_BINS_PER_LOGIT = 1_000
 BOUND_WARNING = 1e-4
 # Binary from an ML.PREDICT probabilities array (--probs --positive): a row's probabilities must sum to 1
 # within this much, else the row is invalid (a truncated or mislabelled array scores nothing).
 PROB_SUM_TOLERANCE = 1e-6
+BOUND_SHARE_OF_INTERVAL = 0.1  # with --ci: the bound's largest share of the interval's half-width
 
 # Which options each task uses; an option given for a task that ignores it is refused (it would do
 # nothing, silently). ``None`` means "not given" (the defaults apply where the option is used).
@@ -56,11 +60,12 @@ class EvalSpec:
     """What to evaluate. ``prediction`` for regression and multiclass, ``score`` for binary.
 
     ``invalid``: ``"error"`` (default: refuse, with counts) or ``"exclude"`` (drop and count).
-    ``auc``: ``"exact"`` (default on DuckDB) or ``"binned"`` (default on BigQuery).
+    ``auc``: ``"exact"`` or ``"binned"``; the default is the same on every engine (``context.auc_mode``):
+    exact for evaluate, binned for curves, threshold search and intervals.
     ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
-    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
-    zero_division "null"); an option the task does not use is refused rather than ignored.
+    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000, or
+    1,000 with ``ci``, zero_division "null"); an option the task does not use is refused rather than ignored.
     ``weight``: a column of row weights (numbers >= 0), as scikit-learn's ``sample_weight``.
     ``ci``: a confidence level (e.g. 0.95): each metric gets ``<metric>_lower`` and ``<metric>_upper``
     from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by

@@ -1,6 +1,6 @@
 -- bqml_tools curve of ml.predictions: task binary, label label, score the prob of 'yes' in probs
 -- rows where split = 'valid' AND region = 'north'
--- AUC: exact (ties count half)
+-- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
 
 WITH
 scored AS (
@@ -19,7 +19,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    s AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,

@@ -1,6 +1,6 @@
 -- bqml_tools threshold of ml.predictions: task binary, label label, score the prob of 'yes' in probs
 -- rows where split = 'valid'
--- goal: recall>=0.95; candidates: every distinct score
+-- goal: recall>=0.95; candidates: the lowest score of each logit bin (10000 per unit)
 
 WITH
 scored AS (
@@ -19,7 +19,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    s AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -51,8 +51,8 @@ candidates AS (
     CAST(neg_at_or_above AS INT64) AS fp,
     -- the fewest true and false positives a threshold inside this bin can give (its own counts
     -- when the bin holds one distinct score, or in exact mode: no threshold lies inside it)
-    CAST(pos_at_or_above AS INT64) AS tp_low,
-    CAST(neg_at_or_above AS INT64) AS fp_low,
+    CAST(IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above) AS INT64) AS tp_low,
+    CAST(IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above) AS INT64) AS fp_low,
     CAST(SUM(invalid_labels) OVER () AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER () AS INT64) AS invalid_score_rows,
     CAST(SUM(pos) OVER () AS INT64) AS positives,
@@ -102,7 +102,7 @@ SELECT
   CAST(NULL AS DOUBLE) AS cost,
   met AS target_met,
   best_reachable,
-  CAST(0 AS DOUBLE) AS bound,
+  best_possible - precision_at AS bound,
   invalid_label_rows,
   invalid_score_rows
 FROM ranked

@@ -18,7 +18,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE FLOOR((LN(s) - LN(1 - s)) * 10000) END AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
