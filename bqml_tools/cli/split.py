@@ -96,7 +96,10 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     splitting.check_only_split(spec, only_split)
     if create_model is not None or model_type is not None or label is not None or model_options is not None:
         create_model_statement(source, spec, create_model, model_type, label, model_options, engine_options,
-                               only_split=only_split, output=output, destination=destination)
+                               only_split=only_split, output=output, destination=destination, view=view,
+                               per_split=per_split, replace=replace, store_slots=store_slots, cluster_by=cluster_by,
+                               partition_by=partition_by, expiration_days=expiration_days,
+                               table_description=table_description, table_label=table_labels)
         return
     table_options = TableOptions(cluster_by=cluster_by, partition_by=partition_by, expiration_days=expiration_days,
                                  description=table_description, labels=table_labels)
@@ -203,17 +206,18 @@ def report_notes(report: Any, spec: Any) -> list[str]:
 
 
 def create_model_statement(source: str, spec: Any, model: str | None, model_type: str | None, label: str | None,
-                           model_options: str | None, engine_options: dict[str, Any], **others: str | None) -> None:
+                           model_options: str | None, engine_options: dict[str, Any], **others: Any) -> None:
     """split --create-model: print or run CREATE OR REPLACE MODEL on the split (DATA_SPLIT_METHOD 'CUSTOM')."""
     from ..splitting.model import ModelSpec, check, create_model_query
 
     if model is None:
         given = "--model-type" if model_type is not None else "--label" if label is not None else "--options"
         raise BqmlToolsError(f"{given} goes with --create-model PROJECT.DATASET.MODEL")
-    for name, value in others.items():
-        if value is not None:
+    for name, value in others.items():  # the options of a stored split: given, they would do nothing here
+        if value not in (None, False, (), {}):
             flag = {"only_split": "--split"}.get(name, "--" + name.replace("_", "-"))
-            raise BqmlToolsError(f"--create-model trains on the train and valid rows itself: leave {flag} out")
+            raise BqmlToolsError(f"--create-model reads the train and valid rows itself (CREATE OR REPLACE MODEL): "
+                                 f"leave {flag} out")
     if model_type is None or label is None:
         raise BqmlToolsError("--create-model needs --model-type TYPE (e.g. logistic_reg) and --label COLUMN")
     target = ModelSpec(model, model_type, label, model_options or "")
