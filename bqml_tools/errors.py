@@ -3,7 +3,17 @@ from __future__ import annotations
 
 
 class BqmlToolsError(ValueError):
-    """Base class. The CLI prints ``str(error)`` on one line and exits with status 2."""
+    """Base class. ``str(error)`` names the Python arguments (``EvalSpec(ci=0.9) needs key=...``); ``cli``,
+    when the message names options, is the same message in the command line's words (``--ci needs --key
+    COLUMN``), which the CLI prints on one line before exiting with status 2."""
+
+    def __init__(self, *args: object, cli: str | None = None) -> None:
+        super().__init__(*args)
+        self.cli = cli
+
+    def in_cli_words(self) -> str:
+        """The message as the command line says it: its flags where the library names its arguments."""
+        return self.cli if self.cli is not None else str(self)
 
 
 class InvalidIdentifier(BqmlToolsError):

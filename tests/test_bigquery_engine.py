@@ -118,7 +118,7 @@ def test_materialise_table_view_and_per_split(bq):
     materialize(bq, "ds.events", spec, "ds.events_split")
     stored = bq.run(render("select_all.sql", "bigquery", src=source("ds.events_split")))
     assert len(stored) == 300 and set(stored["split"]) <= {"train", "valid", "test"}
-    with pytest.raises(DestinationExists, match="--replace"):
+    with pytest.raises(DestinationExists, match="replace=True"):
         materialize(bq, "ds.events", spec, "ds.events_split")
     materialize(bq, "ds.events", spec, "ds.events_split", replace=True)
     for name in ("train", "valid", "test"):

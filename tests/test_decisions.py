@@ -134,7 +134,7 @@ def test_a_target_reachable_only_inside_a_bin_says_so(engine):
     assert exact.loc[0, "threshold"] == 0.65
     binned = EvalSpec(task="binary", label="label", score="p", auc="binned", bins_per_logit=1)
     with pytest.raises(BqmlToolsError, match=r"precision>=1 is not reached at any bin edge \(the best precision there "
-                                             r"is 0.5\), but a threshold inside a bin may reach it: use --search exact"):
+                                             r"is 0.5\), but a threshold inside a bin may reach it: use auc='exact'"):
         threshold(engine, table, binned, "precision>=1")
 
 
@@ -203,10 +203,10 @@ def test_output_columns_match_the_rendered_sql():
 
 
 @pytest.mark.parametrize("text, error", [
-    ("recall>=1.5", r"--target 'recall>=1.5': X must be a number in \(0, 1\]"),
+    ("recall>=1.5", r"goal 'recall>=1.5': X must be a number in \(0, 1\]"),
     ("recall>=0", r"must be a number in \(0, 1\]"),
-    ("recall>=x", r"--target recall>= 'x' is not a number"),
-    ("accuracy>=0.9", r"--target 'accuracy>=0.9': write recall>=X, precision>=X \(X in \(0, 1\]\) or f1"),
+    ("recall>=x", r"goal recall>= 'x' is not a number"),
+    ("accuracy>=0.9", r"goal 'accuracy>=0.9': write recall>=X, precision>=X \(X in \(0, 1\]\) or f1"),
     ("f1>=0.5", r"write recall>=X"),
 ])
 def test_bad_targets(text, error):
@@ -237,7 +237,7 @@ def test_goal_parsing_reads_numbers_like_every_option():
 
 def test_refused_options_and_names(duck):
     goal = Goal("f1")
-    with pytest.raises(BqmlToolsError, match=r"--threshold does nothing for threshold"):
+    with pytest.raises(BqmlToolsError, match=r"threshold does nothing for threshold"):
         threshold_query("t", EvalSpec(task="binary", label="y", score="p", threshold=0.3), goal, "duckdb")
     with pytest.raises(BqmlToolsError, match=r"group column 'Cost' has the name of a column threshold returns"):
         threshold_query("t", EvalSpec(task="binary", label="y", score="p", by=["Cost"]), goal, "duckdb")
@@ -454,7 +454,7 @@ def test_costs_that_cannot_be_compared_exactly_are_refused():
                                              "with fewer digits"):
         threshold_query("t", EvalSpec(task="binary", label="y", score="s"),
                         parse_cost("fp=0.1234567890123456789012345,fn=0.9876543210987654321098767"), "duckdb")
-    with pytest.raises(BqmlToolsError, match=r"--cost fn= '1e999999' is not a number"):
+    with pytest.raises(BqmlToolsError, match=r"goal fn= '1e999999' is not a number"):
         parse_cost("fp=1,fn=1e999999")
 
 

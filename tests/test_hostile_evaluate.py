@@ -392,7 +392,7 @@ def test_positive_value_no_row_has_is_an_error(engine, what):
     frame = pd.DataFrame({"label": ["ham", "spam", "ham"], "score": [0.1, 0.8, 0.4]})
     table = load(engine, "ds.named", frame)
     spec = EvalSpec(task="binary", label="label", score="score", positive="Spam")
-    with pytest.raises(BqmlToolsError, match="--positive 'Spam': no evaluated row has this value in label"):
+    with pytest.raises(BqmlToolsError, match="positive 'Spam': no evaluated row has this value in label"):
         evaluate(engine, table, spec) if what == "evaluate" else curve(engine, table, spec, what)
 
 
@@ -507,20 +507,20 @@ def test_binned_auc_order_is_total_at_the_finest_bins(engine):
                                     dict(underfit_skill=-0.1), dict(underfit_skill=1.5), dict(overfit_gap=True),
                                     dict(overfit_gap="0.1")])
 def test_nonsense_thresholds_are_refused(kwargs):
-    with pytest.raises(BqmlToolsError, match=r"^--(overfit-gap|underfit-skill) .* must be a finite number"):
+    with pytest.raises(BqmlToolsError, match=r"^(overfit_gap|underfit_skill) .* must be a finite number"):
         Thresholds(**kwargs)
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    (dict(task="regression", label="y", prediction="p", score="s"), "--score does nothing for task regression"),
-    (dict(task="regression", label="y", prediction="p", threshold=0.3), "--threshold does nothing for task regression"),
-    (dict(task="binary", label="y", score="s", prediction="p"), "--prediction does nothing for task binary"),
-    (dict(task="binary", label="y", score="s", probs="q"), "--score s and --probs q both give the score: give one of them"),
-    (dict(task="binary", label="y", probs="q"), "--probs q needs --positive VALUE"),
-    (dict(task="multiclass", label="y", prediction="p", top_k=2), "--top-k needs --probs"),
-    (dict(task="multiclass", label="y", prediction="p", positive="a"), "--positive does nothing for task multiclass"),
-    (dict(task="multiclass", label="y", prediction="p", auc="exact"), "--auc does nothing for task multiclass"),
-    (dict(task="binary", label="y", score="s", auc="exact", bins_per_logit=5), "--bins-per-logit does nothing with --auc exact"),
+    (dict(task="regression", label="y", prediction="p", score="s"), "score does nothing for task regression"),
+    (dict(task="regression", label="y", prediction="p", threshold=0.3), "threshold does nothing for task regression"),
+    (dict(task="binary", label="y", score="s", prediction="p"), "prediction does nothing for task binary"),
+    (dict(task="binary", label="y", score="s", probs="q"), "score s and probs q both give the score: give one of them"),
+    (dict(task="binary", label="y", probs="q"), "probs q needs positive=..."),
+    (dict(task="multiclass", label="y", prediction="p", top_k=2), "EvalSpec(top_k=2) needs probs=..."),
+    (dict(task="multiclass", label="y", prediction="p", positive="a"), "positive does nothing for task multiclass"),
+    (dict(task="multiclass", label="y", prediction="p", auc="exact"), "auc does nothing for task multiclass"),
+    (dict(task="binary", label="y", score="s", auc="exact", bins_per_logit=5), "EvalSpec(bins_per_logit=5) does nothing with auc='exact'"),
 ])
 def test_options_that_do_nothing_are_refused(kwargs, message):
     with pytest.raises(BqmlToolsError, match="^" + re.escape(message)):
@@ -533,14 +533,14 @@ def test_curve_options_that_do_nothing_are_refused(kind, option):
     value = {"threshold": 0.3, "zero_division": "sklearn", "auc": "binned", "bins_per_logit": 50}[option]
     spec = EvalSpec(task="binary", label="y", score="s", **{option: value})
     assert option in curve_unused(kind)
-    with pytest.raises(BqmlToolsError, match=f"--{option.replace('_', '-')} does nothing for curve {kind}"):
+    with pytest.raises(BqmlToolsError, match=f"{option} does nothing for curve {kind}"):
         curve_query("ds.t", spec, kind, "duckdb")
 
 
 def test_diagnose_refuses_options_it_ignores(engine):
-    with pytest.raises(BqmlToolsError, match=r"diagnose groups by the split column \(split\) itself: leave --by out"):
+    with pytest.raises(BqmlToolsError, match=r"diagnose groups by the split column \(split\) itself: leave by out"):
         diagnose(engine, "ds.t", EvalSpec(task="regression", label="y", prediction="p", by=["g"]))
-    with pytest.raises(BqmlToolsError, match="--threshold does nothing for diagnose"):
+    with pytest.raises(BqmlToolsError, match="threshold does nothing for diagnose"):
         diagnose(engine, "ds.t", EvalSpec(task="binary", label="y", score="p", threshold=0.2))
 
 

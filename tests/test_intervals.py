@@ -450,21 +450,21 @@ def test_partitions_are_independent_of_a_split_on_the_same_key(engine):
 
 def test_interval_options_are_checked():
     base = dict(task="binary", label="label", score="score")
-    with pytest.raises(BqmlToolsError, match=r"--ci needs --key COLUMN"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(ci=.*\) needs key=\.\.\."):
         EvalSpec(**base, ci=0.95)
-    with pytest.raises(BqmlToolsError, match=r"--key does nothing without --ci LEVEL"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(key=.*\) does nothing without ci=\.\.\."):
         EvalSpec(**base, key="id")
-    with pytest.raises(BqmlToolsError, match=r"--partitions does nothing without --ci LEVEL"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(partitions=.*\) does nothing without ci=\.\.\."):
         EvalSpec(**base, partitions=10)
     for level in (0, 1, 1.5, -0.1, 95, float("nan"), True, "0.95"):
-        with pytest.raises(BqmlToolsError, match=r"--ci .* must be a confidence level between 0 and 1"):
+        with pytest.raises(BqmlToolsError, match=r"ci .* must be a confidence level between 0 and 1"):
             EvalSpec(**base, ci=level, key="id")
     for k in (0, 1, 4, 1001, 2.5, True):
-        with pytest.raises(BqmlToolsError, match=r"--partitions .* must be a whole number from 5 to 1,000"):
+        with pytest.raises(BqmlToolsError, match=r"partitions .* must be a whole number from 5 to 1,000"):
             EvalSpec(**base, ci=0.95, key="id", partitions=k)
     for k in (5, 1000):
         assert EvalSpec(**base, ci=0.95, key="id", partitions=k).partition_count == k
-    with pytest.raises(BqmlToolsError, match=r"--key"):
+    with pytest.raises(BqmlToolsError, match=r"^key '_bqml_rep'"):
         EvalSpec(**base, ci=0.95, key="_bqml_rep")
 
 
@@ -473,17 +473,17 @@ def test_commands_without_intervals_refuse_ci(duck):
     table = load(duck, "ds.refuse", frame)
     spec = EvalSpec(task="binary", label="label", score="score", ci=0.95, key="id")
     for kind in ("roc", "pr", "thresholds", "calibration"):
-        with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing for curve"):
+        with pytest.raises(BqmlToolsError, match=r"ci, key do nothing for curve"):
             curve(duck, table, spec, kind)
-    with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing for diagnose"):
+    with pytest.raises(BqmlToolsError, match=r"ci, key do nothing for diagnose"):
         diagnose(duck, table, spec)
     from bqml_tools.evaluation.decisions import threshold
 
-    with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing"):
+    with pytest.raises(BqmlToolsError, match=r"ci, key do nothing"):
         threshold(duck, table, spec, "f1")
     mc = load(duck, "ds.refuse_mc", multiclass_frame(9, 100).drop(columns=["probs"]))
     for view in ("classes", "confusion"):
-        with pytest.raises(BqmlToolsError, match=rf"--ci, --key do nothing for --view {view}"):
+        with pytest.raises(BqmlToolsError, match=rf"ci, key do nothing for view='{view}'"):
             evaluate(duck, mc, EvalSpec(task="multiclass", label="y", prediction="p", ci=0.95, key="id"), view=view)
 
 

@@ -50,7 +50,7 @@ def test_a_number_as_the_goal_is_refused_in_words(duck):
 
 @pytest.mark.parametrize("text", ["recall>=1e-12", "precision>=0.00000000001"])
 def test_a_target_snapped_to_0_is_refused_quoting_it_as_written(text):
-    with pytest.raises(BqmlToolsError, match=rf"--target '{text}': X must be a number in \(0, 1\]"):
+    with pytest.raises(BqmlToolsError, match=rf"goal '{text}': X must be a number in \(0, 1\]"):
         parse_target(text)
 
 

@@ -286,7 +286,7 @@ def test_unknown_column_names_the_columns_that_exist(engine):
 
 def test_existing_split_column_is_not_overwritten(engine):
     table = load(engine, "ds.s", sql="SELECT range AS k, 'x' AS split FROM range(10)")
-    with pytest.raises(InvalidSplitSpec, match="--split-column"):
+    with pytest.raises(InvalidSplitSpec, match="split_column"):
         split(engine, table, SplitSpec(key=["k"]))
     got = split(engine, table, SplitSpec(key=["k"], split_column="fold"))
     assert set(got["split"]) == {"x"} and set(got["fold"]) <= {"train", "valid", "test"}
@@ -373,11 +373,11 @@ def test_table_options_of_stored_splits():
     assert len(per_split) == 3 and all("\nCLUSTER BY `user_id` AS\n" in q.sql for q in per_split)
     with pytest.raises(TemplateError, match="are BigQuery table options: drop them on DuckDB"):
         materialize_queries("ml.events", spec, "ml.out", "duckdb", options=TableOptions(cluster_by=("split",)))
-    with pytest.raises(InvalidSplitSpec, match="are for tables: drop --view"):
+    with pytest.raises(InvalidSplitSpec, match="are for tables: drop view=True"):
         materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", view=True, options=options)
     with pytest.raises(InvalidSplitSpec, match="at most 4 columns"):
         TableOptions(cluster_by=("a", "b", "c", "d", "e"))
-    with pytest.raises(InvalidSplitSpec, match="--expiration-days 0 must be a whole number of days from 1"):
+    with pytest.raises(InvalidSplitSpec, match="expiration_days 0 must be a whole number of days from 1"):
         TableOptions(expiration_days=0)
     with pytest.raises(InvalidSplitSpec, match="table label Team=ml must be a lowercase key"):
         TableOptions(labels={"Team": "ml"})
@@ -405,5 +405,5 @@ def test_stored_slots_let_a_later_sample_filter_the_stored_table(engine):
     got = later.sort_values("id")[["id", "split"]].reset_index(drop=True)
     want = direct.sort_values("id")[["id", "split"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
-    with pytest.raises(InvalidSplitSpec, match="--store-slots goes with a plain split"):
+    with pytest.raises(InvalidSplitSpec, match="store_slots goes with a plain split"):
         split_query(table, SplitSpec(key=["user_id"], stratify="label"), engine.dialect, store_slots=True)

@@ -168,7 +168,7 @@ def test_refusals(duck):
     with pytest.raises(BqmlToolsError, match=r"the training history is empty"):
         history(duck, empty)
     for bad in (-0.1, 1, math.nan, True):
-        with pytest.raises(BqmlToolsError, match=r"--tolerance .* must be a number from 0 to below 1"):
+        with pytest.raises(BqmlToolsError, match=r"tolerance .* must be a number from 0 to below 1"):
             diagnose_history(HISTORIES["smooth"], bad)
 
 

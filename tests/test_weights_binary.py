@@ -387,7 +387,7 @@ def test_invalid_weights_are_refused_or_excluded_and_counted(engine, bad):
     rows = [(1, 0.9, 1.0), (0, 0.2, 2.5), (1, 0.4, bad), (0, 0.6, 0.5), (1, 0.7, bad), (0, 0.1, 0.0), (1, 0.3, 1.5)]
     table = load_values(engine, "ds.wbad", rows)
     spec = EvalSpec(task="binary", label="label", score="score", weight="w")
-    message = r"^2 row\(s\) have a NULL, NaN, infinite or negative weight in w: fix them, or pass --invalid exclude"
+    message = r"^2 row\(s\) have a NULL, NaN, infinite or negative weight in w: fix them, or pass invalid='exclude'"
     with pytest.raises(BqmlToolsError, match=message):
         evaluate(engine, table, spec)
     for kind in CURVES:

@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 from ..present.tables import natural_order
 from . import history, run
@@ -52,7 +53,7 @@ def compare(source: str, task: str, against: str | None, against_probs: str | No
 
     engine_options, spec_options = split_engine_options(options)
     if not spec_options["key"]:
-        raise BqmlToolsError(NEEDS_KEY)
+        raise refusal(NEEDS_KEY)
     spec = eval_spec(task, **spec_options)
     against = _against(spec.probs, against, against_probs)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the compared metrics")

@@ -9,7 +9,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..errors import (READ_LESS, BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
+from ..core.options import refusal
+from ..errors import (READ_LESS, BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, EngineUnavailable,
+                      PermissionDenied, QueryError,
                       TableNotFound)
 from ..sql.render import Query, as_query
 from .base import DryRun
@@ -99,8 +101,8 @@ def unreachable(error: BaseException, endpoint: str, deadline: float,
     reason = errno.group(1).strip() if errno else first or type(cause).__name__
     tried = (f"gave up after retrying for up to {deadline:g} s" if elapsed is None else
              f"gave up after retrying for {elapsed:.1f} s (the limit is {deadline:g} s)")
-    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
-                             "--api-endpoint, the network or the proxy settings")
+    return refusal(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
+                   "[[client_options|api-endpoint]], the network or the proxy settings", error=EngineUnavailable)
 
 
 def translate(error: Exception, query: Query | None = None, job: Any = None) -> QueryError:
@@ -117,10 +119,11 @@ def translate(error: Exception, query: Query | None = None, job: Any = None) -> 
     where = f" (job {job_id})" if job_id else ""
     what = f"query {query.template}" if query is not None else "query"
     if "bytesBilledLimitExceeded" in reasons or "bytes billed" in message.lower():
-        return BytesLimitExceeded(f"BigQuery refused {what}{where}: {message}; raise --max-bytes-billed "
-                                  "or read less: " + READ_LESS)
+        return refusal(f"BigQuery refused {what}{where}: {message}; raise [[max_bytes_billed]] "
+                       "or read less: " + READ_LESS, error=BytesLimitExceeded)
     if isinstance(error, gax.Conflict) or "duplicate" in reasons or "already exists" in message.lower():
-        return DestinationExists(f"BigQuery: {message} ({what}{where}): pass --replace to overwrite it")
+        return refusal(f"BigQuery: {message} ({what}{where}): pass [[replace=True]] to overwrite it",
+                       error=DestinationExists)
     if isinstance(error, gax.NotFound) or "notFound" in reasons:
         return TableNotFound(f"BigQuery: not found in {what}{where}: {message}")
     if isinstance(error, gax.Forbidden) or "accessDenied" in reasons:
@@ -166,7 +169,7 @@ class BigQueryEngine:
                     "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
                 ) from None
             except OSError as error:  # the client raises OSError when no project can be determined
-                raise EngineUnavailable(f"BigQuery client not created: {error}; pass --project") from None
+                raise refusal(f"BigQuery client not created: {error}; pass [[project]]", error=EngineUnavailable) from None
         self.client = client
         self.location = location
         self.max_bytes_billed = max_bytes_billed
@@ -199,10 +202,10 @@ class BigQueryEngine:
             return unreachable(error, self.endpoint, self.retry_deadline, elapsed)
         if isinstance(error, concurrent.futures.TimeoutError):
             job_id = getattr(job, "job_id", None)
-            return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
-                              f"within --timeout {self.timeout:g} s: raise --timeout, or give it less work: --sample "
-                              "cuts the work after the scan (not the bytes scanned), fewer columns or a "
-                              "partition filter cut the scan")
+            return refusal(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
+                           f"within [[timeout]] {self.timeout:g} s: raise [[timeout]], or give it less work: a sample "
+                           "cuts the work after the scan (not the bytes scanned), fewer columns or a "
+                           "partition filter cut the scan", error=QueryError)
         return translate(error, query, job)
 
     def _config(self, query: Query, dry_run: bool = False) -> Any:
@@ -220,10 +223,10 @@ class BigQueryEngine:
         if self.max_bytes_billed is not None:  # the client would send the string "None"
             left = int(self.max_bytes_billed) - (0 if dry_run else self.bytes_billed)
             if left <= 0:
-                raise BytesLimitExceeded(
+                raise refusal(
                     f"BigQuery query {query.template} not started: the jobs before it billed {self.bytes_billed:,} "
-                    f"bytes, all of --max-bytes-billed {int(self.max_bytes_billed):,} (it caps the command's total): "
-                    "raise it, or read less: " + READ_LESS)
+                    f"bytes, all of [[max_bytes_billed]] {int(self.max_bytes_billed):,} (it caps the command's total): "
+                    "raise it, or read less: " + READ_LESS, error=BytesLimitExceeded)
             config.maximum_bytes_billed = left
         return config
 

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
@@ -34,7 +35,7 @@ from .spec import BOUND_SHARE_OF_INTERVAL, EvalSpec
 DEFAULT_LEVEL = 0.95
 MODEL = "_bqml_model"
 # The result's own columns, after the --by columns and before/after the two models' columns.
-NEEDS_KEY = ("compare needs --key COLUMN: the interval of each difference comes from partitions of the rows by "
+NEEDS_KEY = ("compare needs [[key=]]: the interval of each difference comes from partitions of the rows by "
              "FARM_FINGERPRINT of a key, the same partitions for both models; give a row id, or a user id to keep "
              "each user's rows together")
 COLUMNS = registry.COMPARE
@@ -48,7 +49,7 @@ def _role(spec: EvalSpec) -> str:
 def _with_level(spec: EvalSpec, level: float | None) -> EvalSpec:
     """The spec with its interval level: spec.ci, else ``level``, else 0.95; the key is required."""
     if not spec.key:
-        raise BqmlToolsError(NEEDS_KEY)
+        raise refusal(NEEDS_KEY)
     if level is not None and spec.ci is not None and float(level) != float(spec.ci):
         raise BqmlToolsError(f"level {level!r} and the spec's ci {spec.ci!r} differ: give one of them")
     chosen = spec.ci if spec.ci is not None else (DEFAULT_LEVEL if level is None else level)
@@ -59,14 +60,14 @@ def _check(spec: EvalSpec, against: str) -> None:
     """What compare refuses before reading anything."""
     first = getattr(spec, _role(spec))
     identifiers.column(against, "against column")
-    identifiers.refuse_reserved_options([("--against", against)])
+    identifiers.refuse_reserved_options([("against", against)])
     if identifiers.same_name(against, first):
-        raise BqmlToolsError(f"--against {against!r} is the first model's column ({first}): name the other "
-                             f"model's {_role(spec)} column")
+        raise refusal(f"[[against]] {against!r} is the first model's column ({first}): name the other "
+                      f"model's {_role(spec)} column")
     if spec.probs is not None and spec.task != "binary":
-        raise BqmlToolsError("compare reads one column per model, and --probs would score both models with the "
-                             "same probabilities: leave --probs out (accuracy and the F1s compare the predicted "
-                             "classes)")
+        raise refusal("compare reads one column per model, and [[probs]] would score both models with the "
+                      "same probabilities: leave [[probs]] out (accuracy and the F1s compare the predicted "
+                      "classes)")
     spec.refuse(["min_slice_rows"], "compare (it compares two models, not slices)")
     refuse_output_names(spec, "compare", models=(first, against))
     for name in (first, against):
@@ -87,9 +88,10 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise type(error)(str(error).replace(f"--probs column {against!r}", f"--against-probs column {against!r}")
-                              .replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
-                              .replace(f"prediction {against!r}", f"--against {against!r}")) from None
+            raise refusal(str(error).replace(f"--probs column {against!r}", f"[[against_probs]] column {against!r}")
+                          .replace(f"probs column {against!r}", f"[[against_probs]] column {against!r}")
+                          .replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
+                          .replace(f"prediction {against!r}", f"[[against]] {against!r}"), error=type(error)) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
     context["weight_scale"] = weight_scale  # guards.weight_scale: weights so large or small products overflow
     first = getattr(spec, _role(spec))

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
@@ -107,8 +108,9 @@ _INT64 = 2 ** 63 - 1
 def _parse_cost_value(text: str, what: str) -> Fraction:
     """A cost exactly as written (1e-30 stays 1e-30; no snapping to a nearby fraction)."""
     raw = text.strip()
-    if len(raw) > 40 or not _COST_TEXT.match(raw) or (("e" in raw.lower()) and abs(int(re.split("[eE]", raw.rstrip("%"))[1])) > 300):
-        raise BqmlToolsError(f"{what} {text.strip()!r} is not a number: write e.g. 1, 0.5, 1/3 or 20")
+    huge = "e" in raw.lower() and _COST_TEXT.match(raw) and abs(int(re.split("[eE]", raw.rstrip("%"))[1])) > 300
+    if len(raw) > 40 or not _COST_TEXT.match(raw) or huge:
+        raise refusal(f"{what} {text.strip()!r} is not a number: write e.g. 1, 0.5, 1/3 or 20")
     value = Fraction(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
     return value
 
@@ -139,7 +141,7 @@ def _parse_number(text: str, what: str) -> float:
     try:
         return float(parse_fraction(text.strip(), what))
     except BqmlToolsError:
-        raise BqmlToolsError(f"{what} {text!r} is not a number: write e.g. 0.95, 19/20 or 95%") from None
+        raise refusal(f"{what} {text!r} is not a number: write e.g. 0.95, 19/20 or 95%") from None
 
 
 def parse_target(text: str) -> Goal:
@@ -148,13 +150,13 @@ def parse_target(text: str) -> Goal:
     if not match:
         quote = (" in quotes ('recall>=0.95'): the shell reads an unquoted > as a redirection"
                  if (text or "").strip().lower() in ("recall", "precision") else "")
-        raise BqmlToolsError(f"--target {text!r}: write recall>=X, precision>=X (X in (0, 1]) or f1{quote}")
+        raise refusal(f"[[goal|target]] {text!r}: write recall>=X, precision>=X (X in (0, 1]) or f1{quote}")
     if match.group(3):
         return Goal("f1")
     objective = match.group(1).lower()
-    value = _parse_number(match.group(2), f"--target {objective}>=")
+    value = _parse_number(match.group(2), f"[[goal|target]] {objective}>=")
     if not 0 < value <= 1:  # quoted as written: 1e-12 snaps to 0, 1.0000000001 to 1
-        raise BqmlToolsError(f"--target {text.strip()!r}: X must be a number in (0, 1], e.g. {objective}>=0.95")
+        raise refusal(f"[[goal|target]] {text.strip()!r}: X must be a number in (0, 1], e.g. {objective}>=0.95")
     return Goal(objective, target=value)
 
 
@@ -165,17 +167,17 @@ def parse_cost(text: str) -> Goal:
         name, sep, value = part.partition("=")
         name = name.strip().lower()
         if not sep or name not in ("fp", "fn") or name in costs:
-            raise BqmlToolsError(f"--cost {text!r}: write fp=COST,fn=COST, e.g. fp=1,fn=20")
-        costs[name] = _parse_cost_value(value, f"--cost {name}=")
+            raise refusal(f"[[goal|cost]] {text!r}: write fp=COST,fn=COST, e.g. fp=1,fn=20")
+        costs[name] = _parse_cost_value(value, f"[[goal|cost]] {name}=")
     if set(costs) != {"fp", "fn"}:
-        raise BqmlToolsError(f"--cost {text!r}: give both, e.g. fp=1,fn=20")
+        raise refusal(f"[[goal|cost]] {text!r}: give both, e.g. fp=1,fn=20")
     return Goal("cost", fp_cost=costs["fp"], fn_cost=costs["fn"])
 
 
 def goal_of(target: str | Goal | None = None, cost: str | None = None) -> Goal:
     """The goal from ``target`` (text or a Goal) or ``cost`` (text): exactly one of them."""
     if (target is None) == (cost is None):
-        raise BqmlToolsError("give one goal: --target recall>=X, precision>=X or f1, or --cost fp=A,fn=B")
+        raise refusal("give one goal: [[target]] recall>=X, precision>=X or f1, or [[cost]] fp=A,fn=B")
     if isinstance(target, Goal):
         return target
     for name, value in (("goal", target), ("cost", cost)):
@@ -248,9 +250,9 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
         if not bool(frame.at[i, "target_met"]):
             best = float(frame.at[i, "best_reachable"])
             if binned and pd.notna(frame.at[i, "bound"]):  # some bin's best case reaches the target
-                raise BqmlToolsError(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
-                                     f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
-                                     "--search exact or raise --bins-per-logit")
+                raise refusal(f"{goal} is not reached at any bin edge{where} (the best {goal.objective} "
+                              f"there is {best:.6g}), but a threshold inside a bin may reach it: use "
+                              "[[auc|search=exact]] or raise [[bins_per_logit]]")
             raise BqmlToolsError(f"{goal} is not reachable{where}: the best {goal.objective} is {best:.6g}; "
                                  f"lower the target")
         if goal.objective == "cost":  # compared exactly, on the counts (or the weights' sums) as returned

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import BqmlToolsError
+from ..core.options import refusal
 from . import registry
 
 REPLICATE = "_bqml_rep"
@@ -132,9 +132,9 @@ def refuse_null_keys(frame: pd.DataFrame, key: Sequence[str]) -> None:
     """--ci puts each row in a partition by its key: a NULL key has none, so it is refused with the count."""
     missing = null_key_rows(frame)
     if missing:
-        raise BqmlToolsError(
-            f"{missing:,} row(s) have a NULL key ({', '.join(key)}): --ci puts each row in a partition by its key; "
-            "filter them, fill the key, or give --key a column without NULLs")
+        raise refusal(
+            f"{missing:,} row(s) have a NULL key ({', '.join(key)}): [[ci]] puts each row in a partition by its key; "
+            "filter them, fill the key, or give [[key]] a column without NULLs")
 
 
 # Below this many partitions holding a group's rows, its interval rests on too few clusters to trust.

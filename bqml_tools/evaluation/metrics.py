@@ -37,7 +37,7 @@ def evaluate_query(source: str | identifiers.Source, spec: EvalSpec, dialect: st
         raise BqmlToolsError(f"view {view!r} is not one of: {', '.join(VIEWS)}")
     if view != "metrics":
         spec.refuse((["probs", "top_k", "zero_division"] if view == "confusion" else ["probs", "top_k"])
-                    + list(INTERVAL_OPTIONS), f"--view {view}")
+                    + list(INTERVAL_OPTIONS), f"[[view={view}]]")
     refuse_output_names(spec, "evaluate", view=view)
     schema = source_schema(engine, src) if engine is not None else None
     template = VIEWS[view] or f"evaluate/{spec.task}.sql"

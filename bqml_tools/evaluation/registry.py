@@ -39,6 +39,7 @@ class Metric:
     lower_is_better: bool = False
     interval: str = NO_INTERVAL
     ml_evaluate: str | None = None  # the column of BigQuery ML.EVALUATE with the same value, if any
+    approximate_on: tuple[str, ...] = ()  # dialects where it is approximate (a median's APPROX_QUANTILES)
 
 
 def _score(name: str, task: str, doc: str, bounds: tuple[float, float] = PROBABILITY, *, lower: bool = False,
@@ -60,8 +61,8 @@ REGISTRY: tuple[Metric, ...] = (
     _score("explained_variance", "regression", "explained variance score", SKILL, ml="explained_variance"),
     _score("mean_squared_log_error", "regression", "mean squared error of log1p (NULL with negative values)", ERROR,
            lower=True, ml="mean_squared_log_error"),
-    _score("median_absolute_error", "regression", "median absolute error (approximate on BigQuery)", ERROR,
-           lower=True, ml="median_absolute_error", interval=NULL_INTERVAL),
+    Metric("median_absolute_error", "regression", SCORE, "median absolute error (approximate on BigQuery)", ERROR,
+           True, NULL_INTERVAL, "median_absolute_error", ("bigquery",)),
     Metric("mean_label", "regression", DESCRIPTION, "mean of the label", ANY, interval=JACKKNIFE),
     Metric("mean_prediction", "regression", DESCRIPTION, "mean of the prediction", ANY, interval=JACKKNIFE),
     Metric("baseline_rmse", "regression", REFERENCE, "rmse of always predicting the mean label", ERROR, True),

@@ -35,6 +35,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, UnknownColumn
@@ -56,7 +57,7 @@ SUMMARY_COLUMNS = ("training_run", "iterations", "final_loss", "final_eval_loss"
 def _check_tolerance(tolerance: Any) -> float:
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
             or not 0 <= tolerance < 1:
-        raise BqmlToolsError(f"--tolerance {tolerance!r} must be a number from 0 to below 1 (a share of the loss range)")
+        raise refusal(f"[[tolerance]] {tolerance!r} must be a number from 0 to below 1 (a share of the loss range)")
     return float(tolerance)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
+from ..core.options import refusal
 from ..core.plan import BucketPlan
 from ..engines.base import CanExecute, Engine, not_an_engine, require
 from ..engines.schema import source_schema
@@ -132,10 +133,9 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
         identifiers.refuse_reserved(schema, f"the source {src}")
         clash = next((c for c in schema if identifiers.same_name(c, spec.split_column)), None)
         if clash is not None and only_split is None and adds_split_column:
-            raise InvalidSplitSpec(
+            raise refusal(
                 f"the source already has a column {clash!r}, the same name as the split column "
-                f"{spec.split_column!r} (names are case-insensitive): pass --split-column with another name"
-            )
+                f"{spec.split_column!r} (names are case-insensitive): pass [[split_column]] with another name", error=InvalidSplitSpec)
     key = _key_columns(spec, schema, schema_dialect, dialect, spec.key)
     context: dict[str, Any] = dict(
         src=src, key=key, salt_component=salt_component(spec.salt), plan=plan, null_keys=policy,
@@ -187,12 +187,12 @@ def split_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
                              engine.dialect if engine is not None else None)
     if store_slots:
         if name != "split":
-            raise InvalidSplitSpec("--store-slots goes with a plain split, not --stratify (a stratified key's split "
-                                   "is not its bucket)")
+            raise refusal("[[store_slots]] goes with a plain split, not [[stratify]] (a stratified key's split "
+                          "is not its bucket)", error=InvalidSplitSpec)
         clash = next((c for c in schema or () for s in SLOT_COLUMNS if identifiers.same_name(c, s)), None)
         if clash is not None:
-            raise InvalidSplitSpec(f"the source already has a column {clash!r}, a name --store-slots adds "
-                                   f"({', '.join(SLOT_COLUMNS)}): rename it in a view first")
+            raise refusal(f"the source already has a column {clash!r}, a name [[store_slots]] adds "
+                          f"({', '.join(SLOT_COLUMNS)}): rename it in a view first", error=InvalidSplitSpec)
         plan = spec.plan
         context["header_lines"] = context["header_lines"] + [
             f"stored: split_bucket = ABS(MOD(h, {plan.buckets})), sample_slot = ABS(MOD(DIV(h, {plan.buckets}), "
@@ -246,10 +246,9 @@ def _check_nulls(profile: pd.DataFrame, spec: SplitSpec) -> tuple[int, int]:
     null_labels = int(profile.loc[profile["part"] == "null_label", "n_rows"].sum())
     key = ", ".join(spec.key)
     if null_keys and spec.null_policy()[0] == "error":
-        raise NullKeys(
-            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with --null-keys drop to drop them "
-            "or --null-keys split:NAME to send them to split NAME"
-        )
+        raise refusal(
+            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with [[null_keys=drop]] to drop them "
+            "or [[null_keys=split:NAME]] to send them to split NAME", error=NullKeys)
     if null_labels:
         raise NullKeys(
             f"{null_labels:,} row(s) have a NULL label in {spec.stratify}: a stratified split needs "
@@ -406,7 +405,8 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
     if options is not None and not isinstance(options, TableOptions):
         raise InvalidSplitSpec(f"options {options!r} must be a bqml_tools.splitting.TableOptions")
     if options and view:
-        raise InvalidSplitSpec("table options (--cluster-by, --partition-by, ...) are for tables: drop --view or them")
+        raise refusal("table options ([[cluster_by]], [[partition_by]], ...) are for tables: drop [[view=True]] or them",
+                      error=InvalidSplitSpec)
     src = _checked(source, spec, engine)
     if store_slots and dialect == "bigquery" and not (options and options.cluster_by):
         # stored slots pay when the table is clustered by them: a later sample's filter prunes blocks
@@ -415,7 +415,7 @@ def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, desti
                                expiration_days=base.expiration_days, description=base.description, labels=base.labels)
     target = identifiers.source(destination)
     if target.is_file:
-        raise InvalidSplitSpec(f"destination {destination!r} must be a table name, not a file: use --output for files")
+        raise refusal(f"destination {destination!r} must be a table name, not a file: use [[output]] for files", error=InvalidSplitSpec)
     kind = "VIEW" if view else "TABLE"
     if not per_split:
         body = split_query(src, spec, dialect, engine=engine, store_slots=store_slots)

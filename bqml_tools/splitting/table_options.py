@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..errors import InvalidSplitSpec
 
 _LABEL = re.compile(r"[a-z][a-z0-9_-]{0,62}")
@@ -28,12 +29,14 @@ class TableOptions:
     def __post_init__(self) -> None:
         object.__setattr__(self, "cluster_by", tuple(self.cluster_by))
         if len(self.cluster_by) > 4:
-            raise InvalidSplitSpec(f"--cluster-by takes at most 4 columns (BigQuery's limit), not {len(self.cluster_by)}")
+            raise refusal(f"[[cluster_by]] takes at most 4 columns (BigQuery's limit), not {len(self.cluster_by)}",
+                          error=InvalidSplitSpec)
         for column in self.cluster_by + ((self.partition_by,) if self.partition_by else ()):
             identifiers.column(column, "table option column")
         days = self.expiration_days
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36_500):
-            raise InvalidSplitSpec(f"--expiration-days {days!r} must be a whole number of days from 1 to 36,500")
+            raise refusal(f"[[expiration_days]] {days!r} must be a whole number of days from 1 to 36,500",
+                          error=InvalidSplitSpec)
         for key, value in self.labels.items():
             if not _LABEL.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
                 raise InvalidSplitSpec(f"table label {key}={value} must be a lowercase key (letters, digits, _ and -, "
