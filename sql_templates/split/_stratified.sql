@@ -21,7 +21,7 @@
   rows are kept and classified instead. Every working column and alias starts with _bqml_.
 -#}
 {% import 'split/_keys.sql' as k with context %}
-{% macro ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, guard) %}
+{% macro stratified_ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, guard) %}
 keyed AS (
   SELECT
     *,

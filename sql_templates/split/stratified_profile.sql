@@ -11,7 +11,7 @@
 {% import 'split/_stratified.sql' as s with context %}
 {{ k.comment_header(header_lines) }}
 WITH
-{{ s.ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, false) }},
+{{ s.stratified_ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, false) }},
 classified AS (
   SELECT
     CASE

@@ -14,7 +14,7 @@
 {% import 'split/_stratified.sql' as s with context %}
 {{ k.comment_header(header_lines) }}
 WITH
-{{ s.ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, true) }}
+{{ s.stratified_ctes(src, key, salt_component, plan, stratum, null_keys, fine, cumulative, denominator, true) }}
 SELECT
   {{ sql.star_except(['_bqml_key', '_bqml_label'], '_bqml_r') }}{% if only_split is none %},
 {% if null_split is not none %}
