@@ -37,7 +37,12 @@
   {%- do bqml_tools.check_column(label, 'label column') -%}
   {%- set needed = 'score' if task == 'binary' else 'prediction' -%}
   {%- set given = {'prediction': prediction, 'score': score, 'probs': probs, 'positive': positive} -%}
-  {%- if given[needed] is none -%}{{ exceptions.raise_compiler_error('task ' ~ task ~ ' needs ' ~ needed ~ '=...') }}{%- endif -%}
+  {%- if task == 'binary' and probs is not none -%}
+    {{- exceptions.raise_compiler_error("probs '" ~ probs ~ "': binary from ML.PREDICT's probabilities array is not available in the dbt package yet: pass score= with the positive class's probability (a column of an upstream model)") -}}
+  {%- endif -%}
+  {%- if given[needed] is none -%}
+    {{- exceptions.raise_compiler_error('task ' ~ task ~ ' needs ' ~ needed ~ '=...' ~ (" (the positive class's probability)" if task == 'binary' else '')) -}}
+  {%- endif -%}
   {%- set used = {'regression': ['prediction'], 'binary': ['score', 'positive'], 'multiclass': ['prediction', 'probs']}[task] -%}
   {%- set unused = [] -%}
   {%- for option in ['prediction', 'score', 'probs', 'positive'] if given[option] is not none and option not in used -%}
