@@ -9,29 +9,28 @@
   Python voice (the macro's arguments are named as in Python), each one line.
   Ported: what the statement needs without the library's options that the macro does not take (no ci,
   threshold, auc, zero_division, invalid: the defaults, as the CLI prints the statement without them).
-  Tasks available: regression, binary (with score).
+  Tasks available: regression, binary (with score), multiclass.
 -#}
 
 {# The columns each task's statement returns after its group columns (evaluation/registry.py
    statement_columns; tests/test_dbt_package.py checks them against it). #}
-{% macro statement_columns(task, weight) %}
+{% macro statement_columns(task, weight, probs=none) %}
   {%- set columns = {
       'regression': ['rows', 'mae', 'mse', 'rmse', 'r2', 'explained_variance', 'mean_squared_log_error',
                      'median_absolute_error', 'mean_label', 'mean_prediction', 'baseline_rmse', 'negative_rows',
                      'invalid_rows'],
       'binary': ['rows', 'positives', 'tp', 'fp', 'tn', 'fn', 'accuracy', 'precision', 'recall', 'specificity', 'f1',
                  'balanced_accuracy', 'log_loss', 'brier', 'roc_auc', 'roc_auc_error_bound', 'average_precision',
-                 'base_rate', 'baseline_log_loss', 'invalid_label_rows', 'invalid_score_rows']}[task] -%}
+                 'base_rate', 'baseline_log_loss', 'invalid_label_rows', 'invalid_score_rows'],
+      'multiclass': ['rows', 'accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision',
+                     'weighted_recall', 'weighted_f1', 'micro_precision', 'micro_recall', 'micro_f1']
+                    + (['log_loss', 'top_k_accuracy'] if probs else []) + ['baseline_accuracy', 'invalid_rows']}[task] -%}
   {{- return(columns + (['invalid_weight_rows'] if weight else [])) -}}
 {% endmacro %}
 
 {# EvalSpec's checks of the macro's arguments (evaluation/spec.py), in its words. #}
 {% macro check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) %}
-  {%- set tasks = ['regression', 'binary'] -%}
-  {%- if task not in tasks -%}
-    {%- if task in ['multiclass'] -%}
-      {{- exceptions.raise_compiler_error("task '" ~ task ~ "' is not available in the dbt package yet (it has: " ~ tasks | join(', ') ~ "): evaluate it with the CLI or the library (docs/metrics.md)") -}}
-    {%- endif -%}
+  {%- if task not in ['regression', 'binary', 'multiclass'] -%}
     {{- exceptions.raise_compiler_error("task " ~ (task | string | tojson) ~ " is not one of: regression, binary, multiclass") -}}
   {%- endif -%}
   {%- do bqml_tools.check_column(label, 'label column') -%}
@@ -78,18 +77,18 @@
     {{- exceptions.raise_compiler_error('positive label ' ~ positive ~ ' must be a finite number, text or a boolean') -}}
   {%- endif -%}
   {#- outputs.py refuse_output_names: a group column named like an output column -#}
-  {%- set outputs = bqml_tools.statement_columns(task, weight is not none) -%}
+  {%- set outputs = bqml_tools.statement_columns(task, weight is not none, probs) -%}
   {%- for column in by if column.lower() in outputs -%}
     {{- exceptions.raise_compiler_error("group column '" ~ column ~ "' has the name of a column evaluate returns; rename it in a model first (SELECT *, " ~ column ~ " AS " ~ column ~ "_group FROM ...) and group by the new name") -}}
   {%- endfor -%}
 {% endmacro %}
 
 {# checks.py check_types: the source's columns and their types (schema: name -> type). #}
-{% macro check_evaluate_types(task, label, prediction, score, by, weight, schema, src) %}
+{% macro check_evaluate_types(task, label, prediction, score, probs, by, weight, schema, src) %}
   {%- for name in schema if name.lower().startswith('_bqml_') -%}
     {{- exceptions.raise_compiler_error("the source " ~ src.parts | join('.') ~ " has a column '" ~ name ~ "': names starting with '_bqml_' are reserved for bqml_tools' working columns; rename it in a model first (e.g. SELECT " ~ name ~ " AS " ~ (name[6:] or 'column') ~ ", ...)") -}}
   {%- endfor -%}
-  {%- set columns = [label] + ([prediction] if prediction is not none else []) + ([score] if score is not none else []) + by + ([weight] if weight is not none else []) -%}
+  {%- set columns = [label] + ([prediction] if prediction is not none else []) + ([score] if score is not none else []) + ([probs] if probs is not none else []) + by + ([weight] if weight is not none else []) -%}
   {%- for column in columns if column not in schema -%}
     {{- exceptions.raise_compiler_error("column '" ~ column ~ "' is not in the source; it has: " ~ (schema.keys() | join(', ') or '(no columns)')) -}}
   {%- endfor -%}
@@ -105,6 +104,24 @@
   {%- if task == 'binary' and not modules.re.match(numeric, schema[score], modules.re.I) -%}
     {{- exceptions.raise_compiler_error("score column '" ~ score ~ "' is " ~ schema[score] ~ ": it must hold probabilities in [0, 1]") -}}
   {%- endif -%}
+  {%- if task == 'multiclass' -%}
+    {%- set kinds = [bqml_tools.value_kind(schema[label]), bqml_tools.value_kind(schema[prediction])] -%}
+    {%- if kinds[0] != kinds[1] -%}
+      {{- exceptions.raise_compiler_error("label '" ~ label ~ "' is " ~ schema[label] ~ " but prediction '" ~ prediction ~ "' is " ~ schema[prediction] ~ ": cast one so both hold the same kind of class value") -}}
+    {%- endif -%}
+    {%- if probs is not none and not modules.re.search('STRUCT.*prob', schema[probs], modules.re.I + modules.re.S) -%}
+      {{- exceptions.raise_compiler_error("probabilities column '" ~ probs ~ "' is " ~ schema[probs] ~ ": it must be an ARRAY<STRUCT<label, prob>> like ML.PREDICT's predicted_<label>_probs") -}}
+    {%- endif -%}
+  {%- endif -%}
+{% endmacro %}
+
+{# checks.py value_kind: the kind of values a column of `sql_type` holds (string, bool, number, or the type). #}
+{% macro value_kind(sql_type) %}
+  {%- set re = modules.re -%}
+  {%- if re.match('^(VARCHAR|STRING|TEXT)\\b', sql_type, re.I) -%}{{ return('string') }}{%- endif -%}
+  {%- if re.fullmatch('BOOL(EAN)?', sql_type, re.I) -%}{{ return('bool') }}{%- endif -%}
+  {%- if re.match('^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\\b', sql_type, re.I) -%}{{ return('number') }}{%- endif -%}
+  {{- return(sql_type) -}}
 {% endmacro %}
 
 {# checks.py label_mode: how the binary template reads the label (label_type: its type, or none unread). #}
@@ -161,16 +178,19 @@
   {%- do bqml_tools.check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) -%}
   {%- set src = bqml_tools.source_of(relation) -%}
   {%- set schema = bqml_tools.schema_of(relation) -%}
-  {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, score, by, weight, schema, src) -%}{%- endif -%}
+  {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, score, probs, by, weight, schema, src) -%}{%- endif -%}
   {%- set group_list = [] -%}
   {%- for column in by -%}{%- do group_list.append('_bqml_g' ~ loop.index0) -%}{%- endfor -%}
   {%- set values = {} -%}
+  {%- if task == 'multiclass' and schema is not none -%}
+    {%- do values.update({'class_numeric': bqml_tools.value_kind(schema[label]) == 'number'}) -%}
+  {%- endif -%}
   {%- if task == 'binary' -%}
     {%- do values.update(bqml_tools.binary_label_mode(label, positive, schema[label] if schema is not none else none)) -%}
   {%- endif -%}
   {%- do values.update({'src': src, 'by': by, 'label': label, 'prediction': prediction, 'score': score, 'probs': probs,
               'top_k': 3, 'threshold': 0.5, 'mode': 'exact', 'bins_per_logit': 10000, 'clip': 2.220446049250313e-16,
-              'zero_division': 'null', 'guard': true, 'class_numeric': false,
+              'zero_division': 'null', 'guard': true, 'class_numeric': values.get('class_numeric', false),
               'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, score, by, weight),
               'pseudo': [], 'group_list': group_list, 'against': none, 'weight': weight, 'weight_scale': none,
               'ci': none}) -%}

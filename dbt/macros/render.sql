@@ -2,11 +2,11 @@
   render.sql: call one of the toolkit's shared templates (sql_templates/, read through macro-paths) from dbt.
 
   In Python the templates are rendered by bqml_tools/sql/render.py: `sql.<name>` is its dialect dispatcher,
-  `k`, `c`, `b` and `hashing` the imported split/_keys.sql, evaluate/_common.sql and _binary.sql, and the template's values (src, key, plan, ...) its render context. dbt
+  `k`, `c`, `b`, `m` and `hashing` the imported split/_keys.sql, evaluate/_common.sql, _binary.sql and _multiclass.sql, and the template's values (src, key, plan, ...) its render context. dbt
   compiles each macro on its own, with the node's context as its globals (a live dict, `context`), so here
   `render_template` puts the same names into that context for the length of one call and takes them out
   again: `sql` is a mapping of every dialect macro name to adapter.dispatch(name, 'bqml_tools') (so a
-  project can override one with dispatch config, as with dbt_utils), `k`, `c`, `b`, `hashing` and the bare macro names are the
+  project can override one with dispatch config, as with dbt_utils), `k`, `c`, `b`, `m`, `hashing` and the bare macro names are the
   package's own macros, and `values` are plain mappings and lists (Jinja reads `plan.buckets` from a dict as
   it does from the Python dataclass). Values are always written inline (literals), never bound.
 -#}
@@ -46,7 +46,7 @@
   {%- set sql = bqml_tools.dialect_dispatcher() -%}
   {%- set names = {} -%}
   {%- do names.update(bqml_tools) -%}
-  {%- do names.update({'sql': sql, 'dispatch': sql.get, 'k': bqml_tools, 'c': bqml_tools, 'b': bqml_tools, 'hashing': bqml_tools, 'inline': true, 'binder': none,
+  {%- do names.update({'sql': sql, 'dispatch': sql.get, 'k': bqml_tools, 'c': bqml_tools, 'b': bqml_tools, 'm': bqml_tools, 'hashing': bqml_tools, 'inline': true, 'binder': none,
                        'number_literal': bqml_tools.number_literal, 'raise_error': bqml_tools.raise_error}) -%}
   {%- do names.update(values) -%}
   {%- set saved, absent = {}, [] -%}

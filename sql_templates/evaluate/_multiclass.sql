@@ -21,8 +21,8 @@
   support with sample_weight, is too) and valid_n counts the rows; log-likelihood and top-k hits
   are weighted.
   Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against, weight.
+  Macros only (dbt compiles each macro on its own): the importing template imports _common.sql as c first.
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
 {# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
 {% macro class_valid(expr) %}{% if class_numeric %}{{ c.finite(expr) }}{% else %}{{ expr }} IS NOT NULL{% endif %}{% endmacro %}
 
@@ -118,6 +118,9 @@ classes AS (
     {{ c.ratio('2 * tp', 'support + predicted') }} AS f1
 {%- endmacro %}
 
-{# The invalid-row check of every multiclass statement: (count column, message) for c.invalid_guard. #}
-{% set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ (' or ' ~ against if against else '') ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]
-   + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else []) %}
+{# c.invalid_guard with the invalid-row check of every multiclass statement: (count column, message). #}
+{% macro multiclass_invalid_guard(condition=none) %}
+{%- set invalid_checks = [('invalid_rows', ' invalid row(s): a NULL label (' ~ label ~ ') or prediction (' ~ prediction ~ (' or ' ~ against if against else '') ~ ')' ~ (', or a true-class probability that is NaN or outside [0, 1] (' ~ probs ~ ')' if probs else '') ~ '; filter them or pass --invalid exclude')]
+   + ([('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')] if weight else []) -%}
+{{ c.invalid_guard(invalid_checks, condition) }}
+{%- endmacro %}

@@ -37,5 +37,5 @@ SELECT
   invalid_weight_rows{% endif %}
 
 FROM counted
-{{ c.invalid_guard(m.invalid_checks, condition='actual IS NOT NULL OR group_rows = 0') }}
+{{ m.multiclass_invalid_guard(condition='actual IS NOT NULL OR group_rows = 0') }}
 ORDER BY {{ c.groups() }}actual, predicted

@@ -8,8 +8,9 @@
   params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
           header_lines
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
-{% import 'evaluate/_multiclass.sql' as m with context %}
+{% macro multiclass_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it c and m) #}
+{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
+{% if m is not defined %}{% import 'evaluate/_multiclass.sql' as m with context %}{% endif %}
 {{ c.header(header_lines) }}
 WITH
 {{ m.multiclass_ctes() }},
@@ -21,8 +22,7 @@ per_class AS (
 ),
 averaged AS (
   SELECT
-    {{ c.groups() }}COALESCE(SUM(support), 0) AS n,{% if weight %}
-    COALESCE(SUM(valid_n), 0) AS valid_rows,{% endif %}
+    {{ c.groups() }}COALESCE(SUM(support), 0) AS n,{% if weight %}    COALESCE(SUM(valid_n), 0) AS valid_rows,{% endif %}
 
     SUM(tp) AS tp,
     SUM(predicted) AS predicted,
@@ -65,5 +65,6 @@ SELECT
   CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows{% endif %}
 
 FROM averaged
-{{ c.invalid_guard(m.invalid_checks) }}
+{{ m.multiclass_invalid_guard() }}
 {{ c.order_by() }}
+{% endmacro %}{{ multiclass_template() }}

@@ -32,5 +32,5 @@ SELECT
   invalid_weight_rows{% endif %}
 
 FROM counted
-{{ c.invalid_guard(m.invalid_checks, condition='class IS NOT NULL OR group_rows = 0') }}
+{{ m.multiclass_invalid_guard(condition='class IS NOT NULL OR group_rows = 0') }}
 ORDER BY {{ c.groups() }}class
