@@ -229,6 +229,7 @@ METRICS = {
     "metrics_binary": EvalSpec(task="binary", label="label", score="score"),
     "metrics_binary_by_segment": EvalSpec(task="binary", label="label", score="score", positive=1, by=("segment",),
                                           weight="w"),
+    "metrics_multiclass": EvalSpec(task="multiclass", label="cls", prediction="cls_hat", by=("segment",), weight="w"),
 }
 
 
@@ -246,6 +247,7 @@ def test_every_metric_of_the_model_is_the_librarys_evaluate(engine, model):
     expected = evaluate(engine, source("predictions"), spec)
     assert list(built_rows.columns) == list(spec.by) + list(output_columns(spec, spec.task)) == list(expected.columns)
     assert len(built_rows) == len(expected) == (3 if spec.by else 1)
+    assert all(built_rows[c].notna().all() for c in built_rows.columns if c not in ("log_loss", "top_k_accuracy"))
     pd.testing.assert_frame_equal(built_rows, expected.reset_index(drop=True), check_dtype=False, rtol=1e-12)
 
 
@@ -308,6 +310,25 @@ def test_the_binary_metrics_are_scikit_learns(engine):
                 assert getattr(got, metric) == pytest.approx(value, rel=1e-9), (model, segment, metric)
 
 
+def test_the_multiclass_metrics_are_scikit_learns(engine):
+    """Independently of the SQL: each segment's weighted accuracy and averaged precision, recall and F1."""
+    from sklearn import metrics as skm
+
+    rows = engine.run(f'SELECT segment, cls, cls_hat, w FROM "{DATABASE}"."main"."predictions"')
+    _, built_rows = metrics_of(engine, "metrics_multiclass")
+    groups = list(rows.groupby("segment"))
+    assert len(built_rows) == len(groups) == 3
+    for (segment, part), got in zip(groups, built_rows.itertuples(index=False)):
+        y, p, w = part["cls"], part["cls_hat"], part["w"]
+        expected = {"accuracy": skm.accuracy_score(y, p, sample_weight=w)}
+        for average in ("macro", "weighted", "micro"):
+            precision, recall, f1, _ = skm.precision_recall_fscore_support(y, p, average=average, sample_weight=w)
+            expected.update({f"{average}_precision": precision, f"{average}_recall": recall, f"{average}_f1": f1})
+        assert got.rows == len(part) and got.invalid_rows == 0 and got.invalid_weight_rows == 0
+        for metric, value in expected.items():
+            assert getattr(got, metric) == pytest.approx(value, rel=1e-9), (segment, metric)
+
+
 @pytest.mark.parametrize("model", METRICS)
 def test_dbt_compiles_the_evaluate_sql_the_library_renders(built, engine, model):
     library = evaluate_query(source("predictions"), METRICS[model], "duckdb", engine=engine)
@@ -322,7 +343,7 @@ def test_the_plain_jinja_evaluate_is_what_dbt_compiles(built, engine, model):
     package = dj.package("duckdb", {relation.name: [dj.Column(n, t) for n, t in
                                                     zip(columns["column_name"], columns["column_type"])]})
     sql = package["evaluate"](relation, spec.task, spec.label, prediction=spec.prediction, score=spec.score,
-                              positive=spec.positive, by=list(spec.by), weight=spec.weight)
+                              probs=spec.probs, positive=spec.positive, by=list(spec.by), weight=spec.weight)
     assert sql == compiled(built, model)
 
 

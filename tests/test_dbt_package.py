@@ -23,7 +23,8 @@ COLUMNS = [dj.Column("id", "INT64"), dj.Column("user_id", "STRING"), dj.Column("
            dj.Column("ts", "TIMESTAMP"), dj.Column("amount", "NUMERIC"), dj.Column("blob", "BYTES"),
            dj.Column("score", "FLOAT64"), dj.Column("label", "INT64")]
 DUCKDB_TYPES = {"INT64": "BIGINT", "STRING": "VARCHAR", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP",
-                "NUMERIC": "DECIMAL(18,3)", "BYTES": "BLOB", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN"}
+                "NUMERIC": "DECIMAL(18,3)", "BYTES": "BLOB", "FLOAT64": "DOUBLE", "BOOL": "BOOLEAN",
+                "ARRAY<STRUCT<label STRING, prob FLOAT64>>": "STRUCT(label VARCHAR, prob DOUBLE)[]"}
 
 
 def macros(adapter: str) -> dict:
@@ -337,7 +338,8 @@ PREDICTIONS = dj.Relation("my-project", "ml", "preds")
 PREDICTION_COLUMNS = [dj.Column("y", "FLOAT64"), dj.Column("y_hat", "FLOAT64"), dj.Column("segment", "STRING"),
                       dj.Column("region", "STRING"), dj.Column("w", "FLOAT64"), dj.Column("n", "INT64"),
                       dj.Column("name", "STRING"), dj.Column("label", "INT64"), dj.Column("score", "FLOAT64"),
-                      dj.Column("churned", "BOOL")]
+                      dj.Column("churned", "BOOL"), dj.Column("cls", "STRING"), dj.Column("cls_hat", "STRING"),
+                      dj.Column("probs", "ARRAY<STRUCT<label STRING, prob FLOAT64>>")]
 EVALUATE_CASES = [
     (dict(), []),
     (dict(by="segment"), ["--by", "segment"]),
@@ -393,9 +395,32 @@ def test_binary_evaluate_renders_the_sql_the_cli_prints(capsys, dialect, label, 
     assert ("ranked AS (" in sql) == (dialect == "duckdb") and ("bucketed AS (" in sql) == (dialect == "bigquery")
 
 
+MULTICLASS_CASES = [
+    ("cls", "cls_hat", dict(), []),
+    ("n", "label", dict(by=["segment"], weight="w"), ["--by", "segment", "--weight", "w"]),
+    ("cls", "cls_hat", dict(probs="probs", by="region"), ["--probs", "probs", "--by", "region"]),
+]
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "duckdb"])
+@pytest.mark.parametrize("label,prediction,arguments,flags", MULTICLASS_CASES)
+def test_multiclass_evaluate_renders_the_sql_the_cli_prints(capsys, dialect, label, prediction, arguments, flags):
+    label_type = next(c.dtype for c in PREDICTION_COLUMNS if c.name == label)
+    label_type = label_type if dialect == "bigquery" else DUCKDB_TYPES[label_type]
+    sql = evaluate_package(dialect)["evaluate"](PREDICTIONS, "multiclass", label, prediction=prediction, **arguments)
+    code, out, err = run(capsys, "evaluate", PREDICTIONS.name, "--task", "multiclass", "--label", label, "--prediction",
+                         prediction, "--label-type", label_type, *flags, "--dialect", dialect)
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out)
+    assert ("_bqml_probs" in sql) == ("probs" in arguments) and "IF(invalid_rows > 0, " in sql
+
+
 @pytest.mark.parametrize("arguments,message", [
     (dict(task="ranking"), 'task "ranking" is not one of: regression, binary, multiclass'),
-    (dict(task="multiclass"), "task 'multiclass' is not available in the dbt package yet"),
+    (dict(task="multiclass", label="cls", prediction="n"), "label 'cls' is STRING but prediction 'n' is INT64: cast one"),
+    (dict(task="multiclass", label="cls", prediction="cls_hat", probs="w"), "probabilities column 'w' is FLOAT64: it must be an ARRAY<STRUCT<label, prob>>"),
+    (dict(task="multiclass", label="cls", prediction="cls_hat", by="macro_f1"), "group column 'macro_f1' has the name"),
+    (dict(task="multiclass", label="cls", prediction="cls_hat", positive="a"), "positive does nothing for task multiclass"),
     (dict(task="binary", prediction=None), "task binary needs score=..."),
     (dict(task="binary", prediction=None, probs="w", positive=1), "probs 'w': binary from ML.PREDICT's probabilities array is not available"),
     (dict(task="binary", prediction=None, score="name"), "score column 'name' is STRING: it must hold probabilities"),
@@ -427,12 +452,14 @@ def test_a_group_column_named_like_a_metric_is_refused_as_the_library_refuses_it
         package["evaluate"](PREDICTIONS, "regression", "y", prediction="y_hat", by="mae")
 
 
-@pytest.mark.parametrize("task", ["regression", "binary"])
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
 @pytest.mark.parametrize("weight", [False, True])
-def test_the_packages_statement_columns_are_the_registrys(task, weight):
+@pytest.mark.parametrize("probs", [None, "probs"])
+def test_the_packages_statement_columns_are_the_registrys(task, weight, probs):
     from bqml_tools.evaluation import registry
 
-    assert tuple(PACKAGE["statement_columns"](task, weight)) == registry.statement_columns(task, weight=weight)
+    assert tuple(PACKAGE["statement_columns"](task, weight, probs)) == \
+        registry.statement_columns(task, weight=weight, probs=probs is not None)
 
 
 @pytest.fixture(scope="module")
@@ -441,7 +468,7 @@ def duck_predictions():
 
     engine = DuckDBEngine()
     columns = "y DOUBLE, y_hat DOUBLE, segment VARCHAR, w DOUBLE, n BIGINT, name VARCHAR, mae DOUBLE, label INTEGER, " \
-              "score DOUBLE, flag BOOLEAN"
+              "score DOUBLE, flag BOOLEAN, cls VARCHAR, cls_hat VARCHAR, probs STRUCT(label VARCHAR, prob DOUBLE)[]"
     engine.connection.execute(f"CREATE TABLE preds ({columns}, _bqml_x INTEGER)")
     engine.connection.execute(f"CREATE TABLE clean ({columns})")
     packages = {}
@@ -455,7 +482,7 @@ def duck_predictions():
 
 
 COLUMN_NAMES = ["y", "y_hat", "segment", "w", "n", "name", "mae", "missing", "_bqml_x", "bad name", "Y", "label", "score",
-                "flag"]
+                "flag", "cls", "probs"]
 
 
 @st.composite
@@ -464,7 +491,12 @@ def evaluate_arguments(draw):
     (an unknown or reserved column, another task, an option the task does not use, a clashing group)."""
     by = draw(st.lists(st.sampled_from(["segment", "name", "n", "y"]), max_size=2, unique=True))
     weight = draw(st.sampled_from([None, "w", "n"]))
-    if draw(st.booleans()):
+    task = draw(st.sampled_from(["regression", "binary", "multiclass"]))
+    if task == "multiclass":
+        label, prediction = draw(st.sampled_from([("cls", "cls_hat"), ("n", "label"), ("flag", "flag"), ("name", "cls")]))
+        arguments = dict(table="clean", task="multiclass", label=label, prediction=prediction, score=None,
+                         probs=draw(st.sampled_from([None, "probs"])), positive=None, by=by, weight=weight)
+    elif task == "regression":
         arguments = dict(table="clean", task="regression", label=draw(st.sampled_from(["y", "n"])),
                          prediction=draw(st.sampled_from(["y_hat", "n", "y"])), score=None, probs=None, positive=None,
                          by=by, weight=weight)
@@ -479,8 +511,8 @@ def evaluate_arguments(draw):
         option = draw(st.sampled_from(["table", "task", "label", "prediction", "score", "probs", "positive", "by",
                                        "weight"]))
         bad = {"table": ["preds"], "task": ["binary", "regression", "multiclass", "ranking"], "score": COLUMN_NAMES,
-               "probs": ["w"], "positive": [1, "yes", "nan", "x\ty", 1.5, None],
-               "by": [[c] for c in COLUMN_NAMES] + [["segment", "Segment"], ["roc_auc"], ["mae"]],
+               "probs": ["w", "probs", "cls"], "positive": [1, "yes", "nan", "x\ty", 1.5, None],
+               "by": [[c] for c in COLUMN_NAMES] + [["segment", "Segment"], ["roc_auc"], ["mae"], ["macro_f1"]],
                "prediction": COLUMN_NAMES + [None]}.get(option, COLUMN_NAMES)
         arguments[option] = draw(st.sampled_from(bad))
     return arguments
@@ -489,8 +521,7 @@ def evaluate_arguments(draw):
 @settings(max_examples=200, deadline=None)
 @given(arguments=evaluate_arguments())
 def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duck_predictions, arguments):
-    """For regression and binary (the tasks the package has), the macro's SQL is the library's evaluate_query,
-    or both refuse."""
+    """The macro's SQL is the library's evaluate_query, or both refuse (binary from probs: the package refuses it)."""
     from bqml_tools.evaluation.metrics import evaluate_query
     from bqml_tools.evaluation.spec import EvalSpec
 
@@ -502,7 +533,7 @@ def test_any_evaluate_arguments_give_the_librarys_sql_or_are_refused_by_both(duc
                         by=by, weight=weight)
         expected = dj.blank_lines_dropped(evaluate_query(identifiers.Source(parts=("memory", "main", table)), spec,
                                                          "duckdb", engine=engine).sql)
-        expected = expected if task in ("regression", "binary") else None  # the tasks the package has
+        expected = None if task == "binary" and probs is not None else expected  # not in the package yet
     except BqmlToolsError:
         expected = None
     try:
