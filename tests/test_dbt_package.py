@@ -581,3 +581,41 @@ def test_an_invalid_row_fails_the_evaluate_models_query_with_its_count(duck_pred
         engine.connection.execute(sql).fetchall()
     engine.connection.execute("DELETE FROM bad WHERE y IS NULL")
     assert engine.connection.execute(sql).fetchall()[0][0] == 2  # rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(sql_type=TYPE_NAMES | st.sampled_from(["BOOL", "boolean", "TEXT", "STRING(10)", "DECIMAL(38,9)", "ARRAY<INT64>"]))
+def test_the_jinja_value_kind_is_checks_value_kind(sql_type):
+    from bqml_tools.evaluation.checks import value_kind
+
+    assert PACKAGE["value_kind"](sql_type) == value_kind(sql_type)
+
+
+@settings(max_examples=300, deadline=None)
+@given(label_type=st.one_of(st.none(), st.sampled_from(["INT64", "BIGINT", "DOUBLE", "BOOL", "BOOLEAN", "STRING",
+                                                         "VARCHAR", "DATE", "NUMERIC(10,2)"])),
+       positive=st.one_of(st.none(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                          st.sampled_from(["1", "-2", "007", "1.5", " 2.5 ", "1e3", ".5", "yes", "nan", "-inf",
+                                           "Infinity", "1/2", "", "0x1"])))
+def test_the_jinja_label_mode_is_checks_label_mode(label_type, positive):
+    """checks.py label_mode (how the binary template reads the label), ported: the same mode, positive value
+    (and its type) and numeric flag, or both refuse."""
+    import math
+
+    from bqml_tools.evaluation.checks import label_mode
+    from bqml_tools.evaluation.spec import EvalSpec
+
+    if isinstance(positive, float) and not math.isfinite(positive):
+        return  # EvalSpec refuses it before label_mode (and so does the macro's argument check)
+    spec = EvalSpec(task="binary", label="label", score="score", positive=positive)
+    try:
+        expected = label_mode(spec, label_type)
+    except BqmlToolsError:
+        expected = None
+    try:
+        got = PACKAGE["binary_label_mode"]("label", positive, label_type)
+    except dj.CompilationError:
+        got = None
+    assert got == expected
+    if got is not None:
+        assert type(got["positive"]) is type(expected["positive"])

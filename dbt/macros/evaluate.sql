@@ -92,16 +92,15 @@
   {%- for column in columns if column not in schema -%}
     {{- exceptions.raise_compiler_error("column '" ~ column ~ "' is not in the source; it has: " ~ (schema.keys() | join(', ') or '(no columns)')) -}}
   {%- endfor -%}
-  {%- set numeric = '^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\\b' -%}
-  {%- if weight is not none and not modules.re.match(numeric, schema[weight], modules.re.I) -%}
+  {%- if weight is not none and bqml_tools.value_kind(schema[weight]) != 'number' -%}
     {{- exceptions.raise_compiler_error("weight column '" ~ weight ~ "' is " ~ schema[weight] ~ ": it must hold numbers >= 0") -}}
   {%- endif -%}
   {%- if task == 'regression' -%}
-    {%- for column in [label, prediction] if not modules.re.match(numeric, schema[column], modules.re.I) -%}
+    {%- for column in [label, prediction] if bqml_tools.value_kind(schema[column]) != 'number' -%}
       {{- exceptions.raise_compiler_error("regression needs numeric columns: '" ~ column ~ "' is " ~ schema[column]) -}}
     {%- endfor -%}
   {%- endif -%}
-  {%- if task == 'binary' and not modules.re.match(numeric, schema[score], modules.re.I) -%}
+  {%- if task == 'binary' and bqml_tools.value_kind(schema[score]) != 'number' -%}
     {{- exceptions.raise_compiler_error("score column '" ~ score ~ "' is " ~ schema[score] ~ ": it must hold probabilities in [0, 1]") -}}
   {%- endif -%}
   {%- if task == 'multiclass' -%}
@@ -127,10 +126,16 @@
 {# checks.py label_mode: how the binary template reads the label (label_type: its type, or none unread). #}
 {% macro binary_label_mode(label, positive, label_type) %}
   {%- set re = modules.re -%}
-  {%- set numeric = '^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\\b' -%}
   {%- if positive is not none -%}
     {%- set value = positive -%}
-    {%- if label_type is not none and not re.match('^(VARCHAR|STRING|TEXT)\\b', label_type, re.I) and positive is string -%}
+    {%- if label_type is not none and bqml_tools.value_kind(label_type) == 'bool' and positive is string -%}
+      {#- a BOOL label: true or false -#}
+      {%- if positive.strip().lower() not in ['true', 'false'] -%}
+        {{- exceptions.raise_compiler_error("positive '" ~ positive ~ "': the label '" ~ label ~ "' is " ~ label_type ~ "; write true or false") -}}
+      {%- endif -%}
+      {{- return({'label_mode': 'positive', 'positive': positive.strip().lower() == 'true', 'label_numeric': false}) -}}
+    {%- endif -%}
+    {%- if label_type is not none and bqml_tools.value_kind(label_type) != 'string' and positive is string -%}
       {%- if re.fullmatch('-?[0-9]+', positive) -%}
         {%- set value = positive | int -%}
       {%- elif re.fullmatch('\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*', positive) -%}
@@ -144,16 +149,16 @@
       {%- set value = positive | int -%}
     {%- endif -%}
     {%- if label_type is not none -%}
-      {%- set label_numeric = (re.match(numeric, label_type, re.I) is not none) -%}
+      {%- set label_numeric = bqml_tools.value_kind(label_type) == 'number' -%}
     {%- else -%}
       {%- set label_numeric = (value is number and value is not boolean) -%}
     {%- endif -%}
     {{- return({'label_mode': 'positive', 'positive': value, 'label_numeric': label_numeric}) -}}
   {%- endif -%}
-  {%- if label_type is not none and re.fullmatch('BOOL(EAN)?', label_type, re.I) -%}
+  {%- if label_type is not none and bqml_tools.value_kind(label_type) == 'bool' -%}
     {{- return({'label_mode': 'bool', 'positive': none, 'label_numeric': false}) -}}
   {%- endif -%}
-  {%- if label_type is not none and not re.match(numeric, label_type, re.I) -%}
+  {%- if label_type is not none and bqml_tools.value_kind(label_type) != 'number' -%}
     {{- exceptions.raise_compiler_error("label '" ~ label ~ "' is " ~ label_type ~ ": pass positive=... to name the positive class") -}}
   {%- endif -%}
   {{- return({'label_mode': 'binary', 'positive': none, 'label_numeric': true}) -}}
