@@ -21,6 +21,7 @@ import oracle
 from bqml_tools.core import identifiers
 from bqml_tools.core.plan import plan_buckets
 from bqml_tools.engines import DuckDBEngine
+from bqml_tools.evaluation.curves import curve, curve_query
 from bqml_tools.evaluation.metrics import evaluate, evaluate_query
 from bqml_tools.evaluation.outputs import output_columns
 from bqml_tools.evaluation.spec import EvalSpec
@@ -356,3 +357,25 @@ def test_metric_at_least_fails_exactly_the_groups_below_the_floor(built, engine)
     segments = engine.run(f'SELECT accuracy FROM "{DATABASE}"."main"."metrics_binary_by_segment"')
     below = int((segments["accuracy"] < 0.72).sum())
     assert results["metric_at_least_fails_the_segments_below"] == ("warn", below) and 0 < below < len(segments)
+
+
+def test_the_roc_curve_model_is_the_librarys_curve_and_scikit_learns(built, engine):
+    """Every point of the roc_curve model is bt.curve's (which checks, then drops, the counts each row carries)
+    and scikit-learn's roc_curve at the same threshold; dbt compiled the library's SQL."""
+    from sklearn import metrics as skm
+
+    spec = EvalSpec(task="binary", label="label", score="score")
+    built_rows = engine.run(f'SELECT * FROM "{DATABASE}"."main"."roc_curve"')
+    expected = curve(engine, source("predictions"), spec, "roc")
+    assert list(built_rows.columns) == [*expected.columns, "invalid_label_rows", "invalid_score_rows", "positives",
+                                        "group_rows"]
+    pd.testing.assert_frame_equal(built_rows[list(expected.columns)], expected, check_dtype=False, rtol=1e-12)
+    rows = engine.run(f'SELECT label, score FROM "{DATABASE}"."main"."predictions"')
+    fpr, tpr, thresholds = skm.roc_curve(rows["label"], rows["score"], drop_intermediate=False)
+    at = {t: (f, r) for f, r, t in zip(fpr, tpr, thresholds)}
+    assert len(built_rows) > 100
+    for point in built_rows.itertuples(index=False):
+        assert (point.fpr, point.tpr) == pytest.approx(at[point.threshold], rel=1e-12)
+    assert (built_rows["positives"] == rows["label"].sum()).all() and (built_rows["group_rows"] == len(rows)).all()
+    library = curve_query(source("predictions"), spec, "roc", "duckdb", engine=engine)
+    assert compiled(built, "roc_curve") == dj.blank_lines_dropped(library.sql)

@@ -619,3 +619,43 @@ def test_the_jinja_label_mode_is_checks_label_mode(label_type, positive):
     assert got == expected
     if got is not None:
         assert type(got["positive"]) is type(expected["positive"])
+
+
+CURVE_CASES = [("roc", dict(), []), ("pr", dict(by=["segment"], weight="w"), ["--by", "segment", "--weight", "w"]),
+               ("roc", dict(positive="yes"), ["--positive", "yes"])]
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "duckdb"])
+@pytest.mark.parametrize("kind,arguments,flags", CURVE_CASES)
+def test_curve_renders_the_sql_the_cli_prints(capsys, dialect, kind, arguments, flags):
+    label = "name" if "positive" in arguments else "label"
+    label_type = "STRING" if label == "name" else "INT64"
+    label_type = label_type if dialect == "bigquery" else DUCKDB_TYPES[label_type]
+    sql = evaluate_package(dialect)["curve"](PREDICTIONS, label, "score", kind=kind, **arguments)
+    code, out, err = run(capsys, "curve", PREDICTIONS.name, kind, "--label", label, "--score", "score",
+                         "--label-type", label_type, *flags, "--dialect", dialect)
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out) and sql.startswith("-- bqml_tools curve of my-project.ml.preds")
+
+
+@pytest.mark.parametrize("kind", ["roc", "pr"])
+@pytest.mark.parametrize("weight", [False, True])
+def test_the_packages_curve_columns_are_the_librarys(kind, weight):
+    from bqml_tools.evaluation.outputs import output_columns
+    from bqml_tools.evaluation.spec import EvalSpec
+
+    spec = EvalSpec(task="binary", label="label", score="score", weight="w" if weight else None)
+    assert tuple(PACKAGE["curve_columns"](f"curve {kind}", weight)) == output_columns(spec, kind)
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (dict(kind="lift"), 'curve "lift" is not one of: roc, pr'),
+    (dict(kind="pr", by="recall"), "group column 'recall' has the name of a column curve pr returns"),
+    (dict(score="name"), "score column 'name' is STRING"),
+])
+def test_bad_curve_arguments_fail_compilation_in_one_line(arguments, message):
+    arguments = {"label": "label", "score": "score", **arguments}
+    package = dj.package("bigquery", {PREDICTIONS.name: PREDICTION_COLUMNS + [dj.Column("recall", "STRING")]})
+    with pytest.raises(dj.CompilationError) as error:
+        package["curve"](PREDICTIONS, **arguments)
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -29,7 +29,7 @@
 {% endmacro %}
 
 {# EvalSpec's checks of the macro's arguments (evaluation/spec.py), in its words. #}
-{% macro check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) %}
+{% macro check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight, what='evaluate') %}
   {%- if task not in ['regression', 'binary', 'multiclass'] -%}
     {{- exceptions.raise_compiler_error("task " ~ (task | string | tojson) ~ " is not one of: regression, binary, multiclass") -}}
   {%- endif -%}
@@ -77,9 +77,9 @@
     {{- exceptions.raise_compiler_error('positive label ' ~ positive ~ ' must be a finite number, text or a boolean') -}}
   {%- endif -%}
   {#- outputs.py refuse_output_names: a group column named like an output column -#}
-  {%- set outputs = bqml_tools.statement_columns(task, weight is not none, probs) -%}
+  {%- set outputs = bqml_tools.statement_columns(task, weight is not none, probs) if what == 'evaluate' else bqml_tools.curve_columns(what, weight is not none) -%}
   {%- for column in by if column.lower() in outputs -%}
-    {{- exceptions.raise_compiler_error("group column '" ~ column ~ "' has the name of a column evaluate returns; rename it in a model first (SELECT *, " ~ column ~ " AS " ~ column ~ "_group FROM ...) and group by the new name") -}}
+    {{- exceptions.raise_compiler_error("group column '" ~ column ~ "' has the name of a column " ~ what ~ " returns; rename it in a model first (SELECT *, " ~ column ~ " AS " ~ column ~ "_group FROM ...) and group by the new name") -}}
   {%- endfor -%}
 {% endmacro %}
 
@@ -165,22 +165,25 @@
 {% endmacro %}
 
 {# context.py _header: the comment lines above the statement, word for word. #}
-{% macro evaluate_header(src, task, label, prediction, score, by, weight) %}
-  {%- set lines = ['bqml_tools evaluate of ' ~ src.parts | join('.') ~ ': task ' ~ task ~ ', label ' ~ label
-                   ~ (', score ' ~ score ~ ' (positive when >= 0.5)' if task == 'binary' else '')
+{% macro evaluate_header(src, task, label, prediction, score, by, weight, what='evaluate') %}
+  {%- set lines = ['bqml_tools ' ~ what ~ ' of ' ~ src.parts | join('.') ~ ': task ' ~ task ~ ', label ' ~ label
+                   ~ (', score ' ~ score if task == 'binary' else '') ~ (' (positive when >= 0.5)' if task == 'binary' and what == 'evaluate' else '')
                    ~ (', prediction ' ~ prediction if prediction else '')] -%}
   {%- if by -%}{%- do lines.append('one row per ' ~ by | join(', ') ~ '; one scan of the table') -%}{%- endif -%}
   {%- if weight is not none -%}
     {%- do lines.append('rows weighted by ' ~ weight ~ " (scikit-learn's sample_weight); rows stays a count of rows") -%}
   {%- endif -%}
-  {%- if task == 'binary' -%}{%- do lines.append('AUC: exact (ties count half)') -%}{%- endif -%}
+  {%- if task == 'binary' and what == 'evaluate' -%}{%- do lines.append('AUC: exact (ties count half)') -%}{%- endif -%}
+  {%- if what == 'curve' -%}
+    {%- do lines.append('AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error') -%}
+  {%- endif -%}
   {{- return(lines) -}}
 {% endmacro %}
 
 {# context.py template_context for `evaluate` (no intervals, no compare), after the checks. #}
-{% macro evaluate_values(relation, task, label, score, prediction, probs, positive, by, weight) %}
+{% macro evaluate_values(relation, task, label, score, prediction, probs, positive, by, weight, what='evaluate') %}
   {%- set by = [by] if by is string else (by or []) -%}
-  {%- do bqml_tools.check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight) -%}
+  {%- do bqml_tools.check_evaluate_arguments(task, label, score, prediction, probs, positive, by, weight, what) -%}
   {%- set src = bqml_tools.source_of(relation) -%}
   {%- set schema = bqml_tools.schema_of(relation) -%}
   {%- if schema is not none -%}{%- do bqml_tools.check_evaluate_types(task, label, prediction, score, probs, by, weight, schema, src) -%}{%- endif -%}
@@ -194,9 +197,9 @@
     {%- do values.update(bqml_tools.binary_label_mode(label, positive, schema[label] if schema is not none else none)) -%}
   {%- endif -%}
   {%- do values.update({'src': src, 'by': by, 'label': label, 'prediction': prediction, 'score': score, 'probs': probs,
-              'top_k': 3, 'threshold': 0.5, 'mode': 'exact', 'bins_per_logit': 10000, 'clip': 2.220446049250313e-16,
+              'top_k': 3, 'threshold': 0.5, 'mode': 'exact' if what == 'evaluate' else 'binned', 'bins_per_logit': 10000, 'clip': 2.220446049250313e-16,
               'zero_division': 'null', 'guard': true, 'class_numeric': values.get('class_numeric', false),
-              'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, score, by, weight),
+              'header_lines': bqml_tools.evaluate_header(src, task, label, prediction, score, by, weight, what.split(' ')[0]),
               'pseudo': [], 'group_list': group_list, 'against': none, 'weight': weight, 'weight_scale': none,
               'ci': none}) -%}
   {{- return(values) -}}
@@ -209,4 +212,25 @@
 {% macro evaluate(relation, task, label, score=none, prediction=none, probs=none, positive=none, by=[], weight=none) %}
   {%- set values = bqml_tools.evaluate_values(relation, task, label, score, prediction, probs, positive, by, weight) -%}
   {{- return(bqml_tools.render_template(task ~ '_template', values)) -}}
+{% endmacro %}
+
+{# The columns curve `kind` returns after its group columns (evaluation/registry.py CURVES, with --weight
+   invalid_weight_rows after invalid_score_rows; tests/test_dbt_package.py checks them against it). #}
+{% macro curve_columns(what, weight) %}
+  {%- set rates = ['fpr', 'tpr'] if what == 'curve roc' else ['precision', 'recall'] -%}
+  {{- return(['threshold'] + rates + ['tp', 'fp', 'invalid_label_rows', 'invalid_score_rows']
+             + (['invalid_weight_rows'] if weight else []) + ['positives', 'group_rows']) -}}
+{% endmacro %}
+
+{#- bqml_tools.curve: the ROC (kind='roc': threshold, fpr, tpr, tp, fp) or precision-recall (kind='pr':
+    threshold, precision, recall, tp, fp) curve of a binary score per group of `by`, one point per logit bin
+    of the scores (10,000 bins per unit: each point an exact point of the curve), with each group's counts
+    on every row: the CLI's bqml-tools curve ... --kind roc|pr --dialect bigquery|duckdb. -#}
+{% macro curve(relation, label, score, kind='roc', positive=none, by=[], weight=none) %}
+  {%- if kind not in ['roc', 'pr'] -%}
+    {{- exceptions.raise_compiler_error("curve " ~ (kind | string | tojson) ~ " is not one of: roc, pr (the thresholds and calibration curves are the CLI's only for now)") -}}
+  {%- endif -%}
+  {%- set values = bqml_tools.evaluate_values(relation, 'binary', label, score, none, none, positive, by, weight, 'curve ' ~ kind) -%}
+  {%- do values.update({'kind': kind, 'steps': 100, 'bins': 10}) -%}
+  {{- return(bqml_tools.render_template('curve_template', values)) -}}
 {% endmacro %}

@@ -11,8 +11,9 @@
   point (unless the whole group weighs 0: its points keep its counts, with NULL rates).
   params: as binary.sql, plus kind ('roc' | 'pr')
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
-{% import 'evaluate/_binary.sql' as b with context %}
+{% macro curve_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it c and b) #}
+{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
+{% if b is not defined %}{% import 'evaluate/_binary.sql' as b with context %}{% endif %}
 {{ c.header(header_lines) }}
 {% set positive_mass = 'positive_mass' if weight else 'positives' %}
 {# the points: every bin (a bin of weight 0 only in a group of weight 0), or one row for a group with no valid row #}
@@ -55,3 +56,4 @@ SELECT
 FROM points
 {{ b.binary_invalid_guard(condition=kept) }}
 ORDER BY {{ c.groups() }}threshold DESC
+{% endmacro %}{{ curve_template() }}
