@@ -661,3 +661,17 @@ def test_bad_curve_arguments_fail_compilation_in_one_line(arguments, message):
     with pytest.raises(dj.CompilationError) as error:
         package["curve"](PREDICTIONS, **arguments)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("task,arguments,flags", [
+    ("regression", dict(label="y", prediction="y_hat"), ["--label", "y", "--prediction", "y_hat"]),
+    ("binary", dict(label="label", score="score", positive="1"), ["--label", "label", "--score", "score",
+                                                                   "--positive", "1"]),
+    ("multiclass", dict(label="cls", prediction="cls_hat"), ["--label", "cls", "--prediction", "cls_hat"]),
+])
+def test_a_relation_given_as_text_is_evaluated_without_reading_its_columns(capsys, task, arguments, flags):
+    """As the CLI without an engine and without --label-type: nothing is read, nothing is checked against types."""
+    sql = macros("bigquery")["evaluate"]("my-project.ml.preds", task, **arguments)
+    code, out, err = run(capsys, "evaluate", "my-project.ml.preds", "--task", task, *flags, "--dialect", "bigquery")
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out)
