@@ -76,3 +76,39 @@ def test_the_generic_tests_find_the_moved_keys_and_the_wrong_fractions_on_bigque
     wrong = macros["test_split_fractions_within_bounds"](model=relation("split_events"), key="id", column_name="split",
                                                         fractions="train=0.5,valid=0.25,test=0.25")
     assert sorted(bigquery.run(wrong)["split"]) == ["test", "train", "valid"]
+
+
+@pytest.fixture(scope="module")
+def predictions(bigquery):
+    load(bigquery, f"{DATASET}.predictions",
+         sql=f"SELECT * FROM read_csv('{SEEDS / 'predictions.csv'}', columns={{'id': 'BIGINT', 'segment': 'VARCHAR', "
+             "'y': 'DOUBLE', 'y_hat': 'DOUBLE', 'w': 'DOUBLE', 'label': 'BIGINT', 'score': 'DOUBLE', "
+             "'cls': 'VARCHAR', 'cls_hat': 'VARCHAR'})")
+    return package(bigquery, "predictions")
+
+
+@pytest.mark.parametrize("task,arguments", [
+    ("regression", dict(label="y", prediction="y_hat", by="segment", weight="w")),
+    ("binary", dict(label="label", score="score", by="segment", weight="w")),
+    ("multiclass", dict(label="cls", prediction="cls_hat", by="segment", weight="w")),
+])
+def test_evaluate_runs_on_bigquery_with_the_librarys_metrics(bigquery, predictions, task, arguments):
+    """The evaluate macro's BigQuery SQL (its exact AUC per logit bucket, not DuckDB's window) on the emulator:
+    the library's metrics of the same seed on DuckDB (median_absolute_error is approximate on BigQuery)."""
+    import duckdb
+
+    from bqml_tools.engines import DuckDBEngine
+    from bqml_tools.evaluation.metrics import evaluate
+    from bqml_tools.evaluation.spec import EvalSpec
+
+    got = bigquery.run(predictions["evaluate"](relation("predictions"), task, **arguments))
+    local = DuckDBEngine(duckdb.connect())
+    local.connection.execute(f"CREATE TABLE predictions AS SELECT * FROM read_csv('{SEEDS / 'predictions.csv'}')")
+    expected = evaluate(local, identifiers.Source(parts=("predictions",)), EvalSpec(task=task, **arguments))
+    got = got.sort_values("segment").reset_index(drop=True)
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) == 3
+    for column in expected.columns:
+        if column in ("segment", "median_absolute_error"):
+            continue
+        assert got[column].astype(float).tolist() == pytest.approx(expected[column].astype(float).tolist(),
+                                                                    rel=1e-9, nan_ok=True), column
