@@ -22,6 +22,7 @@ from bqml_tools.core import identifiers
 from bqml_tools.core.plan import plan_buckets
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.evaluation.curves import curve, curve_query
+from bqml_tools.evaluation.decisions import parse_target, threshold, threshold_query
 from bqml_tools.evaluation.metrics import evaluate, evaluate_query
 from bqml_tools.evaluation.outputs import output_columns
 from bqml_tools.evaluation.spec import EvalSpec
@@ -379,3 +380,28 @@ def test_the_roc_curve_model_is_the_librarys_curve_and_scikit_learns(built, engi
     assert (built_rows["positives"] == rows["label"].sum()).all() and (built_rows["group_rows"] == len(rows)).all()
     library = curve_query(source("predictions"), spec, "roc", "duckdb", engine=engine)
     assert compiled(built, "roc_curve") == dj.blank_lines_dropped(library.sql)
+
+
+def test_the_threshold_model_is_the_librarys_threshold(built, engine):
+    """Each segment's threshold for recall >= 0.8 and every metric at it: bt.threshold's (which checks the
+    counts), recomputed from the rows at that threshold with scikit-learn; dbt compiled the library's SQL."""
+    from sklearn import metrics as skm
+
+    spec = EvalSpec(task="binary", label="label", score="score", by=("segment",))
+    built_rows = engine.run(f'SELECT * FROM "{DATABASE}"."main"."threshold_recall"').sort_values("segment")
+    expected = threshold(engine, source("predictions"), spec, "recall>=0.8")
+    shared = [c for c in expected.columns if c in built_rows.columns]
+    assert len(shared) >= 20 and len(built_rows) == len(expected) == 3
+    pd.testing.assert_frame_equal(built_rows[shared].reset_index(drop=True), expected[shared].reset_index(drop=True),
+                                  check_dtype=False, rtol=1e-12)
+    rows = engine.run(f'SELECT segment, label, score FROM "{DATABASE}"."main"."predictions"')
+    for point in built_rows.itertuples(index=False):
+        part = rows[rows["segment"] == point.segment]
+        predicted = (part["score"] >= point.threshold).astype(int)
+        assert point.recall == pytest.approx(skm.recall_score(part["label"], predicted), rel=1e-12) and point.recall >= 0.8
+        assert point.precision == pytest.approx(skm.precision_score(part["label"], predicted), rel=1e-12)
+        higher = part["score"][part["score"] > point.threshold]
+        if len(higher):  # the next higher candidate misses the target: the threshold is the highest that meets it
+            assert skm.recall_score(part["label"], (part["score"] >= higher.min()).astype(int)) < 0.8
+    library = threshold_query(source("predictions"), spec, parse_target("recall>=0.8"), "duckdb", engine=engine)
+    assert compiled(built, "threshold_recall") == dj.blank_lines_dropped(library.sql)

@@ -13,7 +13,7 @@ import dbt_jinja as dj
 from bqml_tools.core import identifiers
 from bqml_tools.errors import BqmlToolsError
 from cli_runner import run
-from test_dbt_package import DUCKDB_TYPES, PACKAGE, PACKAGES, TYPE_NAMES, macros
+from test_dbt_package import DUCKDB_TYPES, NUMBER_TEXT, PACKAGE, PACKAGES, TYPE_NAMES, macros
 
 PREDICTIONS = dj.Relation("my-project", "ml", "preds")
 PREDICTION_COLUMNS = [dj.Column("y", "FLOAT64"), dj.Column("y_hat", "FLOAT64"), dj.Column("segment", "STRING"),
@@ -356,3 +356,57 @@ def test_a_relation_given_as_text_is_evaluated_without_reading_its_columns(capsy
     code, out, err = run(capsys, "evaluate", "my-project.ml.preds", "--task", task, *flags, "--dialect", "bigquery")
     assert code == 0, err
     assert sql == dj.blank_lines_dropped(out)
+
+
+THRESHOLD_CASES = [("recall>=0.9", dict(), []), ("precision>=95%", dict(by=["segment"], weight="w"),
+                                                  ["--by", "segment", "--weight", "w"]),
+                   ("f1", dict(positive=1), ["--positive", "1"])]
+
+
+@pytest.mark.parametrize("dialect", ["bigquery", "duckdb"])
+@pytest.mark.parametrize("goal,arguments,flags", THRESHOLD_CASES)
+def test_threshold_renders_the_sql_the_cli_prints(capsys, dialect, goal, arguments, flags):
+    label_type = "INT64" if dialect == "bigquery" else "BIGINT"
+    sql = evaluate_package(dialect)["threshold"](PREDICTIONS, "label", "score", goal, **arguments)
+    code, out, err = run(capsys, "threshold", PREDICTIONS.name, "--label", "label", "--score", "score", "--target", goal,
+                         "--label-type", label_type, *flags, "--dialect", dialect)
+    assert code == 0, err
+    assert sql == dj.blank_lines_dropped(out)
+
+
+@pytest.mark.parametrize("weight", [False, True])
+def test_the_packages_threshold_columns_are_the_librarys(weight):
+    from bqml_tools.evaluation import registry
+
+    assert tuple(PACKAGE["threshold_columns"](weight)) == registry.output_names("threshold", weight=weight)
+
+
+GOALS = st.one_of(
+    st.sampled_from(["f1", " F1 ", "recall", "precision", "cost", "fp=1,fn=20", "", "recall>=", "recall>0.9"]),
+    st.builds(lambda objective, value, spaces: f"{objective}{spaces}>={spaces}{value}",
+              st.sampled_from(["recall", "precision", "Recall"]), st.one_of(NUMBER_TEXT.map(str), st.sampled_from(
+                  ["0.95", "19/20", "95%", "1", "0", "1e-12", "1.0000000001", "1/0", "abc", "100%"])),
+              st.sampled_from(["", " "])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(goal=GOALS)
+def test_the_jinja_goal_is_parse_targets(goal):
+    """decisions.py parse_target, ported: the same objective and target, or both refuse."""
+    from bqml_tools.evaluation.decisions import parse_target
+
+    try:
+        parsed = parse_target(goal)
+        expected = [parsed.objective, parsed.target]
+    except BqmlToolsError:
+        expected = None
+    try:
+        got = PACKAGE["parse_goal"](goal)
+    except dj.CompilationError:
+        got = None
+    assert got == expected
+
+
+def test_a_cost_goal_is_refused_as_the_clis_only_in_one_line():
+    with pytest.raises(dj.CompilationError, match=r"a cost goal, fp=A,fn=B, is the CLI's only for now\)$"):
+        PACKAGE["threshold"](dj.Relation("memory", "main", "clean"), "label", "score", "fp=1,fn=20")

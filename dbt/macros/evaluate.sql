@@ -77,7 +77,13 @@
     {{- exceptions.raise_compiler_error('positive label ' ~ positive ~ ' must be a finite number, text or a boolean') -}}
   {%- endif -%}
   {#- outputs.py refuse_output_names: a group column named like an output column -#}
-  {%- set outputs = bqml_tools.statement_columns(task, weight is not none, probs) if what == 'evaluate' else bqml_tools.curve_columns(what, weight is not none) -%}
+  {%- if what == 'evaluate' -%}
+    {%- set outputs = bqml_tools.statement_columns(task, weight is not none, probs) -%}
+  {%- elif what == 'threshold' -%}
+    {%- set outputs = bqml_tools.threshold_columns(weight is not none) -%}
+  {%- else -%}
+    {%- set outputs = bqml_tools.curve_columns(what, weight is not none) -%}
+  {%- endif -%}
   {%- for column in by if column.lower() in outputs -%}
     {{- exceptions.raise_compiler_error("group column '" ~ column ~ "' has the name of a column " ~ what ~ " returns; rename it in a model first (SELECT *, " ~ column ~ " AS " ~ column ~ "_group FROM ...) and group by the new name") -}}
   {%- endfor -%}
@@ -233,4 +239,50 @@
   {%- set values = bqml_tools.evaluate_values(relation, 'binary', label, score, none, none, positive, by, weight, 'curve ' ~ kind) -%}
   {%- do values.update({'kind': kind, 'steps': 100, 'bins': 10}) -%}
   {{- return(bqml_tools.render_template('curve_template', values)) -}}
+{% endmacro %}
+
+{# decisions.py parse_target: 'recall>=0.95', 'precision>=90%' or 'f1' -> [objective, target or none]. #}
+{% macro parse_goal(text) %}
+  {%- set re = modules.re -%}
+  {%- set match = re.match('^\\s*(recall|precision)\\s*>=\\s*(\\S+)\\s*$|^\\s*(f1)\\s*$', text if text is string else '', re.I) -%}
+  {%- if not match -%}
+    {{- exceptions.raise_compiler_error("goal " ~ (text | string | tojson) ~ ": write recall>=X, precision>=X (X in (0, 1]) or f1 (a cost goal, fp=A,fn=B, is the CLI's only for now)") -}}
+  {%- endif -%}
+  {%- if match.group(3) -%}{{ return(['f1', none]) }}{%- endif -%}
+  {%- set objective = match.group(1).lower() -%}
+  {%- set raw = match.group(2).strip() -%}
+  {%- set number = raw[:-1].strip() if raw.endswith('%') else raw -%}
+  {%- set ratio = re.fullmatch('[+-]?[0-9]+\\s*/\\s*[+-]?0+', number) -%}
+  {%- if bqml_tools._bounded(number) is not true or ratio -%}
+    {{- exceptions.raise_compiler_error("goal " ~ objective ~ ">= '" ~ match.group(2) ~ "' is not a number: write e.g. 0.95, 19/20 or 95%") -}}
+  {%- endif -%}
+  {%- set fraction = bqml_tools.parse_fraction(raw, 'goal ' ~ objective ~ '>=') -%}
+  {%- set value = fraction[0] / fraction[1] -%}
+  {%- if not (value > 0 and value <= 1) -%}
+    {{- exceptions.raise_compiler_error("goal '" ~ text.strip() ~ "': X must be a number in (0, 1], e.g. " ~ objective ~ ">=0.95") -}}
+  {%- endif -%}
+  {{- return([objective, value]) -}}
+{% endmacro %}
+
+{#- bqml_tools.threshold: the decision threshold of a binary score for `goal` per group of `by` ('recall>=0.95':
+    the highest threshold with recall at least 0.95; 'precision>=0.9': the lowest with precision at least 0.9;
+    'f1': the best F1), with every binary metric at it, from logit-bin candidates (10,000 per unit): the CLI's
+    bqml-tools threshold ... --target GOAL --dialect bigquery|duckdb. -#}
+{% macro threshold(relation, label, score, goal, positive=none, by=[], weight=none) %}
+  {%- set objective, target = bqml_tools.parse_goal(goal) -%}
+  {%- set values = bqml_tools.evaluate_values(relation, 'binary', label, score, none, none, positive, by, weight, 'threshold') -%}
+  {%- set shown = 'best f1' if objective == 'f1' else objective ~ '>=' ~ ('%g' | format(target)) -%}
+  {%- do values.update({'objective': objective, 'target': target, 'cost_order': 'weighed', 'fp_weight': none,
+                        'fn_weight': none, 'fp_cost': none, 'fn_cost': none,
+                        'header_lines': values.header_lines + ['goal: ' ~ shown ~ '; candidates: the lowest score of each logit bin (10000 per unit)']}) -%}
+  {{- return(bqml_tools.render_template('threshold_template', values)) -}}
+{% endmacro %}
+
+{# The columns threshold returns after its group columns (evaluation/registry.py THRESHOLD, with --weight
+   invalid_weight_rows last; tests/test_dbt_evaluate.py checks them against it). #}
+{% macro threshold_columns(weight) %}
+  {{- return(['threshold', 'threshold_upper', 'bin_rows', 'rows', 'positives', 'tp', 'fp', 'tn', 'fn', 'accuracy',
+             'precision', 'recall', 'specificity', 'f1', 'balanced_accuracy', 'baseline_accuracy', 'cost', 'target_met',
+             'best_reachable', 'bound', 'invalid_label_rows', 'invalid_score_rows']
+             + (['invalid_weight_rows'] if weight else [])) -}}
 {% endmacro %}

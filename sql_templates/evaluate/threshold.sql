@@ -19,8 +19,6 @@
   score whose rows all weigh 0 is no candidate (as scikit-learn's curves drop it); rows and bin_rows
   still count rows.
 -#}
-{% import 'evaluate/_common.sql' as c with context %}
-{% import 'evaluate/_binary.sql' as b with context %}
 {# The key candidates are ranked by for a cost (cost_order 'weighed'): fp_weight * fp + fn_weight * fn with
    the costs as the least integers of their exact ratio (bqml_tools.evaluation.decisions), in a wide
    integer without --weight (counts: exact, no float rounding decides a tie), in floating point with
@@ -29,6 +27,9 @@
 {% macro cost_key(fp, fn) -%}
 {%- if cost_order != 'weighed' %}{{ sql.float64('NULL') }}{% elif weight %}{{ sql.value('fp_weight', fp_weight) }} * {{ fp }} + {{ sql.value('fn_weight', fn_weight) }} * {{ fn }}{% else %}{{ sql.wide_integer(fp) }} * {{ sql.value('fp_weight', fp_weight) }} + {{ sql.wide_integer(fn) }} * {{ sql.value('fn_weight', fn_weight) }}{% endif -%}
 {%- endmacro %}
+{% macro threshold_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it c and b) #}
+{% if c is not defined %}{% import 'evaluate/_common.sql' as c with context %}{% endif %}
+{% if b is not defined %}{% import 'evaluate/_binary.sql' as b with context %}{% endif %}
 {{ c.header(header_lines) }}
 {% set goal = sql.value('target', target) if objective in ('recall', 'precision') else none %}
 {# the weighted positives of a candidate (a difference of two sums without --weight: counts are exact) #}
@@ -173,3 +174,4 @@ SELECT
 FROM ranked
 {{ b.binary_invalid_guard(condition='_bqml_rank = 1') }}
 {{ c.order_by() }}
+{% endmacro %}{{ threshold_template() }}
