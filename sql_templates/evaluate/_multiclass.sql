@@ -57,7 +57,7 @@
       IF(part = 0, elements.ranked_above, NULL) AS ranked_above,{% endif %}
 
       auc_class,
-      {% if mode == 'exact' %}{{ sql.score_bits('auc_p') }}{% else %}CASE WHEN auc_p = 0 THEN -{{ edge | int }} WHEN auc_p = 1 THEN {{ edge | int }} ELSE CAST(FLOOR((LN(auc_p) - LN(1 - auc_p)) * {{ bins_per_logit | int }}) AS INT64) END{% endif %} AS auc_bin,
+      {{ sql.score_bits('auc_p') | trim if mode == 'exact' else 'CASE WHEN auc_p = 0 THEN -' ~ (edge | int) ~ ' WHEN auc_p = 1 THEN ' ~ (edge | int) ~ ' ELSE CAST(FLOOR((LN(auc_p) - LN(1 - auc_p)) * ' ~ (bins_per_logit | int) ~ ') AS INT64) END' }} AS auc_bin,
       prob_ok AND elements.actual = auc_class AS auc_positive,
       prob_ok AND elements.actual <> auc_class AS auc_negative
     FROM (
@@ -121,6 +121,7 @@ rows_in AS (
   SELECT
     {{ c.groups() }}actual,
     predicted,{% if auc %}
+
     part,
     auc_class,
     auc_bin,{% endif %}
@@ -174,6 +175,7 @@ classes AS (
     FROM confusion
   ) AS cells
   CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides{% if auc %}
+
   -- an array entry counts once, for its class
   WHERE part = 0 OR side = 0{% endif %}
 
