@@ -128,6 +128,10 @@ def multiclass_metrics(part: pd.DataFrame, probs: bool) -> dict[str, float]:
         matrix = np.array([[d["prob"] for d in row] for row in part["probs"]])
         out["log_loss"] = skm.log_loss(y, matrix, labels=CLASSES)
         out["top_k_accuracy"] = skm.top_k_accuracy_score(y, matrix, k=2, labels=CLASSES)
+        # one-vs-rest macro AUC: undefined (NULL) when a class of the arrays has no positive or no negative
+        present = set(y)
+        out["roc_auc"] = (skm.roc_auc_score(y, matrix, multi_class="ovr", average="macro", labels=CLASSES)
+                          if present == set(CLASSES) else NAN)
     return out
 
 

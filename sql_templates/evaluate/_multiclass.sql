@@ -25,12 +25,12 @@
   probability in the bin, split into positives (the label is the class) and negatives: each valid row
   is read as its confusion cell (part 0) and as one element per array entry (part 1, actual and
   predicted NULL, counting nowhere else); bin is exact AUC's INT64 bit pattern of the probability
-  (sql.score_bits) or, binned (--ci), its logit bin, as _binary.sql's. classes then carries, per class,
+  (sql.score_bits), also with intervals (multiclass has no --auc: the estimate stays the plain run's;
+  the replicates then carry every distinct probability of a class). classes then carries, per class,
   auc_pos, auc_neg and auc_concordant (pairs ranked right, ties half) from a running sum over those
   cells (a window over the aggregate). An entry whose prob is NULL, NaN or outside [0, 1] counts in no
   class's AUC; a row whose array lacks a class counts neither as its positive nor as its negative.
-  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against, weight,
-  mode, bins_per_logit.
+  Context: src, by, label, prediction, probs (or none), class_numeric, top_k, clip, pseudo, ci, against, weight.
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {# A class value is valid when it is not NULL (and, for numeric classes, not NaN or infinite). #}
@@ -42,7 +42,7 @@
    entry at position _bqml_i), with everything but the AUC columns neutral on part 1. #}
 {% set auc_keys = ['part', 'auc_class', 'auc_bin'] %}
 {% macro auc_mass(flag) %}{% if weight %}SUM(IF({{ flag }}, auc_w, 0)){% else %}COUNTIF({{ flag }}){% endif %}{% endmacro %}
-{% macro auc_elements() %}{% set edge = 746 * bins_per_logit + 1 %}(
+{% macro auc_elements() %}(
     SELECT
       {{ c.groups() }}part,
       IF(part = 0, elements.actual, NULL) AS actual,
@@ -57,7 +57,7 @@
       IF(part = 0, elements.ranked_above, NULL) AS ranked_above,{% endif %}
 
       auc_class,
-      {{ sql.score_bits('auc_p') | trim if mode == 'exact' else 'CASE WHEN auc_p = 0 THEN -' ~ (edge | int) ~ ' WHEN auc_p = 1 THEN ' ~ (edge | int) ~ ' ELSE CAST(FLOOR((LN(auc_p) - LN(1 - auc_p)) * ' ~ (bins_per_logit | int) ~ ') AS INT64) END' }} AS auc_bin,
+      {{ sql.score_bits('auc_p') | trim }} AS auc_bin,
       prob_ok AND elements.actual = auc_class AS auc_positive,
       prob_ok AND elements.actual <> auc_class AS auc_negative
     FROM (

@@ -61,7 +61,7 @@ confusion_parts AS (
       IF(part = 0, elements.log_p_true, NULL) AS log_p_true,
       IF(part = 0, elements.ranked_above, NULL) AS ranked_above,
       auc_class,
-      CASE WHEN auc_p = 0 THEN -746001 WHEN auc_p = 1 THEN 746001 ELSE CAST(FLOOR((LN(auc_p) - LN(1 - auc_p)) * 1000) AS INT64) END AS auc_bin,
+      CASE WHEN auc_p = 0 THEN 0 WHEN auc_p < 2.2250738585072014e-308 THEN CAST(auc_p * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64) + IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((auc_p * POW(2, -(CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64) + IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS auc_bin,
       prob_ok AND elements.actual = auc_class AS auc_positive,
       prob_ok AND elements.actual <> auc_class AS auc_negative
     FROM (
