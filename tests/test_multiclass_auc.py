@@ -113,3 +113,17 @@ def test_property_random_probability_matrices(n, k, seed, decimals, weighted):
                                           weight="w" if weighted else None)).iloc[0]
     expected = want(y, probs, weights)
     assert math.isclose(got["roc_auc"], expected, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.duckdb
+def test_with_intervals_the_estimate_is_exact_and_the_bounds_null_with_a_warning(duck):
+    frame, probs = tied_frame(seed=4)
+    frame["user"] = np.arange(len(frame)) % 50
+    table = load(duck, "ds.mcauc_ci", frame)
+    spec = dict(task="multiclass", label="y", prediction="p", probs="probs")
+    result = evaluate(duck, table, EvalSpec(**spec, ci=0.9, key=["user"], partitions=10))
+    got = result.iloc[0]
+    assert got["roc_auc"] == pytest.approx(want(frame["y"], probs), rel=1e-12)
+    assert pd.isna(got["roc_auc_lower"]) and pd.isna(got["roc_auc_upper"])
+    assert pd.notna(got["accuracy_lower"])  # the other metrics keep theirs
+    assert any(w.startswith("roc_auc has no interval") for w in result.attrs["warnings"])

@@ -92,6 +92,9 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     if spec.task == "regression":
         checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
                                          "a median")
+    if spec.task == "multiclass" and spec.probs:
+        checked.attrs["warnings"].append("roc_auc has no interval (NULL bounds; its estimate is exact): each "
+                                         "replicate would carry every distinct probability of every class")
     if spec.min_slice_rows is not None:
         from . import slices
 

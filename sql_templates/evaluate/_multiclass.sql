@@ -25,8 +25,9 @@
   probability in the bin, split into positives (the label is the class) and negatives: each valid row
   is read as its confusion cell (part 0) and as one element per array entry (part 1, actual and
   predicted NULL, counting nowhere else); bin is exact AUC's INT64 bit pattern of the probability
-  (sql.score_bits), also with intervals (multiclass has no --auc: the estimate stays the plain run's;
-  the replicates then carry every distinct probability of a class). classes then carries, per class,
+  (sql.score_bits), also with intervals, where the AUC cells go to the estimate only (replicates
+  carrying every distinct probability of a class K + 1 times would outgrow the rest of the statement):
+  roc_auc is NULL in the other replicates, so its interval is NULL. classes then carries, per class,
   auc_pos, auc_neg and auc_concordant (pairs ranked right, ties half) from a running sum over those
   cells (a window over the aggregate). An entry whose prob is NULL, NaN or outside [0, 1] counts in no
   class's AUC; a row whose array lacks a class counts neither as its positive nor as its negative.
@@ -142,7 +143,7 @@ rows_in AS (
 {{ c.replicates('confusion', 'confusion_parts', ['actual', 'predicted'] + (auc_keys if auc else []), [('SUM(n)', 'n')]
    + ([('SUM(weight)', 'weight'), ('SUM(invalid_n)', 'invalid_n'), ('SUM(invalid_weight_n)', 'invalid_weight_n')] if weight else [])
    + ([('SUM(log_likelihood)', 'log_likelihood'), ('SUM(top_k_hits)', 'top_k_hits')] if probs else [])
-   + ([('SUM(auc_pos)', 'auc_pos'), ('SUM(auc_neg)', 'auc_neg')] if auc else [])) }}{% endif %}{% if with_classes %},
+   + ([('SUM(auc_pos)', 'auc_pos'), ('SUM(auc_neg)', 'auc_neg')] if auc else []), estimate_only='part = 1' if auc else none) }}{% endif %}{% if with_classes %},
 classes AS (
   -- each confusion cell counts once for its actual class and once for its predicted class:
   -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and

@@ -6,8 +6,8 @@
   those all have support 0, as scikit-learn's _nanaverage). With --weight every
   metric is scikit-learn's with sample_weight (n is then the total weight; `rows` still counts rows).
   With probabilities, roc_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro'): each
-  class's AUC against the rest from the probabilities the arrays give it (exact, ties count half, also
-  with intervals), averaged over the classes; NULL when any class (of the labels, predictions or
+  class's AUC against the rest from the probabilities the arrays give it (exact, ties count half; with
+  intervals the estimate only, NULL in the replicates), averaged over the classes; NULL when any class (of the labels, predictions or
   arrays) has no positive or no negative (scikit-learn raises there).
   params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
           header_lines

@@ -108,7 +108,7 @@ confusion AS (
     FROM confusion_parts
   ) AS cells
   CROSS JOIN UNNEST(GENERATE_ARRAY(-2, 9)) AS _bqml_r
-  WHERE _bqml_first OR _bqml_r = _bqml_rep
+  WHERE (_bqml_first OR _bqml_r = _bqml_rep) AND NOT (part = 1 AND _bqml_r <> -1)
   GROUP BY _bqml_r, actual, predicted, part, auc_class, auc_bin
 ),
 classes AS (
