@@ -24,7 +24,7 @@
                  'base_rate', 'baseline_log_loss', 'invalid_label_rows', 'invalid_score_rows'],
       'multiclass': ['rows', 'accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision',
                      'weighted_recall', 'weighted_f1', 'micro_precision', 'micro_recall', 'micro_f1']
-                    + (['log_loss', 'top_k_accuracy'] if probs else []) + ['baseline_accuracy', 'invalid_rows']}[task] -%}
+                    + (['log_loss', 'top_k_accuracy', 'roc_auc'] if probs else []) + ['baseline_accuracy', 'invalid_rows']}[task] -%}
   {{- return(columns + (['invalid_weight_rows'] if weight else [])) -}}
 {% endmacro %}
 
