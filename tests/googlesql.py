@@ -57,6 +57,54 @@ class Reference:
 
 _STARTED: Reference | None = None
 
+# BigQuery's GoogleSQL, as close as the analyzer's switches allow. The base is the released language
+# (VERSION_CURRENT: every versioned feature that is not in development; not maximum_features, which also turns
+# on every opt-in feature), in external product mode (FLOAT64, no INT32/UINT64/FLOAT). Then, feature by feature
+# for what the toolkit prints, each checked against BigQuery's documentation:
+BIGQUERY_ADDS = (
+    "FEATURE_ANALYTIC_FUNCTIONS",  # window functions: opt-in in ZetaSQL, everywhere in BigQuery
+    "FEATURE_NUMERIC_TYPE",  # NUMERIC keys (BigQuery's NUMERIC: precision 38, scale 9)
+    "FEATURE_BIGNUMERIC_TYPE",  # BIGNUMERIC columns in a source
+    "FEATURE_JSON_TYPE", "FEATURE_GEOGRAPHY", "FEATURE_INTERVAL_TYPE",  # BigQuery column types a source may hold
+    "FEATURE_NAMED_ARGUMENTS",  # fn(x => v): BigQuery's ML.* and AI.* functions
+    "FEATURE_TABLE_VALUED_FUNCTIONS",  # FROM fn(...): BigQuery's ML.EVALUATE, ML.PREDICT, ML.TRAINING_INFO
+    "FEATURE_CREATE_TABLE_PARTITION_BY", "FEATURE_CREATE_TABLE_CLUSTER_BY",  # CREATE TABLE ... PARTITION BY / CLUSTER BY
+    "FEATURE_CREATE_TABLE_NOT_NULL",  # CREATE TABLE (c INT64 NOT NULL)
+    "FEATURE_CREATE_TABLE_FIELD_ANNOTATIONS",  # column OPTIONS(description=...)
+    "FEATURE_CREATE_TABLE_AS_SELECT_COLUMN_LIST",  # CREATE TABLE t (c TYPE, ...) AS SELECT
+    "FEATURE_CREATE_VIEW_WITH_COLUMN_LIST",  # CREATE VIEW v (c, ...) AS
+    "FEATURE_PARAMETERIZED_TYPES",  # STRING(10), NUMERIC(10, 2)
+    "FEATURE_TABLESAMPLE",  # TABLESAMPLE SYSTEM (n PERCENT)
+    "FEATURE_GROUP_BY_ROLLUP",  # GROUP BY ROLLUP(...)
+    "FEATURE_CBRT_FUNCTIONS", "FEATURE_JSON_VALUE_EXTRACTION_FUNCTIONS", "FEATURE_JSON_CONSTRUCTOR_FUNCTIONS",
+)
+BIGQUERY_REMOVES = (
+    "FEATURE_GROUP_BY_ARRAY",  # BigQuery: "Grouping by expressions of type ARRAY is not allowed"
+    "FEATURE_PROTO_MAPS", "FEATURE_PROTO_EXTENSIONS_WITH_NEW", "FEATURE_PROTO_EXTENSIONS_WITH_SET",  # no protos
+    "FEATURE_SQL_GRAPH",  # GQL: not BigQuery SQL
+    "FEATURE_MATCH_RECOGNIZE",  # not in BigQuery
+)
+# QUALIFY stays a non-reserved keyword (the analyzer's default; maximum_features reserves it): a QUALIFY then
+# needs a WHERE, GROUP BY or HAVING before it, as BigQuery answers "QUALIFY clause must be used in conjunction
+# with WHERE or GROUP BY or HAVING clause". The stricter reading: what passes here passes there.
+
+
+def bigquery_language(released: Any) -> Any:
+    """The released LanguageOptionsProto made BigQuery's (BIGQUERY_ADDS, BIGQUERY_REMOVES, external types)."""
+    from zetasql.wasi._pb2.zetasql.public import options_pb2 as public_options
+
+    features = set(released.enabled_language_features)
+    features |= {public_options.LanguageFeature.Value(name) for name in BIGQUERY_ADDS}
+    features -= {public_options.LanguageFeature.Value(name) for name in BIGQUERY_REMOVES}
+    language = type(released)()
+    language.CopyFrom(released)
+    del language.enabled_language_features[:]
+    language.enabled_language_features.extend(sorted(features))
+    del language.reserved_keywords[:]
+    language.product_mode = public_options.PRODUCT_EXTERNAL
+    del language.supported_statement_kinds[:]  # empty: every statement kind (DDL too), not queries only
+    return language
+
 
 def _read_bytes(self: Any, ptr: int, size: int) -> bytes:
     base = ctypes.addressof(self.memory.data_ptr().contents)  # again each call: memory may have grown
@@ -104,13 +152,12 @@ def start() -> Reference:
     wasm_client.WasmClient.write_bytes = _write_bytes
     try:
         client = ZetaSqlLocalService.get_instance().wasm_client
-        language = client.call_grpc_func("ZetaSqlLocalService_GetLanguageOptions",
-                                         ls.LanguageOptionsRequest(maximum_features=True), options_pb2.LanguageOptionsProto)
+        released = client.call_grpc_func("ZetaSqlLocalService_GetLanguageOptions",
+                                         ls.LanguageOptionsRequest(language_version=public_options.VERSION_CURRENT),
+                                         options_pb2.LanguageOptionsProto)
     except Exception as error:  # noqa: BLE001 - wasmtime, the module or the service: the reference is not there
         raise ReferenceUnavailable(f"ZetaSQL's WebAssembly module did not start: {type(error).__name__}: {error}") from None
-    # BigQuery's flavour: external types only (FLOAT64, no INT32/UINT64/FLOAT), every released feature on
-    language.product_mode = public_options.PRODUCT_EXTERNAL
-    del language.supported_statement_kinds[:]  # empty: every statement kind (DDL too), not queries only
+    language = bigquery_language(released)
     _STARTED = Reference(client, language)
     return _STARTED
 
@@ -215,21 +262,35 @@ class GoogleSQLEngine:
             pass
 
     def _catalog(self) -> int:
-        """The registered catalog id: every table under its full name and its name without the project."""
+        """The registered catalog id: every table under its full name as one identifier (`p.ds.t`), without the
+        project (`ds.t`), and as a path (`p`.`ds`.`t` as dbt-bigquery renders a relation, or ds.t: nested catalogs
+        project -> dataset -> table). The service gives content to top-level tables only, so a statement naming
+        a table as a path is analyzed (``analyze``, ``dry_run``) but not run."""
         if self._registered is None:
             from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
             from zetasql.wasi._pb2.zetasql.proto import options_pb2, simple_catalog_pb2
             from zetasql.wasi._pb2.zetasql.public import simple_table_pb2
 
-            tables, content = [], {}
+            tables, content, nested = [], {}, {}
             for key, table in self.tables.items():
                 columns = [simple_table_pb2.SimpleColumnProto(name=c, type=t) for c, t in table.columns.items()]
                 data = ls.TableContent(table_data=ls.TableData(row=table.rows))
                 for alias in {key, key.split(".", 1)[1] if key.startswith(self.project + ".") else key}:
                     tables.append(simple_table_pb2.SimpleTableProto(name=alias, column=columns))
                     content[alias] = data
+                *path, last = key.split(".")
+                if len(path) == 2:  # the content is found by the table's name: the full name, unique
+                    nested.setdefault(tuple(path), []).append(simple_table_pb2.SimpleTableProto(
+                        name=f"{key}#parts", name_in_catalog=last, column=columns))
+                    content[f"{key}#parts"] = data
+            projects: dict[str, list[Any]] = {}
+            for (project, dataset), members in nested.items():
+                projects.setdefault(project, []).append(simple_catalog_pb2.SimpleCatalogProto(name=dataset,
+                                                                                             table=members))
             catalog = simple_catalog_pb2.SimpleCatalogProto(
                 name=self.project, table=tables,
+                catalog=[simple_catalog_pb2.SimpleCatalogProto(name=project, catalog=datasets)
+                         for project, datasets in projects.items()] + projects.get(self.project, []),
                 builtin_function_options=options_pb2.ZetaSQLBuiltinFunctionOptionsProto(
                     language_options=self.reference.language))
             reply = self.reference.call("RegisterCatalog", ls.RegisterCatalogRequest(simple_catalog=catalog,
