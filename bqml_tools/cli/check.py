@@ -1,0 +1,66 @@
+"""``--check``: the printed BigQuery SQL analyzed by GoogleSQL's own analyzer, offline, before it is pasted.
+
+The source's columns come from ``--schema`` (COLUMN:TYPE,... or a JSON schema file as ``bq show --schema``
+writes it); the analyzer is also the schema reader of the rendering, so the printed SQL is the one that knows
+the source's types, and is the one checked. Needs the ``check`` extra (``zetasql``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+import click
+
+from ..errors import BqmlToolsError
+
+CHECK_HELP = ('With --dialect bigquery: analyze the printed SQL with GoogleSQL\'s own analyzer, offline, against '
+              '--schema, before printing it (pip install "bqml-tools[check]"; the first use compiles the '
+              'analyzer, about a minute, then it is cached).')
+SCHEMA_HELP = ("With --check: the source's columns, COLUMN:TYPE,... (user_id:INT64,label:BOOL) or a JSON file as "
+               "`bq show --schema --format=json PROJECT:DATASET.TABLE > schema.json` writes it.")
+
+
+def refuse_misuse(options: Mapping[str, Any]) -> None:
+    """--check only with --dialect bigquery and --schema; --schema only with --check."""
+    check, schema, dialect = options.get("check"), options.get("schema"), options.get("dialect")
+    if schema is not None and not check:
+        raise BqmlToolsError("--schema is read by --check: add --check (with --dialect bigquery)")
+    if not check:
+        return
+    if dialect != "bigquery":
+        raise BqmlToolsError(f"--check analyzes the BigQuery SQL a command prints: use it with --dialect bigquery"
+                             f"{'' if dialect is None else f', not --dialect {dialect}'}")
+    if schema is None:
+        raise BqmlToolsError("--check needs the source's columns: --schema COLUMN:TYPE,... or --schema FILE.json "
+                             "(bq show --schema --format=json PROJECT:DATASET.TABLE > FILE.json)")
+
+
+def analyzer(source: str, options: Mapping[str, Any]) -> Any | None:
+    """With --check: GoogleSQL's analyzer with the source's table (``--schema``), started (saying so on stderr
+    when it compiles first); else None."""
+    if not options.get("check"):
+        return None
+    from ..engines import googlesql
+    from ..engines.googlesql_types import schema_from_json, schema_from_text
+
+    spec = options["schema"]
+    if spec.lower().endswith(".json") or os.path.isfile(spec):
+        try:
+            with open(spec, encoding="utf-8") as handle:
+                columns = schema_from_json(handle.read(), f"--schema {spec}")
+        except OSError as error:
+            raise BqmlToolsError(f"--schema {spec}: {error.strerror or error}: give a JSON schema file or "
+                                 "COLUMN:TYPE,...") from None
+    else:
+        columns = schema_from_text(spec)
+    if not googlesql.compiled():
+        click.echo(f"note: compiling GoogleSQL's analyzer for --check (once, about a minute; cached in "
+                   f"{googlesql.cache_directory()})", err=True)
+    engine = googlesql.GoogleSQLAnalyzer(googlesql.start(), project=options.get("project") or "my-project")
+    engine.add_table(source, columns)
+    return engine
+
+
+def check(engine: Any, printed: str) -> None:
+    """Analyze what the command would print; a refusal is one line naming the analyzer's message and line."""
+    engine.check_script(printed)
