@@ -316,3 +316,22 @@ def test_each_language_decision_changes_the_released_language(googlesql_referenc
     maximum = ask(maximum_features=True)
     assert used != {public_options.LanguageFeature.Name(f) for f in maximum.enabled_language_features}
     assert list(maximum.reserved_keywords) == ["QUALIFY"] and not googlesql_reference.language.reserved_keywords
+
+
+def _schema_of(family: str, source: str) -> str:
+    """The --schema text of a command's source in ``family``'s catalog."""
+    columns = {EV: EVENTS, "my-project.ml.training_info": TRAINING}.get(source, PREDICTIONS[family])
+    return ",".join(f"{name}:{kind}" for name, kind in columns.items())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_cli_statement_with_the_sources_schema_passes_check(googlesql_reference, capsys, name):
+    """The same variants with the source's schema known (--check --schema: the analyzer reads it for the
+    rendering, as --engine bigquery would, so key and label types are the real ones): the user-facing check
+    passes, and prints the statement."""
+    family, arguments = COMMANDS[name]
+    source = arguments[1]
+    code, out, err = cli_runner.run(capsys, *arguments, "--dialect", "bigquery", "--check", "--schema",
+                                    _schema_of(family, source))
+    assert code == 0 and err == "", err
+    assert statements(out)
