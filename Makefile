@@ -42,6 +42,7 @@ bench: $(VENV)/.installed  ## speed figures of issue 8 (printed, never asserted;
 	$(BIN)/python benchmarks/bench_split.py
 	$(BIN)/python benchmarks/bench_evaluate.py
 	$(BIN)/python benchmarks/bench_intervals.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build dist site .pytest_cache .hypothesis

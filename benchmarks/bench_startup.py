@@ -2,6 +2,9 @@
 
 Commands timed (each a fresh process, like a user typing it):
   - ``python -c pass``: the interpreter alone, subtracted to give each command's overhead
+  - ``bqml-tools which-split 17 --key user_id`` side by side with ``python -c "import duckdb"``
+    (issue 16: a small command within 0.15 s of importing DuckDB): the two alternate run by run, so
+    both see the same machine load, and the difference and ratio of their medians are printed
   - ``bqml-tools --help``
   - ``bqml-tools fingerprint x``
   - ``bqml-tools split small.parquet --key user_id`` on a 1,000-row Parquet file (DuckDB)
@@ -57,6 +60,17 @@ def median_wall(argv: list[str], runs: int, cold: bool) -> float:
     return statistics.median(times)
 
 
+def side_by_side(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
+    """Median wall times of two commands run alternately (first, second, first, ...), warm."""
+    env = dict(os.environ)
+    wall(first, env), wall(second, env)  # warm-up
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        times[0].append(wall(first, env))
+        times[1].append(wall(second, env))
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def loaded(args: list[str]) -> list[str]:
     """The heavy modules a command has imported when it finishes."""
     code = ("import sys, atexit\n"
@@ -81,6 +95,13 @@ def main() -> None:
     try:
         small = os.path.join(folder, "small.parquet")
         duckdb.sql(f"COPY (SELECT range AS user_id, range % 2 AS label FROM range(1000)) TO '{small}' (FORMAT PARQUET)")
+        which = ["which-split", "17", "--key", "user_id"]
+        small_command, duck = side_by_side([*CLI, *which], [sys.executable, "-c", "import duckdb"], runs)
+        figure("python -c 'import duckdb', warm", duck, "s", f"median of {runs}, alternating with the next", digits=3)
+        figure("bqml-tools which-split 17 --key user_id, warm", small_command, "s",
+               f"{small_command - duck:+.3f} s vs import duckdb (target: within +0.150 s); ratio "
+               f"{small_command / duck:.2f}", digits=3)
+        print(f"  imports: {', '.join(loaded(which)) or 'none of ' + ', '.join(HEAVY)}", flush=True)
         commands = {
             "--help": ["--help"],
             "fingerprint x": ["fingerprint", "x"],

@@ -3,7 +3,17 @@ from __future__ import annotations
 
 
 class BqmlToolsError(ValueError):
-    """Base class. The CLI prints ``str(error)`` on one line and exits with status 2."""
+    """Base class. ``str(error)`` names the Python arguments (``EvalSpec(ci=0.9) needs key=...``); ``cli``,
+    when the message names options, is the same message in the command line's words (``--ci needs --key
+    COLUMN``), which the CLI prints on one line before exiting with status 2."""
+
+    def __init__(self, *args: object, cli: str | None = None) -> None:
+        super().__init__(*args)
+        self.cli = cli
+
+    def in_cli_words(self) -> str:
+        """The message as the command line says it: its flags where the library names its arguments."""
+        return self.cli if self.cli is not None else str(self)
 
 
 class InvalidIdentifier(BqmlToolsError):
@@ -56,6 +66,13 @@ class DestinationExists(QueryError):
 
 class EngineUnavailable(BqmlToolsError):
     """The engine could not be set up (no credentials, no project...)."""
+
+
+# What lowers bytes billed (on-demand pricing), for messages about --max-bytes-billed: --sample does
+# not, as it filters on a hash after the scan and BigQuery cannot prune on it.
+READ_LESS = ("bytes billed count every column the statement reads over every partition it scans, so read "
+             "fewer columns or a table partitioned or clustered on what you filter; --sample filters after "
+             "the scan and bills the same bytes")
 
 
 class UnsupportedEngine(BqmlToolsError):

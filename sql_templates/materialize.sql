@@ -7,6 +7,8 @@
     kind          'TABLE' | 'VIEW'
     replace       bool
     body          the rendered SELECT (values inlined: views cannot hold query parameters)
+    options       splitting.TableOptions or none (tables only; BigQuery's PARTITION BY, CLUSTER BY, OPTIONS)
 -#}
-CREATE {{ 'OR REPLACE ' if replace }}{{ 'VIEW' if kind == 'VIEW' else 'TABLE' }} {{ sql.relation(destination) }} AS
+CREATE {{ 'OR REPLACE ' if replace }}{{ 'VIEW' if kind == 'VIEW' else 'TABLE' }} {{ sql.relation(destination) }}
+{%- if options %}{{ sql.table_options(options) }}{% endif %} AS
 {{ body }}

@@ -81,7 +81,9 @@ def without_approximate(sql: str) -> tuple[str, set[str]]:
     return "".join(out) + sql[at:], replaced
 
 
-_DDL = re.compile(r"\A\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<kind>TABLE|VIEW)\s+`(?P<name>[^`]+)`\s+AS\s+(?P<body>.*)\Z",
+# table options (PARTITION BY, CLUSTER BY, OPTIONS: split --destination) sit between the name and AS
+_DDL = re.compile(r"\A\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<kind>TABLE|VIEW)\s+`(?P<name>[^`]+)`"
+                  r"(?P<options>(?:\s+(?:PARTITION BY|CLUSTER BY|OPTIONS)\b[^\n]*)*)\s+AS\s+(?P<body>.*)\Z",
                   re.IGNORECASE | re.DOTALL)
 
 

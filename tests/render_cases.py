@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
-from bqml_tools.splitting import assignments_query, materialize_queries, profile_query
+from bqml_tools.splitting import TableOptions, assignments_query, materialize_queries, profile_query
 from dataclasses import replace
 
 from bqml_tools.evaluation.comparison import compare_query
 from bqml_tools.evaluation import EvalSpec, curve_query, curve_unused, evaluate_query
+from bqml_tools.evaluation.guards import label_values_query
 from bqml_tools.evaluation.decisions import Goal, threshold_query
 from bqml_tools.evaluation.training import training_query
 from bqml_tools.sql.render import DIALECTS, render
@@ -89,6 +90,11 @@ def cases() -> dict[str, object]:
                                     per_split=True, replace=True)
         for i, query in enumerate(views):
             out[f"materialize_view_{i}.{dialect}"] = query
+        if dialect == "bigquery":  # table options are BigQuery's (DuckDB refuses them)
+            (out[f"materialize_table_options.{dialect}"],) = materialize_queries(
+                table, SPECS["sample"], table + "_split", dialect, replace=True,
+                options=TableOptions(cluster_by=("split", "user_id"), expiration_days=30,
+                                     description="split of events (bqml_tools)", labels={"team": "ml"}))
         preds = "my-project.ml.predictions" if dialect == "bigquery" else "ml.predictions"
         for name, spec in EVALS.items():
             out[f"evaluate_{name}.{dialect}"] = evaluate_query(preds, spec, dialect)
@@ -118,4 +124,5 @@ def cases() -> dict[str, object]:
             history, dialect, schema={"iteration": "INT64", "loss": "FLOAT64"})
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
+        out[f"label_values.{dialect}"] = label_values_query(preds, EVALS["binary_by_binned"], dialect)
     return out

@@ -80,3 +80,39 @@ def test_every_module_has_one_purpose_and_a_readable_size():
     assert not too_long, too_long
     undocumented = [str(p.relative_to(ROOT)) for p in modules() if ast.get_docstring(ast.parse(p.read_text())) is None]
     assert not undocumented, undocumented
+
+
+HEAVY = ("pandas", "numpy", "pyarrow", "duckdb", "jinja2", "numba", "scipy", "google.cloud.bigquery")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["which-split", "17", "--key", "user_id"],
+                                  ["which-split", "1,a", "2,b", "--key", "u", "--key", "d", "--sample", "1/3",
+                                   "--format", "json"],
+                                  ["fingerprint", "x", "--format", "csv"], ["evaluate", "--help"]])
+def test_small_commands_import_no_data_stack(args):
+    """Start-up: a command that reads no table loads neither pandas, numpy, pyarrow, DuckDB nor jinja2
+    (benchmarks/bench_startup.py measures the time; this checks the cause)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, atexit\n"
+            f"atexit.register(lambda: print('LOADED', *[m for m in {HEAVY!r} if m in sys.modules], file=sys.__stderr__))\n"
+            "from bqml_tools.cli import main\n"
+            f"main({args!r})\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "LOADED", done.stderr
+
+
+@pytest.mark.parametrize("sample", [None, "1/3"])
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_which_split_without_pandas_prints_what_pandas_prints(sample, fmt):
+    """which-split prints assignments() with present.tables.format_plain; the oracle is the DataFrame of
+    assign() through format_frame (pandas), character for character."""
+    import bqml_tools as bt
+    from bqml_tools.present.tables import format_frame, format_plain
+    from bqml_tools.splitting.assignment import assignments
+
+    spec = bt.SplitSpec(key=["user_id"], sample=sample)
+    values = [str(v) for v in (0, 7, 17, 42, 1234567, -5)] + ["héllo", "2024-01-31"]
+    assert format_plain(assignments(values, spec), fmt) == format_frame(bt.assign(values, spec), fmt)

@@ -12,7 +12,7 @@ from bqml_tools import SplitSpec, split, split_query
 from bqml_tools.bigquery import BigQueryEngine, translate
 from bqml_tools.cli import main
 from bqml_tools.engines import DuckDBEngine
-from bqml_tools.errors import (BadQuery, BytesLimitExceeded, DestinationExists, NullKeys, PermissionDenied,
+from bqml_tools.errors import (BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, NullKeys, PermissionDenied,
                                QueryError, TableNotFound)
 from bqml_tools.evaluation import EvalSpec, evaluate
 from bqml_tools.splitting import materialize
@@ -118,7 +118,7 @@ def test_materialise_table_view_and_per_split(bq):
     materialize(bq, "ds.events", spec, "ds.events_split")
     stored = bq.run(render("select_all.sql", "bigquery", src=source("ds.events_split")))
     assert len(stored) == 300 and set(stored["split"]) <= {"train", "valid", "test"}
-    with pytest.raises(DestinationExists, match="--replace"):
+    with pytest.raises(DestinationExists, match="replace=True"):
         materialize(bq, "ds.events", spec, "ds.events_split")
     materialize(bq, "ds.events", spec, "ds.events_split", replace=True)
     for name in ("train", "valid", "test"):
@@ -153,8 +153,16 @@ def test_bytes_billed_limit_is_translated(bigquery_emulator):
     engine = emulator_engine(bigquery_emulator.endpoint)
     engine.max_bytes_billed = 1
     load(engine, "ds.events", events(1000))
-    with pytest.raises(BytesLimitExceeded):
+    with pytest.raises(BytesLimitExceeded, match="--sample filters after the scan and bills the same bytes") as error:
         engine.run(render("select_all.sql", "bigquery", src=source("ds.events")))
+    assert "sample first" not in str(error.value)  # a hash filter prunes nothing: it never lowers bytes billed
+
+
+def test_no_message_says_sampling_lowers_bytes():
+    import bqml_tools
+    from pathlib import Path
+    for path in Path(bqml_tools.__file__).parent.rglob("*.py"):
+        assert "sample first" not in path.read_text().lower(), path
 
 
 @pytest.mark.parametrize("error,kind", [
@@ -191,7 +199,15 @@ def test_cli_on_bigquery(bq, bigquery_emulator, capsys):
                          "score", "--format", "json", *common)
     assert code == 0, err and json.loads(out)[0]["rows"] == 2000
     code, out, err = cli(capsys, "split", "ds.events", "--key", "user_id", "--dry-run", *common)
-    assert code == 0 and "dry run: split/split.sql is valid on bigquery" in out
+    # the run submits the profile only (the report); --output would add the split itself
+    assert code == 0 and out.splitlines() == ["dry run: split/split_profile.sql is valid on bigquery; it would process 0 bytes"]
+    code, out, err = cli(capsys, "split", "ds.events", "--key", "user_id", "--destination", "ds.stored", "--per-split",
+                         "--dry-run", *common)
+    lines = out.splitlines()  # every job the run submits: the profile and one CREATE TABLE per split
+    assert code == 0 and len(lines) == 5, out
+    assert lines[0].startswith("dry run: split/split_profile.sql is valid") and \
+        all(line.startswith("dry run: materialize.sql is valid") for line in lines[1:4])
+    assert lines[4] == "dry run: 4 jobs in all; they would process 0 bytes"
     code, out, err = cli(capsys, "split", "ds.missing", "--key", "user_id", *common)
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith("Error: BigQuery table ds.missing (in project bqml-test) not found (or no permission")
@@ -227,3 +243,94 @@ def test_storage_api_refusal_falls_back_to_rest():
     engine.use_storage_api = True  # as if google-cloud-bigquery-storage were installed
     frame = engine.run(adhoc("SELECT 1 AS x"))
     assert frame["x"].tolist() == [1] and calls == [True, False]
+
+
+def test_max_bytes_billed_caps_the_total_of_the_engines_jobs():
+    """Each job may bill what the ones before it left (maximum_bytes_billed), and none starts past the cap."""
+    configs = []
+
+    class Job:
+        job_id = "job-1"
+        total_bytes_billed = 600
+
+        def result(self, timeout=None, retry=None, job_retry=None):
+            return self
+
+    class Client:
+        project = "p"
+
+        def query(self, sql, job_config=None, **kwargs):
+            configs.append(job_config)
+            return Job()
+
+    engine = BigQueryEngine(Client(), max_bytes_billed=1000)
+    engine.execute(adhoc("CREATE TABLE t AS SELECT 1 AS x"))
+    engine.execute(adhoc("CREATE TABLE u AS SELECT 1 AS x"))
+    assert [c.maximum_bytes_billed for c in configs] == [1000, 400] and engine.bytes_billed == 1200
+    with pytest.raises(BytesLimitExceeded, match="billed 1,200 bytes, all of --max-bytes-billed 1,000"):
+        engine.execute(adhoc("CREATE TABLE v AS SELECT 1 AS x"))
+    assert len(configs) == 2  # not submitted
+
+
+def test_dry_run_totals_every_job_and_caps_the_total(capsys):
+    from bqml_tools.cli import run
+    from bqml_tools.engines import DryRun
+    from bqml_tools.errors import BqmlToolsError
+
+    class Engine:
+        dialect = "bigquery"
+        max_bytes_billed = 2500
+
+        def dry_run(self, query):
+            return DryRun(schema={}, bytes_processed=1000)
+
+    with pytest.raises(BqmlToolsError, match="the command's 3 jobs would process 3,000 bytes, more than "
+                                             "--max-bytes-billed 2,500 .it caps the command's total."):
+        run.dry_run(Engine(), [adhoc("SELECT 1"), adhoc("SELECT 2"), adhoc("SELECT 3")])
+    assert capsys.readouterr().out.splitlines()[-1] == "dry run: 3 jobs in all; they would process 3,000 bytes"
+    Engine.max_bytes_billed = 3000
+    run.dry_run(Engine(), [adhoc("SELECT 1"), adhoc("SELECT 2"), adhoc("SELECT 3")])
+
+
+def test_job_labels_and_batch_priority_reach_every_job(monkeypatch):
+    """--job-label KEY=VALUE and --batch: on each job's configuration (the CLI's engine gets them)."""
+    from bqml_tools.cli import run
+
+    configs = []
+
+    class Job:
+        job_id = "job-1"
+        total_bytes_billed = 0
+
+        def result(self, timeout=None, retry=None, job_retry=None):
+            return self
+
+    class Client:
+        project = "p"
+
+        def query(self, sql, job_config=None, **kwargs):
+            configs.append(job_config)
+            return Job()
+
+    made = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            made.update(kwargs)
+
+    monkeypatch.setattr("bqml_tools.engines.bigquery.BigQueryEngine", Recorder)
+    run.make_engine("bigquery", ":memory:", "p", None, None, None, False, job_labels={"team": "ml"}, batch=True)
+    assert made["labels"] == {"team": "ml"} and made["priority"] == "BATCH"
+    monkeypatch.undo()
+    engine = BigQueryEngine(Client(), labels={"team": "ml"}, priority="BATCH")
+    engine.execute(adhoc("CREATE TABLE t AS SELECT 1 AS x"))
+    assert configs[0].labels["team"] == "ml" and configs[0].labels["tool"] == "bqml_tools"
+    assert configs[0].priority == "BATCH"
+    with pytest.raises(BqmlToolsError, match="priority 'LOW' must be INTERACTIVE or BATCH"):
+        BigQueryEngine(Client(), priority="LOW")
+
+
+def test_job_label_flag_is_checked(capsys):
+    code, out, err = cli(capsys, "evaluate", "x.parquet", "--task", "binary", "--label", "l", "--score", "s",
+                         "--job-label", "Team=ml")
+    assert code == 2 and "'Team=ml' is not KEY=VALUE with a lowercase key" in err

@@ -152,7 +152,7 @@ def test_a_row_invalid_for_either_model_is_left_out_for_both(engine):
     frame.loc[[8], "p_new"] = None
     table = load(engine, "ds.cmp_invalid", frame)
     spec = EvalSpec(task="binary", label="y", score="p_old", auc="exact", ci=LEVEL, key="id", partitions=K)
-    with pytest.raises(BqmlToolsError, match=r"^4 row\(s\) have .* in p_old or p_new.*--invalid exclude"):
+    with pytest.raises(BqmlToolsError, match=r"^4 row\(s\) have .* in p_old or p_new.*invalid='exclude'"):
         compare(engine, table, spec, "p_new")
     got = compare(engine, table, EvalSpec(**{**spec.__dict__, "invalid": "exclude"}), "p_new")
     assert set(got["rows"]) == {len(frame) - 4}
@@ -211,11 +211,11 @@ def test_compare_is_exported_and_callable(duck):
 
 
 @pytest.mark.parametrize("spec, against, message", [
-    (EvalSpec(task="binary", label="y", score="p_old"), "p_new", "compare needs --key COLUMN"),
+    (EvalSpec(task="binary", label="y", score="p_old"), "p_new", "compare needs key=..."),
     (EvalSpec(task="binary", label="y", score="p_old", ci=0.9, key="id"), "P_OLD", "is the first model's column"),
     (EvalSpec(task="binary", label="y", score="p_old", ci=0.9, key="id"), "_bqml_x", "reserved"),
     (EvalSpec(task="binary", label="y", score="p_old", ci=0.9, key="id"), "a b", "not a plain identifier"),
-    (EvalSpec(task="multiclass", label="y", prediction="a", probs="probs", ci=0.9, key="id"), "b", "leave --probs out"),
+    (EvalSpec(task="multiclass", label="y", prediction="a", probs="probs", ci=0.9, key="id"), "b", "leave probs out"),
     (EvalSpec(task="binary", label="y", score="p_old", ci=0.9, key="id", by="metric"), "p_new", "rename it"),
 ])
 def test_compare_refuses_before_reading(spec, against, message):
@@ -228,7 +228,7 @@ def test_against_column_is_checked_like_the_first(duck):
     spec = EvalSpec(task="binary", label="y", score="p_old", ci=0.9, key="id")
     with pytest.raises(BqmlToolsError, match="column 'nope' is not in the source"):
         compare(duck, table, spec, "nope")
-    with pytest.raises(BqmlToolsError, match="--against column 'g' is VARCHAR"):
+    with pytest.raises(BqmlToolsError, match="against column 'g' is VARCHAR"):
         compare(duck, table, spec, "g")
 
 

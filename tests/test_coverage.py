@@ -92,3 +92,24 @@ def test_regression_intervals_cover_the_true_errors():
     check(got, "mse", sigma ** 2)
     check(got, "rmse", sigma)
     check(got, "mae", sigma * math.sqrt(2 / math.pi))
+
+
+def test_intervals_near_the_bound_cover_a_true_recall_of_0_98():
+    """Recall 0.98 on about 60 positives: 30% of the datasets get every positive right (0.98^60),
+    where the jackknife has no spread and gave [1, 1], which never holds the truth (coverage was
+    ~70%). There Wilson's interval on the counts takes its place; the coverage counts both kinds."""
+    rng = np.random.default_rng(12042026)
+    n = DATASETS * ROWS
+    y = (rng.random(n) < 0.2).astype(int)
+    hit = rng.random(n) < 0.98
+    s = np.where(y == 1, np.where(hit, 0.9, 0.1), rng.random(n))
+    frame = pd.DataFrame({"dataset": np.repeat(np.arange(DATASETS), ROWS), "id": np.arange(n), "y": y, "s": s})
+    engine = DuckDBEngine()
+    table = load(engine, "ds.coverage_bound", frame)
+    got = evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", by="dataset", ci=LEVEL, key="id"))
+    at_bound = got["recall"] == 1
+    assert 0.2 < at_bound.mean() < 0.45
+    assert (got.loc[at_bound, "recall_lower"] < 1).all()
+    covered = float(((got["recall_lower"] <= 0.98) & (0.98 <= got["recall_upper"])).mean())
+    assert COVERED[0] <= covered <= 1.0, covered
+    assert any("recall is 1 (dataset=" in w and "Wilson's" in w for w in got.attrs["warnings"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -133,7 +134,7 @@ def test_a_target_reachable_only_inside_a_bin_says_so(engine):
     assert exact.loc[0, "threshold"] == 0.65
     binned = EvalSpec(task="binary", label="label", score="p", auc="binned", bins_per_logit=1)
     with pytest.raises(BqmlToolsError, match=r"precision>=1 is not reached at any bin edge \(the best precision there "
-                                             r"is 0.5\), but a threshold inside a bin may reach it: use --search exact"):
+                                             r"is 0.5\), but a threshold inside a bin may reach it: use auc='exact'"):
         threshold(engine, table, binned, "precision>=1")
 
 
@@ -165,11 +166,13 @@ def test_invalid_rows_refused_or_excluded_as_evaluate_does(engine):
     assert len(got.attrs["warnings"]) == 2 and all(w.startswith("excluded") for w in got.attrs["warnings"])
 
 
-def test_a_group_with_only_invalid_rows_is_dropped_after_counting(duck):
+def test_a_group_with_only_invalid_rows_is_kept_with_rows_0_after_counting(duck):
+    """As evaluate keeps it (it used to be dropped without a word)."""
     frame = pd.DataFrame({"label": [1, 0, 1, None], "p": [0.9, 0.2, 0.6, 0.5], "g": ["a", "a", "a", "b"]})
     table = load(duck, "ds.thr_empty_group", frame)
     got = threshold(duck, table, EvalSpec(task="binary", label="label", score="p", by=["g"], invalid="exclude"), "f1")
-    assert list(got["g"]) == ["a"] and got.loc[0, "threshold"] == 0.6
+    assert list(got["g"]) == ["a", "b"] and got.loc[0, "threshold"] == 0.6
+    assert got.loc[1, "rows"] == 0 and pd.isna(got.loc[1, "threshold"])
     assert got.attrs["warnings"] == ["excluded 1 row(s) have a NULL label or one that is not binary in label "
                                      "(pass --positive VALUE for other labels)"]
 
@@ -200,10 +203,10 @@ def test_output_columns_match_the_rendered_sql():
 
 
 @pytest.mark.parametrize("text, error", [
-    ("recall>=1.5", r"target recall>=1.5 must be a number in \(0, 1\]"),
+    ("recall>=1.5", r"goal 'recall>=1.5': X must be a number in \(0, 1\]"),
     ("recall>=0", r"must be a number in \(0, 1\]"),
-    ("recall>=x", r"--target recall>= 'x' is not a number"),
-    ("accuracy>=0.9", r"--target 'accuracy>=0.9': write recall>=X, precision>=X \(X in \(0, 1\]\) or f1"),
+    ("recall>=x", r"goal recall>= 'x' is not a number"),
+    ("accuracy>=0.9", r"goal 'accuracy>=0.9': write recall>=X, precision>=X \(X in \(0, 1\]\) or f1"),
     ("f1>=0.5", r"write recall>=X"),
 ])
 def test_bad_targets(text, error):
@@ -212,7 +215,7 @@ def test_bad_targets(text, error):
 
 
 @pytest.mark.parametrize("text, error", [
-    ("fp=1", r"give both"), ("fp=1,fn=-2", r"fn=-2.0 must be a finite number >= 0"),
+    ("fp=1", r"give both"), ("fp=1,fn=-2", r"fn=-2 must be a finite number >= 0"),
     ("fp=0,fn=0", r"make every threshold free"), ("fp=1,fn=2,fp=3", r"write fp=COST,fn=COST"),
     ("tp=1,fn=2", r"write fp=COST,fn=COST"),
 ])
@@ -234,7 +237,7 @@ def test_goal_parsing_reads_numbers_like_every_option():
 
 def test_refused_options_and_names(duck):
     goal = Goal("f1")
-    with pytest.raises(BqmlToolsError, match=r"--threshold does nothing for threshold"):
+    with pytest.raises(BqmlToolsError, match=r"threshold does nothing for threshold"):
         threshold_query("t", EvalSpec(task="binary", label="y", score="p", threshold=0.3), goal, "duckdb")
     with pytest.raises(BqmlToolsError, match=r"group column 'Cost' has the name of a column threshold returns"):
         threshold_query("t", EvalSpec(task="binary", label="y", score="p", by=["Cost"]), goal, "duckdb")
@@ -337,7 +340,7 @@ def test_cli_threshold_table_json_and_sql(capsys, preds_file, duck):
 @pytest.mark.parametrize("args, error", [
     ((), "give one goal"),
     (("--target", "f1", "--cost", "fp=1,fn=2"), "give one goal"),
-    (("--target", "recall>=2"), r"target recall>=2.0 must be a number in (0, 1]"),
+    (("--target", "recall>=2"), r"--target 'recall>=2': X must be a number in (0, 1]"),  # as typed
     (("--target", "precision>=1"), "precision>=1 is not reachable: the best precision is"),
     (("--target", "f1", "--search", "exact", "--bins-per-logit", "10"), "--bins-per-logit does nothing with --search exact"),
 ])
@@ -410,3 +413,62 @@ def test_any_table_agrees_with_the_brute_force(rows, goal, mode, bins):
         assert row["f1"] <= best + 1e-12 and best <= row["f1"] + slack
     else:
         assert row["cost"] - slack <= best <= row["cost"] + 1e-12
+
+
+# ---------------------------------------------------------------- costs compared exactly (issue 17, item 8)
+
+def brute_force_cost(y, s, fp_cost: str, fn_cost: str) -> float:
+    """Every distinct score as a threshold, its cost in exact fractions, the least; ties to the higher."""
+    from fractions import Fraction
+
+    a, b = Fraction(fp_cost), Fraction(fn_cost)
+    best = None
+    for t in sorted(set(s), reverse=True):  # higher first: a later tie does not replace it
+        fp = int(((y == 0) & (s >= t)).sum())
+        fn = int(((y == 1) & (s < t)).sum())
+        cost = a * fp + b * fn
+        if best is None or cost < best[0]:
+            best = (cost, t)
+    return best[1]
+
+
+def test_a_tiny_cost_is_not_zero_and_ties_go_to_the_higher_threshold(engine):
+    """fn=1e-30 was snapped to 0 (threshold 0.998 instead of the least-fp one with the fewest
+    misses); fp=0.1,fn=0.2 ties were broken by float rounding (0.1 * 3 + 0.2 * 1 != 0.1 * 1 + 0.2 * 2)."""
+    rng = np.random.default_rng(8)
+    n = 400
+    y = rng.integers(0, 2, n)
+    s = np.round(np.clip(0.4 * y + rng.random(n) * 0.6, 0, 1), 2)
+    table = load(engine, "ds.costs", pd.DataFrame({"y": y, "s": s}))
+    spec = EvalSpec(task="binary", label="y", score="s", auc="exact")
+    for fp_cost, fn_cost in (("1", "1e-30"), ("1e-30", "1"), ("0.1", "0.2"), ("0.3", "0.1"), ("1/3", "2/3")):
+        got = threshold(engine, table, spec, cost=f"fp={fp_cost},fn={fn_cost}").iloc[0]
+        assert got["threshold"] == brute_force_cost(y, s, fp_cost, fn_cost), (fp_cost, fn_cost)
+    tiny = threshold(engine, table, spec, cost="fp=1,fn=1e-30").iloc[0]
+    assert tiny["fp"] == 0 and tiny["cost"] > 0
+    assert parse_cost("fp=1,fn=1e-30").fn_cost == Fraction(1, 10 ** 30)
+
+
+def test_costs_that_cannot_be_compared_exactly_are_refused():
+    with pytest.raises(BqmlToolsError, match=r"their exact ratio .* needs integers beyond 2\^63 to compare; write them "
+                                             "with fewer digits"):
+        threshold_query("t", EvalSpec(task="binary", label="y", score="s"),
+                        parse_cost("fp=0.1234567890123456789012345,fn=0.9876543210987654321098767"), "duckdb")
+    with pytest.raises(BqmlToolsError, match=r"goal fn= '1e999999' is not a number"):
+        parse_cost("fp=1,fn=1e999999")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.1, 0.2, 0.3, 0.5, 0.7, 0.9])), min_size=10,
+                     max_size=60),
+       fp_cost=st.sampled_from(["0.1", "0.2", "0.3", "1", "3", "1e-30", "1e30", "1/3", "0"]),
+       fn_cost=st.sampled_from(["0.1", "0.2", "0.3", "1", "7", "1e-30", "1/7"]))
+def test_any_costs_choose_the_exact_least_cost_threshold(engine, rows, fp_cost, fn_cost):
+    """Decimal costs that are not binary fractions, extreme ratios and ties everywhere: the threshold
+    is the brute force's in exact arithmetic, ties to the higher threshold."""
+    y = np.array([r[0] for r in rows])
+    s = np.array([r[1] for r in rows])
+    table = load(engine, "ds.anycosts", pd.DataFrame({"y": y, "s": s}))
+    got = threshold(engine, table, EvalSpec(task="binary", label="y", score="s", auc="exact"),
+                    cost=f"fp={fp_cost},fn={fn_cost}").iloc[0]
+    assert got["threshold"] == brute_force_cost(y, s, fp_cost, fn_cost)

@@ -433,5 +433,5 @@ def test_a_job_that_outlives_the_timeout_is_one_line(capsys):
             return Job()
 
     engine = BigQueryEngine(Client(), timeout=5, use_storage_api=False)
-    with pytest.raises(QueryError, match=r"adhoc \(job job-7\) did not finish within --timeout 5 s"):
+    with pytest.raises(QueryError, match=r"adhoc \(job job-7\) did not finish within timeout 5 s"):
         engine.run(Query(template="adhoc", dialect="bigquery", sql="SELECT 1", params={}))

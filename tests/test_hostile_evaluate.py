@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 import re
 import sys
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
@@ -390,7 +392,7 @@ def test_positive_value_no_row_has_is_an_error(engine, what):
     frame = pd.DataFrame({"label": ["ham", "spam", "ham"], "score": [0.1, 0.8, 0.4]})
     table = load(engine, "ds.named", frame)
     spec = EvalSpec(task="binary", label="label", score="score", positive="Spam")
-    with pytest.raises(BqmlToolsError, match="--positive 'Spam': no evaluated row has this value in label"):
+    with pytest.raises(BqmlToolsError, match="positive 'Spam': no evaluated row has this value in label"):
         evaluate(engine, table, spec) if what == "evaluate" else curve(engine, table, spec, what)
 
 
@@ -505,19 +507,19 @@ def test_binned_auc_order_is_total_at_the_finest_bins(engine):
                                     dict(underfit_skill=-0.1), dict(underfit_skill=1.5), dict(overfit_gap=True),
                                     dict(overfit_gap="0.1")])
 def test_nonsense_thresholds_are_refused(kwargs):
-    with pytest.raises(BqmlToolsError, match=r"^--(overfit-gap|underfit-skill) .* must be a finite number"):
+    with pytest.raises(BqmlToolsError, match=r"^(overfit_gap|underfit_skill) .* must be a finite number"):
         Thresholds(**kwargs)
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    (dict(task="regression", label="y", prediction="p", score="s"), "--score does nothing for task regression"),
-    (dict(task="regression", label="y", prediction="p", threshold=0.3), "--threshold does nothing for task regression"),
-    (dict(task="binary", label="y", score="s", prediction="p"), "--prediction does nothing for task binary"),
-    (dict(task="binary", label="y", score="s", probs="q"), "--probs does nothing for task binary"),
-    (dict(task="multiclass", label="y", prediction="p", top_k=2), "--top-k needs --probs"),
-    (dict(task="multiclass", label="y", prediction="p", positive="a"), "--positive does nothing for task multiclass"),
-    (dict(task="multiclass", label="y", prediction="p", auc="exact"), "--auc does nothing for task multiclass"),
-    (dict(task="binary", label="y", score="s", auc="exact", bins_per_logit=5), "--bins-per-logit does nothing with --auc exact"),
+    (dict(task="regression", label="y", prediction="p", score="s"), "score does nothing for task regression"),
+    (dict(task="regression", label="y", prediction="p", threshold=0.3), "threshold does nothing for task regression"),
+    (dict(task="binary", label="y", score="s", prediction="p"), "prediction does nothing for task binary"),
+    (dict(task="binary", label="y", score="s", probs="q"), "probs does nothing for task binary"),
+    (dict(task="multiclass", label="y", prediction="p", top_k=2), "EvalSpec(top_k=2) needs probs=..."),
+    (dict(task="multiclass", label="y", prediction="p", positive="a"), "positive does nothing for task multiclass"),
+    (dict(task="multiclass", label="y", prediction="p", auc="exact"), "auc does nothing for task multiclass"),
+    (dict(task="binary", label="y", score="s", auc="exact", bins_per_logit=5), "EvalSpec(bins_per_logit=5) does nothing with auc='exact'"),
 ])
 def test_options_that_do_nothing_are_refused(kwargs, message):
     with pytest.raises(BqmlToolsError, match="^" + re.escape(message)):
@@ -530,14 +532,14 @@ def test_curve_options_that_do_nothing_are_refused(kind, option):
     value = {"threshold": 0.3, "zero_division": "sklearn", "auc": "binned", "bins_per_logit": 50}[option]
     spec = EvalSpec(task="binary", label="y", score="s", **{option: value})
     assert option in curve_unused(kind)
-    with pytest.raises(BqmlToolsError, match=f"--{option.replace('_', '-')} does nothing for curve {kind}"):
+    with pytest.raises(BqmlToolsError, match=f"{option} does nothing for curve {kind}"):
         curve_query("ds.t", spec, kind, "duckdb")
 
 
 def test_diagnose_refuses_options_it_ignores(engine):
-    with pytest.raises(BqmlToolsError, match=r"diagnose groups by the split column \(split\) itself: leave --by out"):
+    with pytest.raises(BqmlToolsError, match=r"diagnose groups by the split column \(split\) itself: leave by out"):
         diagnose(engine, "ds.t", EvalSpec(task="regression", label="y", prediction="p", by=["g"]))
-    with pytest.raises(BqmlToolsError, match="--threshold does nothing for diagnose"):
+    with pytest.raises(BqmlToolsError, match="threshold does nothing for diagnose"):
         diagnose(engine, "ds.t", EvalSpec(task="binary", label="y", score="p", threshold=0.2))
 
 
@@ -559,3 +561,114 @@ def test_diagnose_reports_no_skill_on_validation(engine):
     assert got["valid_skill"] <= 0 < got["skill"] and got["gap"] <= 0.1
     assert got["verdict"] == "no skill on validation", got["reason"]
     assert "no better than a constant predictor's" in got["reason"]
+
+
+def test_top_k_ties_follow_sklearn(engine):
+    """A one-hot classifier right half the time: every other class ties at 0. Counting each tie as a
+    hit gave top-2 = 1.0; scikit-learn ranks the greater of tied classes first (0.72 here)."""
+    rng = np.random.default_rng(5)
+    classes = np.array(["a", "b", "c", "d"])
+    n = 400
+    y = rng.choice(classes, n, p=[0.4, 0.3, 0.2, 0.1])
+    p = np.where(rng.random(n) < 0.5, y, rng.choice(classes, n))
+    probs = (p[:, None] == classes[None, :]).astype(float)
+    frame = pd.DataFrame({"y": y, "p": p, "probs": [[{"label": c, "prob": float(q)} for c, q in zip(classes, row)]
+                                                   for row in probs]})
+    table = load(engine, "ds.topties", frame)
+    for k in (1, 2, 3):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs",
+                                               top_k=k)).iloc[0]
+        want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes)
+        assert close(got["top_k_accuracy"], want), (k, got["top_k_accuracy"], want)
+    assert want < 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.lists(st.sampled_from([0.0, 0.25, 0.5]), min_size=4, max_size=4),
+                               st.sampled_from([0.5, 1.0, 2.0])), min_size=1, max_size=30),
+       k=st.integers(1, 3), numeric=st.booleans())
+def test_any_tied_probabilities_give_sklearns_top_k(engine, rows, k, numeric):
+    """Probabilities from three values, so ties everywhere, for text or integer classes, with and
+    without weights: top_k_accuracy is scikit-learn's (its tie rule: the greater class first)."""
+    classes = np.array([3, 10, 20, 100]) if numeric else np.array(["B", "a", "b", "ab"])  # sorted: B < a < ab < b
+    classes = np.sort(classes)
+    y = classes[[r[0] for r in rows]]
+    probs = np.array([r[1] for r in rows])
+    w = np.array([r[2] for r in rows])
+    frame = pd.DataFrame({"y": y, "p": y, "w": w, "probs": [
+        [{"label": c.item(), "prob": float(q)} for c, q in zip(classes, row)] for row in probs]})
+    table = load(engine, "ds.anyties", frame)
+    for weight in (None, "w"):
+        got = evaluate(engine, table, EvalSpec(task="multiclass", label="y", prediction="p", probs="probs", top_k=k,
+                                               weight=weight)).iloc[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = skm.top_k_accuracy_score(y, probs, k=k, labels=classes, sample_weight=w if weight else None)
+        assert close(got["top_k_accuracy"], want), (weight, got["top_k_accuracy"], want)
+
+
+# ---------------------------------------------------------------- a text label with a stray value (issue 17, item 4)
+
+def stray_frame(n=300, seed=4):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    s = np.round(np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1), 3)
+    label = np.where(y == 1, "malignant", "benign").astype(object)
+    label[rng.choice(np.flatnonzero(y == 1), 12, replace=False)] = "Malignant "  # a typo of the positive
+    return pd.DataFrame({"diagnosis": label, "score": s, "other": np.round(s[::-1], 3), "id": np.arange(n)})
+
+
+def test_a_third_label_value_is_refused_naming_it(engine):
+    """The typo counted as negative without a word (AUC 0.997 -> 0.967); scikit-learn raises."""
+    from bqml_tools.evaluation.comparison import compare
+    from bqml_tools.evaluation.decisions import threshold
+
+    frame = stray_frame()
+    table = load(engine, "ds.stray", frame)
+    with pytest.raises(ValueError, match="multiclass"):  # the oracle refuses the label too
+        skm.precision_score(frame["diagnosis"], np.where(frame["score"] >= 0.5, "malignant", "benign"),
+                            pos_label="malignant")
+    spec = EvalSpec(task="binary", label="diagnosis", score="score", positive="malignant")
+    match = "label 'diagnosis' holds more than one value besides the positive 'malignant': at least 'Malignant ' and 'benign'"
+    for run in (lambda: evaluate(engine, table, spec),
+                lambda: evaluate(engine, table, replace(spec, invalid="exclude", by=["id"])),
+                lambda: curve(engine, table, spec, "roc"),
+                lambda: threshold(engine, table, spec, "recall>=0.9"),
+                lambda: compare(engine, table, replace(spec, key=["id"], ci=0.9), "other")):
+        with pytest.raises(BqmlToolsError, match=match):
+            run()
+    fixed = frame.assign(diagnosis=frame["diagnosis"].str.strip().str.lower())
+    got = evaluate(engine, load(engine, "ds.stray_fixed", fixed), spec).iloc[0]
+    assert close(got["roc_auc"], skm.roc_auc_score(fixed["diagnosis"] == "malignant", fixed["score"]))
+
+
+def test_a_third_numeric_label_value_is_refused(engine):
+    table = load(engine, "ds.stray_numbers", pd.DataFrame({"y": [1, 2, 3, 1, 2], "s": [0.9, 0.2, 0.4, 0.8, 0.1]}))
+    with pytest.raises(BqmlToolsError, match=r"label 'y' holds more than one value besides the positive 1: at least 2 and 3, .*a CASE on y"):
+        evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", positive="1"))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["yes", "no", "No", "yes ", None]),
+                               st.sampled_from([0.1, 0.35, 0.5, 0.8, 1.0])), min_size=1, max_size=25))
+def test_any_label_with_an_extra_value_is_refused(engine, rows):
+    """Labels from 'yes' (the positive), 'no', and the strays 'No' and 'yes ' (and NULL, left out):
+    refused exactly when more than one value other than the positive occurs (scikit-learn refuses those
+    labels); else its AUC."""
+    frame = pd.DataFrame(rows, columns=["y", "s"])
+    assume(frame["y"].notna().any())  # a column of NULLs only has no text type
+    table = load(engine, "ds.anystray", frame)
+    spec = EvalSpec(task="binary", label="y", score="s", positive="yes", invalid="exclude")
+    values = set(frame["y"].dropna())
+    if "yes" not in values:  # the positive value itself is the typo: said first
+        with pytest.raises(BqmlToolsError, match="no evaluated row"):
+            evaluate(engine, table, spec)
+        return
+    if len(values) > 2:
+        with pytest.raises(BqmlToolsError, match="holds more than one value besides the positive 'yes'"):
+            evaluate(engine, table, spec)
+        return
+    got = evaluate(engine, table, spec).iloc[0]
+    valid = frame.dropna()
+    want = skm.roc_auc_score(valid["y"] == "yes", valid["s"]) if len(values) == 2 else float("nan")
+    assert close(got["roc_auc"], want)

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from bqml_tools.evaluation import intervals
 from bqml_tools.errors import BqmlToolsError
-from bqml_tools.evaluation import PARTITION_SALT, EvalSpec, curve, diagnose, evaluate, evaluate_query
+from bqml_tools.evaluation import DEFAULT_CI_BINS_PER_LOGIT, PARTITION_SALT, EvalSpec, curve, diagnose, evaluate, evaluate_query
 from bqml_tools.core.fingerprint import farm_fingerprint
 from bqml_tools.core.keys import key_string
 from bqml_tools.splitting import SplitSpec, split
@@ -142,9 +145,26 @@ def expected(frame: pd.DataFrame, part: np.ndarray, k: int, by: list[str], level
         for name, value in estimate.items():
             lower, upper = jackknife_interval(value, [rep.get(name, NAN) for rep in replicates], level,
                                               RANGES.get(name, PROBABILITY))
+            trials = row_trials(rows, name)
+            if trials and value in (0.0, 1.0) and lower == upper:  # at a bound: Wilson's on the counts
+                ci = stats.binomtest(round(value * trials), trials).proportion_ci(level, method="wilson")
+                lower, upper = ci.low, ci.high
             row.update({name: value, f"{name}_lower": lower, f"{name}_upper": upper})
         out[group if isinstance(group, tuple) else (group,)] = row
     return out
+
+
+def row_trials(rows: pd.DataFrame, name: str) -> int | None:
+    """The rows a proportion counts over (binary at threshold 0.5, multiclass), None for other metrics."""
+    if "score" in rows.columns:
+        y, predicted = rows["label"] == 1, rows["score"] >= 0.5
+        trials = {"accuracy": len(rows), "base_rate": len(rows), "recall": y.sum(), "precision": predicted.sum(),
+                  "specificity": (~y).sum()}
+    elif "probs" in rows.columns or rows["y"].dtype == object:
+        trials = {name: len(rows) for name in ("accuracy", "micro_precision", "micro_recall", "micro_f1", "top_k_accuracy")}
+    else:
+        trials = {}
+    return int(trials[name]) if name in trials else None
 
 
 def same(got, want) -> bool:
@@ -307,7 +327,9 @@ def test_the_same_data_gives_the_same_interval_in_any_row_order(engine, task):
 def test_the_estimate_is_the_run_without_ci(engine, task):
     frame = FRAMES[task]()
     table = load(engine, f"ds.est_{task.replace('-', '_')}", frame)
-    plain = evaluate(engine, table, EvalSpec(**SPECS[task]))
+    # --ci bins 10x coarser by default: the estimate is the plain run at the same bins
+    bins = {"bins_per_logit": DEFAULT_CI_BINS_PER_LOGIT} if task == "binary-binned" else {}
+    plain = evaluate(engine, table, EvalSpec(**SPECS[task], **bins))
     with_ci = evaluate(engine, table, EvalSpec(**SPECS[task], ci=0.9, key="id", partitions=7))
     assert list(with_ci.columns) == [c for column in plain.columns
                                      for c in ([column] + ([f"{column}_lower", f"{column}_upper"]
@@ -321,7 +343,9 @@ def test_the_estimate_is_the_run_without_ci(engine, task):
         assert with_ci[column].dtype == plain[column].dtype, column
         for got, want in zip(with_ci[column], plain[column]):
             assert same(got, want) if isinstance(want, float) else got == want, (column, got, want)
-    assert with_ci.attrs["warnings"][: len(plain.attrs["warnings"])] == plain.attrs["warnings"]
+    # the bound warning differs by design: with --ci it compares the bound with the interval
+    expected = [w for w in plain.attrs["warnings"] if not w.startswith("binned AUC error bound")]
+    assert with_ci.attrs["warnings"][: len(expected)] == expected
 
 
 def test_regression_partitions_with_equal_statistics_stay_apart(engine):
@@ -426,21 +450,21 @@ def test_partitions_are_independent_of_a_split_on_the_same_key(engine):
 
 def test_interval_options_are_checked():
     base = dict(task="binary", label="label", score="score")
-    with pytest.raises(BqmlToolsError, match=r"--ci needs --key COLUMN"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(ci=.*\) needs key=\.\.\."):
         EvalSpec(**base, ci=0.95)
-    with pytest.raises(BqmlToolsError, match=r"--key does nothing without --ci LEVEL"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(key=.*\) does nothing without ci=\.\.\."):
         EvalSpec(**base, key="id")
-    with pytest.raises(BqmlToolsError, match=r"--partitions does nothing without --ci LEVEL"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(partitions=.*\) does nothing without ci=\.\.\."):
         EvalSpec(**base, partitions=10)
     for level in (0, 1, 1.5, -0.1, 95, float("nan"), True, "0.95"):
-        with pytest.raises(BqmlToolsError, match=r"--ci .* must be a confidence level between 0 and 1"):
+        with pytest.raises(BqmlToolsError, match=r"ci .* must be a confidence level between 0 and 1"):
             EvalSpec(**base, ci=level, key="id")
     for k in (0, 1, 4, 1001, 2.5, True):
-        with pytest.raises(BqmlToolsError, match=r"--partitions .* must be a whole number from 5 to 1,000"):
+        with pytest.raises(BqmlToolsError, match=r"partitions .* must be a whole number from 5 to 1,000"):
             EvalSpec(**base, ci=0.95, key="id", partitions=k)
     for k in (5, 1000):
         assert EvalSpec(**base, ci=0.95, key="id", partitions=k).partition_count == k
-    with pytest.raises(BqmlToolsError, match=r"--key"):
+    with pytest.raises(BqmlToolsError, match=r"^key '_bqml_rep'"):
         EvalSpec(**base, ci=0.95, key="_bqml_rep")
 
 
@@ -449,17 +473,17 @@ def test_commands_without_intervals_refuse_ci(duck):
     table = load(duck, "ds.refuse", frame)
     spec = EvalSpec(task="binary", label="label", score="score", ci=0.95, key="id")
     for kind in ("roc", "pr", "thresholds", "calibration"):
-        with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing for curve"):
+        with pytest.raises(BqmlToolsError, match=r"ci, key do nothing for curve"):
             curve(duck, table, spec, kind)
-    with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing for diagnose"):
+    with pytest.raises(BqmlToolsError, match=r"ci, key do nothing for diagnose"):
         diagnose(duck, table, spec)
     from bqml_tools.evaluation.decisions import threshold
 
-    with pytest.raises(BqmlToolsError, match=r"--ci, --key do nothing"):
+    with pytest.raises(BqmlToolsError, match=r"ci, key do nothing"):
         threshold(duck, table, spec, "f1")
     mc = load(duck, "ds.refuse_mc", multiclass_frame(9, 100).drop(columns=["probs"]))
     for view in ("classes", "confusion"):
-        with pytest.raises(BqmlToolsError, match=rf"--ci, --key do nothing for --view {view}"):
+        with pytest.raises(BqmlToolsError, match=rf"ci, key do nothing for view='{view}'"):
             evaluate(duck, mc, EvalSpec(task="multiclass", label="y", prediction="p", ci=0.95, key="id"), view=view)
 
 
@@ -552,3 +576,63 @@ def test_an_empty_table_is_said_to_be_empty(engine, task):
     with pytest.raises(BqmlToolsError, match="no rows to evaluate"):
         evaluate(engine, table, spec)
 
+
+
+# ---------------------------------------------------------------- at a bound (issue 17, item 3)
+
+def test_a_proportion_at_its_bound_gets_wilsons_interval_and_a_warning(engine):
+    """Recall 24/24 got 1 [1, 1] and AUC 1 [1, 1] without a word: the jackknife has no spread there."""
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(24, int), np.zeros(76, int)]
+    s = np.where(y == 1, 0.9, rng.random(100) * 0.8)
+    table = load(engine, "ds.atbound", pd.DataFrame({"y": y, "s": s, "k": np.arange(100)}))
+    got = evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", ci=0.95, key=["k"]))
+    row = got.iloc[0]
+    want = stats.binomtest(24, 24).proportion_ci(0.95, method="wilson")
+    assert row["recall"] == 1 and row["recall_upper"] == 1
+    assert row["recall_lower"] == pytest.approx(want.low, rel=1e-12)
+    assert row["roc_auc"] == 1 and row["roc_auc_lower"] == 1  # no count-based interval for an AUC: said instead
+    warnings = got.attrs["warnings"]
+    assert any(w.startswith("recall is 1: at its bound the jackknife has no spread, so its interval is Wilson's on "
+                            "24 rows") for w in warnings), warnings
+    assert "roc_auc is 1: at its bound the jackknife has no spread, and its interval [1, 1] says nothing of its " \
+           "uncertainty" in warnings
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(positives=st.integers(8, 40), negatives=st.integers(1, 40), level=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+       wrong=st.booleans())
+def test_any_proportion_at_a_bound_has_an_interval_of_width(engine, positives, negatives, level, wrong):
+    """Every positive right (recall 1) or every one wrong (recall 0), any sizes and levels: the
+    interval is Wilson's on the counts (scipy's binomtest), never a point."""
+    y = np.r_[np.ones(positives, int), np.zeros(negatives, int)]
+    s = np.r_[np.full(positives, 0.1 if wrong else 0.9), np.linspace(0, 1, negatives)]
+    table = load(engine, "ds.anybound", pd.DataFrame({"y": y, "s": s, "k": np.arange(len(y))}))
+    row = evaluate(engine, table, EvalSpec(task="binary", label="y", score="s", ci=level, key=["k"])).iloc[0]
+    want = stats.binomtest(0 if wrong else positives, positives).proportion_ci(level, method="wilson")
+    assert row["recall"] == (0 if wrong else 1)
+    # (positives in one partition only would leave a replicate without any: no interval, said apart)
+    assert pd.notna(row["recall_lower"])
+    assert row["recall_lower"] == pytest.approx(want.low, abs=1e-12)
+    assert row["recall_upper"] == pytest.approx(want.high, abs=1e-12)
+    assert row["recall_upper"] - row["recall_lower"] > 0
+
+
+def test_ci_bins_coarser_and_warns_only_when_the_bound_shows_in_the_interval(duck):
+    """--ci bins at 1,000 per logit unit by default (its replicates window K + 2 copies of the bins);
+    the bound warning then compares the bound with the interval, not with a fixed 1e-4."""
+    frame = binary_frame(7, 3000)
+    spec = EvalSpec(task="binary", label="label", score="score", ci=0.9, key="id", partitions=10)
+    got = evaluate(duck, frame, spec)
+    fine = evaluate(duck, frame, replace(spec, bins_per_logit=10_000))
+    assert "1000 bins per unit" in evaluate_query("t", spec, "duckdb").sql
+    y, s = frame["label"], frame["score"]
+    for result in (got, fine):
+        assert abs(result.loc[0, "roc_auc"] - skm.roc_auc_score(y, s)) <= result.loc[0, "roc_auc_error_bound"] + 1e-12
+    assert fine.loc[0, "roc_auc_error_bound"] < got.loc[0, "roc_auc_error_bound"]
+    half = (got.loc[0, "roc_auc_upper"] - got.loc[0, "roc_auc_lower"]) / 2
+    assert got.loc[0, "roc_auc_error_bound"] < 0.1 * half
+    assert not any("error bound" in w for w in got.attrs["warnings"])
+    coarse = evaluate(duck, frame, replace(spec, bins_per_logit=1))
+    assert coarse.loc[0, "roc_auc_error_bound"] > 0.1 * (coarse.loc[0, "roc_auc_upper"] - coarse.loc[0, "roc_auc_lower"]) / 2
+    assert any("over a tenth of the interval's half-width" in w for w in coarse.attrs["warnings"])

@@ -119,7 +119,7 @@ def test_a_null_slice_is_not_the_whole(engine):
 
 
 def test_min_slice_rows_is_refused_where_it_does_nothing():
-    with pytest.raises(BqmlToolsError, match="--min-slice-rows needs --by"):
+    with pytest.raises(BqmlToolsError, match=r"EvalSpec\(min_slice_rows=.*\) needs by="):
         EvalSpec(task="binary", label="y", score="p", min_slice_rows=10)
     with pytest.raises(BqmlToolsError, match="group column 'slice' has the name of a column"):
         from bqml_tools.evaluation import evaluate_query

@@ -286,7 +286,7 @@ def test_unknown_column_names_the_columns_that_exist(engine):
 
 def test_existing_split_column_is_not_overwritten(engine):
     table = load(engine, "ds.s", sql="SELECT range AS k, 'x' AS split FROM range(10)")
-    with pytest.raises(InvalidSplitSpec, match="--split-column"):
+    with pytest.raises(InvalidSplitSpec, match="split_column"):
         split(engine, table, SplitSpec(key=["k"]))
     got = split(engine, table, SplitSpec(key=["k"], split_column="fold"))
     assert set(got["split"]) == {"x"} and set(got["fold"]) <= {"train", "valid", "test"}
@@ -348,3 +348,62 @@ def test_project_ids_with_hyphens_are_quoted_for_bigquery():
 def test_bigquery_query_text_is_the_textbook_one():
     sql = split_query("p-roject.ds.t", SplitSpec(key=["user_id"]), "bigquery").sql
     assert "ABS(MOD(FARM_FINGERPRINT(CAST(`user_id` AS STRING)), 10))" in sql
+
+
+def test_table_options_of_stored_splits():
+    """--cluster-by, --partition-by, --expiration-days, --table-description, --table-label: BigQuery's
+    CREATE TABLE clauses, in BigQuery's order; refused on DuckDB, on views, and when out of range."""
+    import sqlglot
+    from sqlglot import exp
+
+    from bqml_tools.errors import InvalidSplitSpec, TemplateError
+    from bqml_tools.splitting import TableOptions, materialize_queries
+
+    spec = SplitSpec(key=["user_id"], key_types={"user_id": "INT64"})
+    options = TableOptions(cluster_by=("split",), partition_by="day", expiration_days=7, description="it's",
+                           labels={"team": "ml", "cost-center": "x1"})
+    (query,) = materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", options=options)
+    head = query.sql.split(" AS\n", 1)[0].splitlines()
+    assert head == ["CREATE TABLE `my-project.ml.out`", "PARTITION BY DATE(`day`)", "CLUSTER BY `split`",
+                    "OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 7 DAY), "
+                    "description = 'it\\'s', labels = [('cost-center', 'x1'), ('team', 'ml')])"]
+    assert isinstance(sqlglot.parse_one(query.sql, read="bigquery"), exp.Create)
+    per_split = materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", per_split=True,
+                                    options=TableOptions(cluster_by=("user_id",)))
+    assert len(per_split) == 3 and all("\nCLUSTER BY `user_id` AS\n" in q.sql for q in per_split)
+    with pytest.raises(TemplateError, match="are BigQuery table options: drop them on DuckDB"):
+        materialize_queries("ml.events", spec, "ml.out", "duckdb", options=TableOptions(cluster_by=("split",)))
+    with pytest.raises(InvalidSplitSpec, match="are for tables: drop view=True"):
+        materialize_queries("my-project.ml.events", spec, "my-project.ml.out", "bigquery", view=True, options=options)
+    with pytest.raises(InvalidSplitSpec, match="at most 4 columns"):
+        TableOptions(cluster_by=("a", "b", "c", "d", "e"))
+    with pytest.raises(InvalidSplitSpec, match="expiration_days 0 must be a whole number of days from 1"):
+        TableOptions(expiration_days=0)
+    with pytest.raises(InvalidSplitSpec, match="table label Team=ml must be a lowercase key"):
+        TableOptions(labels={"Team": "ml"})
+    assert not TableOptions() and "OPTIONS" not in materialize_queries(
+        "my-project.ml.events", spec, "my-project.ml.out", "bigquery", options=TableOptions())[0].sql
+
+
+def test_stored_slots_let_a_later_sample_filter_the_stored_table(engine):
+    """--store-slots: split_bucket and sample_slot are the hash's parts (Python oracle), and
+    WHERE sample_slot < threshold of the stored table gives exactly `split --sample`'s rows and splits."""
+    from bqml_tools.core.identifiers import source
+    from bqml_tools.splitting import materialize
+    from bqml_tools.sql.render import render
+
+    frame = events(3000)
+    table = load(engine, "ds.slots_src", frame)
+    materialize(engine, table, SplitSpec(key=["user_id"]), "ds.slots_stored", replace=True, store_slots=True)
+    stored = engine.run(render("select_all.sql", engine.dialect, src=source("ds.slots_stored")))
+    for _, row in stored.head(300).iterrows():
+        key = str(row["user_id"])
+        assert row["split_bucket"] == oracle.bucket(key, 10) and row["sample_slot"] == oracle.slot(key, 10)
+    sample = SplitSpec(key=["user_id"], sample="1/7")
+    later = stored.loc[stored["sample_slot"] < sample.plan.threshold]
+    direct = split(engine, table, sample)
+    got = later.sort_values("id")[["id", "split"]].reset_index(drop=True)
+    want = direct.sort_values("id")[["id", "split"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    with pytest.raises(InvalidSplitSpec, match="store_slots goes with a plain split"):
+        split_query(table, SplitSpec(key=["user_id"], stratify="label"), engine.dialect, store_slots=True)

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bqml_tools.errors import BqmlToolsError, UnknownColumn
 from bqml_tools.evaluation.training import diagnose_history, diagnose_training, history, training_query
@@ -166,7 +168,7 @@ def test_refusals(duck):
     with pytest.raises(BqmlToolsError, match=r"the training history is empty"):
         history(duck, empty)
     for bad in (-0.1, 1, math.nan, True):
-        with pytest.raises(BqmlToolsError, match=r"--tolerance .* must be a number from 0 to below 1"):
+        with pytest.raises(BqmlToolsError, match=r"tolerance .* must be a number from 0 to below 1"):
             diagnose_history(HISTORIES["smooth"], bad)
 
 
@@ -224,3 +226,70 @@ def test_cli_training(capsys, tmp_path):
     assert code == 2 and "already exists: pass --replace to overwrite it" in err
     code, out, err = run_cli(capsys, "training", "my-project.ml.info", "--dialect", "bigquery")
     assert code == 0 and "LAG(loss_value) OVER (PARTITION BY run ORDER BY step_index)" in out
+
+
+# ---------------------------------------------------------------- verdicts need evidence (issue 17, item 2)
+
+def test_rising_and_exploding_losses_are_diverging_not_converged():
+    """Both used to be 'converged: levels off' (the last step was small against the range, or rose)."""
+    rising = diagnose_history(frame(0, 0.5 + 0.01 * IT, 0.6 + 0.012 * IT)).iloc[0]
+    assert rising["verdict"] == "diverging" and rising["suggested_learning_rate"] == pytest.approx(0.01)
+    assert rising["reason"].startswith("the training loss ends above where it started (0.51 to 0.7)")
+    assert "lower the learning rate (now 0.1; try 0.01)" in rising["reason"]
+    exploding = diagnose_history(frame(0, 1.3 ** IT)).iloc[0]
+    assert exploding["verdict"] == "diverging"
+    late = diagnose_history(frame(0, np.concatenate([1 / IT[:15], [0.2, 0.4, 0.8, 1.6, 3.2]]))).iloc[0]
+    assert late["verdict"] == "diverging" and "ends above where it started" in late["reason"]
+
+
+def test_a_long_smooth_run_still_falling_is_still_improving():
+    """Falling 12.8% over its last 20% of iterations, best at the last: the last step alone is under
+    1% of the range, so it was called 'converged'."""
+    it = np.arange(1, 201)
+    loss = 1 + 4 * np.exp(-it / 194)  # the time constant that gives 12.8%
+    ev = 1.1 + 4 * np.exp(-it / 194)
+    got = diagnose_history(frame(0, loss, ev, iterations=it)).iloc[0]
+    assert (ev[159] - ev[-1]) / (ev.max() - ev.min()) == pytest.approx(0.128, abs=0.001)
+    assert (ev[-2] - ev[-1]) / (ev.max() - ev.min()) < 0.01  # the last step alone is under the tolerance
+    assert got["best_iteration"] == 200
+    assert got["verdict"] == "still improving"
+    assert got["reason"].startswith("eval_loss still falls over the last 20 iterations (181 to 200): by ")
+
+
+def expected_kind(kind):
+    return {"rising": "diverging", "exploding": "diverging", "still falling": "still improving",
+            "levelling": "converged", "over-fitting": "over-fitting", "oscillating": "oscillating"}[kind]
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(["rising", "exploding", "still falling", "levelling", "over-fitting", "oscillating"]),
+       n=st.integers(20, 300), scale=st.floats(1e-3, 1e3), offset=st.floats(0, 10), factor=st.floats(1.5, 6),
+       validation=st.booleans())
+def test_any_generated_history_gets_the_verdict_of_its_shape(kind, n, scale, offset, factor, validation):
+    """Histories made to a shape, at any scale and length: the verdict is the shape's, never
+    'converged' unless the loss levels off. The shapes: a loss rising linearly or geometrically; a
+    decay whose time constant is `factor` times the run (still falling at the end) or a `factor`-th
+    of an eighth of it (level for the last tenth); a loss falling linearly whose eval_loss turns up half way;
+    a falling loss that zigzags by a tenth of its range."""
+    it = np.arange(1, n + 1, dtype=float)
+    if kind == "rising":
+        loss = offset + scale * it / n
+    elif kind == "exploding":
+        loss = offset + scale * np.exp(factor * it / n)
+    elif kind == "still falling":
+        loss = offset + scale * np.exp(-it / (factor * n))
+    elif kind == "levelling":
+        loss = offset + scale * np.exp(-it * 8 * factor / n)
+    elif kind == "over-fitting":
+        loss = offset + scale * (2 - it / n)
+    else:
+        loss = offset + scale * (1 / it + 0.1 * (-1.0) ** it)
+    if kind == "over-fitting":
+        ev = offset + scale * (0.5 + ((it - n / 2) / n) ** 2)
+    else:
+        ev = loss * 1.05 + 0.01 * scale
+    assume(np.ptp(loss) > 1e-9 * (offset + scale))  # a loss that changes at all, in doubles
+    if not validation and kind == "over-fitting":
+        return  # without validation over-fitting cannot be seen
+    got = diagnose_history(frame(0, loss, ev if validation else None, iterations=it.astype(int))).iloc[0]
+    assert got["verdict"] == expected_kind(kind), (kind, got["verdict"], got["reason"])

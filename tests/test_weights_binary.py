@@ -387,7 +387,7 @@ def test_invalid_weights_are_refused_or_excluded_and_counted(engine, bad):
     rows = [(1, 0.9, 1.0), (0, 0.2, 2.5), (1, 0.4, bad), (0, 0.6, 0.5), (1, 0.7, bad), (0, 0.1, 0.0), (1, 0.3, 1.5)]
     table = load_values(engine, "ds.wbad", rows)
     spec = EvalSpec(task="binary", label="label", score="score", weight="w")
-    message = r"^2 row\(s\) have a NULL, NaN, infinite or negative weight in w: fix them, or pass --invalid exclude"
+    message = r"^2 row\(s\) have a NULL, NaN, infinite or negative weight in w: fix them, or pass invalid='exclude'"
     with pytest.raises(BqmlToolsError, match=message):
         evaluate(engine, table, spec)
     for kind in CURVES:
@@ -535,3 +535,69 @@ def test_a_group_that_weighs_nothing_is_said_to(engine):
     verdict = diagnose(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w"))
     assert verdict["verdict"].iloc[0] == "undetermined"
     assert "the train rows weigh 0 in total" in verdict["reason"].iloc[0]
+
+
+# ---------------------------------------------------------------- weights at extreme scales (issue 17, item 7)
+
+def assert_sklearn_at_scale(row: dict, part: pd.DataFrame, weight: np.ndarray) -> None:
+    want = sk_weighted(part["label"].to_numpy(), part["score"].to_numpy(), weight)
+    for name, value in want.items():
+        if name in ("positives", "tp", "fp", "tn", "fn"):  # weighted counts, in the weights' own units
+            assert row[name] == pytest.approx(value, rel=REL, abs=0), (name, row[name], value)
+        else:
+            assert close(row[name], value), (name, row[name], value)
+
+
+@pytest.mark.parametrize("auc", ["exact", "binned"])
+@pytest.mark.parametrize("scale", [1e160, 1e-200, 1e300])
+def test_weights_at_extreme_scales_match_sklearn(engine, scale, auc):
+    """Every weight times 1e160 or 1e-200 changes no metric: roc_auc and average_precision multiply two
+    weighted counts, which overflowed (roc_auc NULL, 'only one class'; average_precision inf) or
+    underflowed (0). The weights are rescaled by a power of two and the counts given back unscaled."""
+    frame = weighted_frame(seed=7, n=600)
+    frame = frame.assign(w=frame["w"] * scale)
+    table = load(engine, "ds.wscale", frame)
+    got = evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w", by=["g"], auc=auc))
+    assert not any("only one class" in w for w in got.attrs["warnings"])
+    for row in got.to_dict("records"):
+        part = frame[frame["g"] == row["g"]]
+        assert_sklearn_at_scale(row, part, part["w"].to_numpy())
+
+
+def test_weights_at_extreme_scales_with_intervals_and_compare(engine):
+    from bqml_tools.evaluation.comparison import compare
+
+    frame = weighted_frame(seed=8, n=600).assign(w=lambda f: f["w"] * 1e-200)
+    # rounded as the scores are: binned AUC (the default with --ci) is exact on them
+    frame["other"] = np.round(np.clip(frame["score"] + np.random.default_rng(8).normal(0, 0.1, len(frame)), 0, 1), 3)
+    table = load(engine, "ds.wscale_ci", frame)
+    spec = EvalSpec(task="binary", label="label", score="score", weight="w", ci=0.9, key=["id"], partitions=5)
+    got = evaluate(engine, table, spec).iloc[0].to_dict()
+    assert_sklearn_at_scale(got, frame, frame["w"].to_numpy())
+    assert got["roc_auc_lower"] < got["roc_auc"] < got["roc_auc_upper"]
+    compared = compare(engine, table, spec, "other", metrics=["roc_auc", "average_precision"]).set_index("metric")
+    w = frame["w"].to_numpy()
+    for metric, score in (("roc_auc", skm.roc_auc_score), ("average_precision", skm.average_precision_score)):
+        want = score(frame["label"], frame["other"], sample_weight=w) - score(frame["label"], frame["score"],
+                                                                              sample_weight=w)
+        assert compared.loc[metric, "difference"] == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_groups_too_far_apart_in_weight_are_refused(engine):
+    frame = weighted_frame(seed=9, n=300)
+    frame = frame.assign(w=np.where(frame["g"] == "a", 1e300, 1e-300) * frame["w"].where(frame["w"] > 0, 1.0))
+    table = load(engine, "ds.wapart", frame)
+    with pytest.raises(BqmlToolsError, match=r"weights in w total from .* across groups.*evaluate the groups apart"):
+        evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w", by=["g"]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(exponent=st.integers(-300, 300), seed=st.integers(0, 2 ** 16))
+def test_any_common_scale_of_the_weights_changes_no_metric(engine, exponent, seed):
+    """Weights times 10^e for any e in [-300, 300]: scikit-learn's values (the weighted counts scaled)."""
+    frame = weighted_frame(seed=seed, n=120)
+    frame = frame.assign(w=frame["w"] * 10.0 ** exponent)
+    assume(frame["w"].sum() < 1e307)
+    table = load(engine, "ds.wanyscale", frame)
+    got = evaluate(engine, table, EvalSpec(task="binary", label="label", score="score", weight="w")).iloc[0].to_dict()
+    assert_sklearn_at_scale(got, frame, frame["w"].to_numpy())

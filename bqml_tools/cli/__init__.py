@@ -14,18 +14,9 @@ from typing import Sequence
 import click
 
 from ..errors import BqmlToolsError
-from .compare import compare
-from .curve import curve
-from .demo import demo
-from .diagnose import diagnose
-from .evaluate import evaluate
-from .fingerprint import fingerprint
+from . import compare, curve, demo, diagnose, evaluate, fingerprint, split, threshold, training, which_split
 from .params import Number
-from .split import split
 from .strict import StrictGroup
-from .threshold import threshold
-from .training import training
-from .which_split import which_split
 
 # Start-up stays fast: pandas, DuckDB, jinja2, numba and the BigQuery client are imported inside the
 # commands that use them (tests/test_cli.py checks that --help loads none of them).
@@ -47,8 +38,9 @@ def cli() -> None:
     """
 
 
-for command in (compare, curve, demo, diagnose, evaluate, fingerprint, split, threshold, training, which_split):
-    cli.add_command(command)
+# one module per command, each defining the command of its name (which_split: which-split)
+for module in (compare, curve, demo, diagnose, evaluate, fingerprint, split, threshold, training, which_split):
+    cli.add_command(getattr(module, module.__name__.rpartition(".")[2]))
 
 
 def _refuse_undecodable(args: Sequence[str]) -> None:
@@ -80,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _refuse_undecodable(args)
         cli.main(args=args, prog_name="bqml-tools", standalone_mode=False)
     except BqmlToolsError as error:
-        click.echo(f"Error: {_one_line(str(error))}", err=True)
+        click.echo(f"Error: {_one_line(error.in_cli_words())}", err=True)
         sys.exit(2)
     except OSError as error:  # the file system refused (permissions, disk full...): one line, not a traceback
         click.echo(f"Error: {_one_line(str(error))}", err=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from ..errors import BqmlToolsError
+from ..core.options import refusal
 from ..present.tables import natural_order
 from . import run
 from .emit import emit
@@ -46,7 +46,7 @@ def compare(source: str, task: str, against: str, metrics: str | None, **options
 
     engine_options, spec_options = split_engine_options(options)
     if not spec_options["key"]:
-        raise BqmlToolsError(NEEDS_KEY)
+        raise refusal(NEEDS_KEY)
     spec = eval_spec(task, **spec_options)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the compared metrics")
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: compare_query(

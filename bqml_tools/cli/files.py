@@ -32,6 +32,9 @@ def check_output(path: str, source: str | None, replace: bool, option: str = "--
         raise BqmlToolsError(f"{option} {path}: folder {folder} is not writable")
     if not os.path.lexists(path):
         return
+    if os.path.islink(path) and not os.path.exists(path):  # samefile would fail with the raw errno text
+        raise BqmlToolsError(f"{option} {path} is a symbolic link to {os.readlink(path)}, which does not exist: "
+                             "remove the link or choose another path")
     if source is not None and os.path.exists(source) and os.path.samefile(path, source):
         raise BqmlToolsError(f"{option} {path} is the input file {source}: write the rows to another file")
     if os.path.isdir(path):

@@ -1,6 +1,7 @@
 """The options commands share (split, evaluation, interval and run options), and how they are applied."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -55,9 +56,9 @@ eval_options = [
     click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
                  help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
     click.option("--auc", type=click.Choice(["exact", "binned"]), default=None,
-                 help="AUC from distinct scores (default on DuckDB) or logit bins (default on BigQuery, and with --ci)."),
+                 help="AUC from distinct scores (default for evaluate) or logit bins (default for curves and with --ci); the same on every engine."),
     click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
-                 help="Resolution of binned AUC and curves (default 10000)."),
+                 help="Resolution of binned AUC and curves (default 10000; 1000 with --ci)."),
     click.option("--zero-division", type=click.Choice(["null", "sklearn"]), default=None,
                  help="A zero denominator gives NULL (default), or scikit-learn's 0."),
     click.option("--label-type", default=None, metavar="TYPE",
@@ -77,6 +78,23 @@ interval_options = [
                  help="With --by: groups with fewer rows are reported as too small; with --ci each is compared with the whole."),
 ]
 
+_LABEL = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
+
+
+def job_labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """--job-label KEY=VALUE, as BigQuery accepts labels (keys start with a lowercase letter)."""
+    labels: dict[str, str] = {}
+    for text in values:
+        key, sep, value = text.partition("=")
+        if not sep or not _LABEL.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+            raise click.BadParameter(f"{text!r} is not KEY=VALUE with a lowercase key (letters, digits, _ and -, "
+                                     "starting with a letter) and a value of at most 63 such characters",
+                                     param_hint="--job-label")
+        labels[key] = value
+    return labels
+
+
 run_options = [
     click.option("--dialect", type=click.Choice(DIALECTS), default=None,
                  help="Print the SQL for this dialect instead of running it."),
@@ -89,7 +107,10 @@ run_options = [
     click.option("--api-endpoint", default=None, envvar="BQML_TOOLS_BIGQUERY_ENDPOINT", metavar="URL",
                  callback=endpoint, help="BigQuery: API endpoint of an emulator (anonymous credentials), e.g. http://127.0.0.1:9050."),
     click.option("--max-bytes-billed", default=None, type=Number(whole=True, low=1, high=2**63 - 1), metavar="BYTES",
-                 help="BigQuery: fail any job that would bill more than this."),
+                 help="BigQuery: cap on the bytes billed by all of the command's jobs together (each job gets what is left)."),
+    click.option("--job-label", "job_labels", multiple=True, metavar="KEY=VALUE", callback=job_labels,
+                 help="BigQuery: a label on every job (repeatable; lowercase letters, digits, _ and -), for billing reports."),
+    click.option("--batch", is_flag=True, help="BigQuery: run the jobs at BATCH priority (queued until slots are idle)."),
     click.option("--timeout", default=600.0, type=Seconds(), show_default=True, metavar="SECONDS",
                  help="BigQuery: job timeout (at most 21600), and how long failed jobs are retried; "
                       "an unreachable endpoint fails after at most 60 s."),
@@ -102,7 +123,8 @@ run_options = [
 
 
 ENGINE_KEYS = ("dialect", "engine_name", "database", "project", "location", "api_endpoint",
-               "max_bytes_billed", "timeout", "dry_run", "check", "schema", "progress", "fmt")
+               "max_bytes_billed", "job_labels", "batch", "timeout", "dry_run", "check", "schema", "progress",
+               "fmt")
 
 
 def split_engine_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

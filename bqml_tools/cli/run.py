@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 
 import click
 
-from ..errors import BqmlToolsError
+from ..errors import READ_LESS, BqmlToolsError
 
 
 def duckdb_engine(database: str, writes: bool = False) -> Any:
@@ -29,7 +29,8 @@ def readable(source: str, database: str) -> bool:
 
 def make_engine(engine_name: str | None, database: str, project: str | None, location: str | None,
                 api_endpoint: str | None, max_bytes_billed: int | None, progress: bool | None,
-                timeout: float = 600.0, writes: bool = False, **_: Any) -> Any:
+                timeout: float = 600.0, writes: bool = False, job_labels: Mapping[str, str] | None = None,
+                batch: bool = False, **_: Any) -> Any:
     """The engine of --engine: DuckDB (read-only unless ``writes``) or BigQuery (anonymous with --api-endpoint)."""
     if (engine_name or "duckdb") == "duckdb":
         return duckdb_engine(database, writes=writes)
@@ -42,7 +43,8 @@ def make_engine(engine_name: str | None, database: str, project: str | None, loc
         credentials = AnonymousCredentials()
     return BigQueryEngine(project=project, location=location, credentials=credentials,
                           client_options={"api_endpoint": api_endpoint} if api_endpoint else None,
-                          max_bytes_billed=max_bytes_billed,
+                          max_bytes_billed=max_bytes_billed, labels=job_labels or None,
+                          priority="BATCH" if batch else "INTERACTIVE",
                           progress=sys.stderr.isatty() if progress is None else progress,
                           use_storage_api=not api_endpoint, timeout=timeout)
 
@@ -60,17 +62,28 @@ def schema_reader(source: str, dialect: str, options: dict[str, Any]) -> Any:
 
 
 def dry_run(engine: Any, query: Any) -> None:
-    """Dry-run ``query`` and print the bytes it would process; refuse it past --max-bytes-billed."""
-    result = engine.dry_run(query)
-    size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
-    note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
-    click.echo(f"dry run: {query.template} is valid on {engine.dialect}; it would process {size} bytes{note}")
+    """Dry-run every job ``query`` stands for (a Query, or the list of the jobs a command runs), print the
+    bytes each would process and, for several, their total; refuse past --max-bytes-billed, which caps
+    the command's total."""
+    queries = list(query) if isinstance(query, (list, tuple)) else [query]
+    sizes = []
+    for one in queries:
+        result = engine.dry_run(one)
+        sizes.append(result.bytes_processed)
+        size = "an unknown number of" if result.bytes_processed is None else f"{result.bytes_processed:,}"
+        note = " (DuckDB cannot estimate bytes)" if result.bytes_processed is None else ""
+        click.echo(f"dry run: {one.template} is valid on {engine.dialect}; it would process {size} bytes{note}")
+    known = None if any(s is None for s in sizes) else sum(sizes)
+    if len(queries) > 1:
+        total = "an unknown number of" if known is None else f"{known:,}"
+        click.echo(f"dry run: {len(queries)} jobs in all; they would process {total} bytes")
     from ..engines.base import HasBytesLimit
 
     limit = engine.max_bytes_billed if isinstance(engine, HasBytesLimit) else None
-    if limit is not None and result.bytes_processed is not None and result.bytes_processed > limit:
-        raise BqmlToolsError(f"{query.template} would process {result.bytes_processed:,} bytes, more than "
-                             f"--max-bytes-billed {limit:,}: raise the limit or sample first")
+    if limit is not None and known is not None and known > limit:
+        what = queries[0].template if len(queries) == 1 else f"the command's {len(queries)} jobs"
+        raise BqmlToolsError(f"{what} would process {known:,} bytes, more than --max-bytes-billed {limit:,} "
+                             "(it caps the command's total): raise the limit, or read less: " + READ_LESS)
 
 
 def run_only(engine_options: Mapping[str, Any], **flags: str | None) -> None:
@@ -93,7 +106,8 @@ def statement(source: str, engine_options: Mapping[str, Any], render: Callable[[
     --check, analyzed first by GoogleSQL's analyzer against --schema (cli/check.py).
     With --dry-run: validate it on the engine and print the bytes it would process, return None.
     Otherwise: return the engine to run it on (``writes``: the command stores a table).
-    ``render`` may return a Query or the text to print (several statements)."""
+    ``render`` may return a Query, the text to print (several statements) or, to dry-run, the list of
+    every job the command runs."""
     from . import check
 
     check.refuse_misuse(engine_options)

@@ -6,11 +6,13 @@ from typing import Any
 
 import click
 
+from ..core import identifiers
 from ..errors import BqmlToolsError
 from ..present.tables import format_frame, natural_order, splits_in_natural_order
 from . import run
 from .files import check_output
-from .options import apply, run_options, split_engine_options, split_options
+from .options import apply, job_labels, run_options, split_engine_options, split_options
+from .params import Number
 from .params import key_types as parse_key_types
 from .strict import StrictCommand
 
@@ -36,11 +38,25 @@ from .strict import StrictCommand
 @click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
 @click.option("--replace", is_flag=True,
               help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
+@click.option("--store-slots", is_flag=True,
+              help="With --destination: also store split_bucket and sample_slot (the hash's parts the split and the "
+                   "sample read); on BigQuery the table is clustered by them, so WHERE sample_slot < N prunes.")
+@click.option("--cluster-by", multiple=True, metavar="COLUMN",
+              help="BigQuery, with --destination: CLUSTER BY these columns (repeatable, at most 4): filters on them prune.")
+@click.option("--partition-by", default=None, metavar="COLUMN",
+              help="BigQuery, with --destination: PARTITION BY DATE(COLUMN) (a DATE, DATETIME or TIMESTAMP column).")
+@click.option("--expiration-days", default=None, type=Number(whole=True), metavar="N",
+              help="BigQuery, with --destination: the tables expire N days after they are created.")
+@click.option("--table-description", default=None, metavar="TEXT", help="BigQuery, with --destination: the tables' description.")
+@click.option("--table-label", "table_labels", multiple=True, metavar="KEY=VALUE", callback=job_labels,
+              help="BigQuery, with --destination: a label on the tables (repeatable).")
 @apply(run_options)
 def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, sample: str | None,
           buckets: int | None, null_keys: str, stratify: str | None, only_split: str | None,
           split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
-          view: bool, per_split: bool, replace: bool, **options: Any) -> None:
+          view: bool, per_split: bool, replace: bool, store_slots: bool, cluster_by: tuple[str, ...], partition_by: str | None,
+          expiration_days: int | None, table_description: str | None, table_labels: dict[str, str],
+          **options: Any) -> None:
     """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
 
     With --dialect it prints one self-contained statement that returns every sampled row with a
@@ -59,6 +75,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     """
     from ..splitting import queries as splitting
     from ..splitting.spec import SplitSpec
+    from ..splitting.table_options import TableOptions
 
     engine_options, _ = split_engine_options(options)
     spec = SplitSpec(
@@ -67,6 +84,13 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         key_types=parse_key_types(key_types),
     )
     splitting.check_only_split(spec, only_split)
+    table_options = TableOptions(cluster_by=cluster_by, partition_by=partition_by, expiration_days=expiration_days,
+                                 description=table_description, labels=table_labels)
+    if store_slots and destination is None:
+        raise BqmlToolsError("--store-slots goes with --destination TABLE (or call split_query(store_slots=True))")
+    if table_options and destination is None:
+        raise BqmlToolsError("--cluster-by, --partition-by, --expiration-days, --table-description and --table-label "
+                             "go with --destination TABLE")
     if (view or per_split) and destination is None:
         raise BqmlToolsError("--view and --per-split go with --destination TABLE")
     if replace and destination is None and output is None:
@@ -78,9 +102,23 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
     def statements(dialect: str, reader: Any, inline: bool) -> Any:
         if destination is not None and inline:  # printed: the statements that store the split
             queries = splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
-                                                    per_split=per_split, replace=replace)
+                                                    per_split=per_split, replace=replace, options=table_options,
+                                                    store_slots=store_slots)
             return ";\n\n".join(q.sql.rstrip() for q in queries) + ";\n"
-        return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
+        if inline:
+            return splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=inline)
+        # --dry-run: every job the run submits: the profile (the report, the NULL-key check), then the
+        # statements that store the split, or the split itself when --output writes it
+        schema = None if reader is None else splitting.validated_schema(
+            reader, identifiers.source(source), spec, adds_split_column=destination is None or not per_split)
+        jobs = [splitting.profile_query(source, spec, dialect, schema=schema, inline=False)]
+        if destination is not None:
+            return jobs + splitting.materialize_queries(source, spec, destination, dialect, engine=reader, view=view,
+                                                        per_split=per_split, replace=replace, options=table_options,
+                                                    store_slots=store_slots)
+        if output is not None:
+            jobs.append(splitting.split_query(source, spec, dialect, engine=reader, only_split=only_split, inline=False))
+        return jobs
 
     on_duckdb = (engine_options["engine_name"] or "duckdb") == "duckdb"
     if output is not None and not on_duckdb:
@@ -93,7 +131,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         return
     try:
         run_split(runner, source, spec, only_split, stratify, output, destination, view, per_split, replace,
-                  engine_options)
+                  engine_options, table_options, store_slots)
     except BaseException:
         if creates:  # a failed --destination run leaves no new database behind (the CLI made a DuckDBEngine)
             runner.connection.close()
@@ -105,14 +143,15 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
 
 def run_split(runner: Any, source: str, spec: Any, only_split: str | None, stratify: str | None,
               output: str | None, destination: str | None, view: bool, per_split: bool, replace: bool,
-              engine_options: dict[str, Any]) -> None:
+              engine_options: dict[str, Any], table_options: Any = None, store_slots: bool = False) -> None:
     """Run the split (or store it with ``destination``), write ``output``, print the report."""
     from ..engines.base import CanExport, require
     from ..splitting import queries as splitting
 
     if destination is not None:
         report = splitting.materialize(runner, source, spec, destination, view=view, per_split=per_split,
-                                       replace=replace, refuse_empty=True)
+                                       replace=replace, refuse_empty=True, options=table_options,
+                                       store_slots=store_slots)
         click.echo(f"stored the split in {destination}{'_<split>' if per_split else ''} "
                    f"({'views' if view else 'tables'})", err=True)
     else:

@@ -28,7 +28,7 @@ from .strict import StrictCommand
 @click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
               help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count.")
 @click.option("--search", type=click.Choice(["exact", "binned"]), default=None,
-              help="Candidates: every distinct score (default on DuckDB) or logit bins, with a bound (default on BigQuery).")
+              help="Candidates: logit bins, with a bound (default, on every engine) or every distinct score.")
 @click.option("--bins-per-logit", default=None, type=Number(whole=True), metavar="N",
               help="Bin resolution of --search binned (default 10000).")
 @click.option("--label-type", default=None, metavar="TYPE",

@@ -25,8 +25,8 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
       bqml-tools which-split 42 43 --key user_id
       bqml-tools which-split 42,2024-01-31 --key user_id --key day --sample 1/70
     """
-    from ..present.tables import format_frame
-    from ..splitting.assignment import assign
+    from ..present.tables import format_plain
+    from ..splitting.assignment import assignments
     from ..splitting.spec import SplitSpec
 
     spec = SplitSpec(key=keys, fractions=fractions, salt=salt, sample=sample, buckets=buckets)
@@ -37,4 +37,4 @@ def which_split(values: tuple[str, ...], keys: tuple[str, ...], fractions: str, 
                 f"key value {value!r} has {len(parts)} part(s) but --key names {len(keys)} columns "
                 f"({', '.join(keys)}): separate the parts of one VALUE with commas, e.g. "
                 f"{','.join([parts[0]] + [f'<{k}>' for k in keys[1:]])}")
-    click.echo(format_frame(assign(parsed, spec), fmt))
+    click.echo(format_plain(assignments(parsed, spec), fmt))  # no pandas for a few lines

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..errors import BqmlToolsError, InvalidIdentifier
+from ..errors import InvalidIdentifier
+from .options import refusal
 
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
 # BigQuery project ids: 6-30 chars of lowercase letters, digits, hyphens (legacy
@@ -72,19 +73,21 @@ def refuse_reserved(columns: Iterable[str], where: str = "the source") -> None:
 def refuse_reserved_options(named: Iterable[tuple[str, str | None]], outputs: Iterable[str] = ()) -> None:
     """Raise InvalidIdentifier when an option's column name starts with the reserved prefix ``_bqml_``.
 
-    ``named``: (option, column name) pairs, e.g. ("--key", "user_id"); ``outputs``: the options that
-    name a column bqml_tools adds (e.g. --split-column), which only need another name.
+    ``named``: (argument, column name) pairs, e.g. ("key", "user_id"); ``outputs``: the arguments that
+    name a column bqml_tools adds (e.g. split_column), which only need another name. The message names
+    the argument in Python and its flag on the command line (core.options).
     """
     for option, name in named:
         if name is None or not name.lower().startswith(RESERVED_PREFIX):
             continue
+        other = _unreserved(name)
         if option in set(outputs):
-            fix = f"pass {option} with another name, e.g. {option} {_unreserved(name)}"
+            fix = f"pass [[{option}]] with another name, e.g. [[{option}={other}]]"
         else:
             fix = (f"no source column may have such a name either: rename it in a view (SELECT {name} AS "
-                   f"{_unreserved(name)}, ...) and pass {option} {_unreserved(name)}")
-        raise InvalidIdentifier(f"{option} {name!r}: names starting with {RESERVED_PREFIX!r} are reserved for "
-                                f"bqml_tools' working columns; {fix}")
+                   f"{other}, ...) and pass [[{option}={other}]]")
+        raise refusal(f"[[{option}]] {name!r}: names starting with {RESERVED_PREFIX!r} are reserved for "
+                      f"bqml_tools' working columns; {fix}", error=InvalidIdentifier)
 
 
 def _unreserved(name: str) -> str:
@@ -216,9 +219,9 @@ def chosen(metrics: str | Sequence[str], available: Sequence[str]) -> list[str]:
     unknown = [m for m in wanted if m not in available]
     if unknown or not wanted:
         what = f"unknown metric(s) {', '.join(unknown)}" if unknown else "no metric named"
-        hint = (" (the _lower and _upper bounds come with --ci LEVEL)"
+        hint = (" (the _lower and _upper bounds come with [[ci=]])"
                 if any(m.endswith(("_lower", "_upper")) for m in unknown) else "")
-        raise BqmlToolsError(f"--metrics {text!r}: {what}{hint}; choose from {', '.join(available)}")
+        raise refusal(f"[[metrics]] {text!r}: {what}{hint}; choose from {', '.join(available)}")
     if len(set(wanted)) != len(wanted):
-        raise BqmlToolsError(f"--metrics {text!r} names a metric twice")
+        raise refusal(f"[[metrics]] {text!r} names a metric twice")
     return wanted

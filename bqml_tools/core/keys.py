@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import UnsupportedKeyType
+from .options import refusal
 
 KINDS = ("STRING", "INT64", "BOOL", "DATE", "DATETIME", "TIMESTAMP", "BYTES", "NUMERIC")
 
@@ -49,11 +50,10 @@ def kind_of(engine_type: str, dialect: str, column: str) -> str:
     if base == "TIMESTAMP":  # BigQuery's TIMESTAMP is an instant; DuckDB's is a wall-clock datetime
         return "TIMESTAMP" if dialect == "bigquery" else "DATETIME"
     if base in _FLOATS:
-        raise UnsupportedKeyType(
+        raise refusal(
             f"key column {column!r} is {engine_type}: float-to-string differs between BigQuery "
-            "and DuckDB, so splits (and --ci partitions) would not match; key on an INT64 or STRING column, or cast "
-            "upstream (e.g. CAST(ROUND(x * 1000) AS INT64))"
-        )
+            "and DuckDB, so splits (and [[ci]] partitions) would not match; key on an INT64 or STRING column, or cast "
+            "upstream (e.g. CAST(ROUND(x * 1000) AS INT64))", error=UnsupportedKeyType)
     if base in KINDS:
         return base
     if base in _ALIASES:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import InvalidSplitSpec
+from .options import refusal
 
 TOLERANCE = Fraction(1, 10**9)
 MAX_BUCKETS = 10**6
@@ -132,7 +133,7 @@ def parse_rate(sample: str | float | Fraction | None) -> Fraction:
     if sample is None:
         return Fraction(1)
     if isinstance(sample, str) and not sample.strip():
-        raise InvalidSplitSpec("sample rate is empty: write it like 1/70 or 0.01, or leave --sample out")
+        raise refusal("sample rate is empty: write it like 1/70 or 0.01, or leave [[sample]] out", error=InvalidSplitSpec)
     rate = parse_fraction(sample, "sample rate")
     if not 0 < rate <= 1:
         raise InvalidSplitSpec(f"sample rate {sample} must be in (0, 1]: e.g. 1/70 or 0.01")

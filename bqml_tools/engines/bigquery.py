@@ -9,7 +9,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..errors import (BadQuery, BytesLimitExceeded, DestinationExists, EngineUnavailable, PermissionDenied, QueryError,
+from ..core.options import refusal
+from ..errors import (READ_LESS, BadQuery, BqmlToolsError, BytesLimitExceeded, DestinationExists, EngineUnavailable,
+                      PermissionDenied, QueryError,
                       TableNotFound)
 from ..sql.render import Query, as_query
 from .base import DryRun
@@ -99,8 +101,8 @@ def unreachable(error: BaseException, endpoint: str, deadline: float,
     reason = errno.group(1).strip() if errno else first or type(cause).__name__
     tried = (f"gave up after retrying for up to {deadline:g} s" if elapsed is None else
              f"gave up after retrying for {elapsed:.1f} s (the limit is {deadline:g} s)")
-    return EngineUnavailable(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
-                             "--api-endpoint, the network or the proxy settings")
+    return refusal(f"BigQuery endpoint {endpoint} could not be reached ({reason}); {tried}: check "
+                   "[[client_options|api-endpoint]], the network or the proxy settings", error=EngineUnavailable)
 
 
 def translate(error: Exception, query: Query | None = None, job: Any = None) -> QueryError:
@@ -117,10 +119,11 @@ def translate(error: Exception, query: Query | None = None, job: Any = None) -> 
     where = f" (job {job_id})" if job_id else ""
     what = f"query {query.template}" if query is not None else "query"
     if "bytesBilledLimitExceeded" in reasons or "bytes billed" in message.lower():
-        return BytesLimitExceeded(f"BigQuery refused {what}{where}: {message}; raise --max-bytes-billed "
-                                  "or read less (sample first)")
+        return refusal(f"BigQuery refused {what}{where}: {message}; raise [[max_bytes_billed]] "
+                       "or read less: " + READ_LESS, error=BytesLimitExceeded)
     if isinstance(error, gax.Conflict) or "duplicate" in reasons or "already exists" in message.lower():
-        return DestinationExists(f"BigQuery: {message} ({what}{where}): pass --replace to overwrite it")
+        return refusal(f"BigQuery: {message} ({what}{where}): pass [[replace=True]] to overwrite it",
+                       error=DestinationExists)
     if isinstance(error, gax.NotFound) or "notFound" in reasons:
         return TableNotFound(f"BigQuery: not found in {what}{where}: {message}")
     if isinstance(error, gax.Forbidden) or "accessDenied" in reasons:
@@ -141,6 +144,8 @@ class BigQueryEngine:
     of a job that failed for a transient reason); ``retry_deadline`` (at most 60 s by default, never
     more than ``timeout``) bounds the retries of one API call, so an unreachable endpoint fails
     within a minute with one line naming it.
+    ``max_bytes_billed`` caps the total billed by this engine's jobs (``bytes_billed`` so far): each job
+    may bill what the ones before it left, and a job with nothing left is not started.
     """
 
     dialect = "bigquery"
@@ -148,7 +153,7 @@ class BigQueryEngine:
     def __init__(self, client: Any = None, *, project: str | None = None, location: str | None = None,
                  credentials: Any = None, client_options: Mapping[str, Any] | None = None,
                  max_bytes_billed: int | None = None, timeout: float = 600.0,
-                 labels: Mapping[str, str] | None = None, progress: bool = False,
+                 labels: Mapping[str, str] | None = None, progress: bool = False, priority: str = "INTERACTIVE",
                  use_storage_api: bool = True, retry_deadline: float | None = None) -> None:
         from google.cloud import bigquery
 
@@ -164,12 +169,18 @@ class BigQueryEngine:
                     "GOOGLE_APPLICATION_CREDENTIALS to a service-account key file"
                 ) from None
             except OSError as error:  # the client raises OSError when no project can be determined
-                raise EngineUnavailable(f"BigQuery client not created: {error}; pass --project") from None
+                raise refusal(f"BigQuery client not created: {error}; pass [[project]]", error=EngineUnavailable) from None
         self.client = client
         self.location = location
         self.max_bytes_billed = max_bytes_billed
+        # what this engine's jobs have billed: max_bytes_billed caps their total (a CLI command makes one
+        # engine, so --max-bytes-billed caps the command), each job getting what is left
+        self.bytes_billed = 0
         self.timeout = timeout
         self.labels = {**LABELS, **(labels or {})}
+        if priority not in ("INTERACTIVE", "BATCH"):
+            raise BqmlToolsError(f"priority {priority!r} must be INTERACTIVE or BATCH")
+        self.priority = priority
         self.progress = progress
         self.use_storage_api = use_storage_api and importlib.util.find_spec("google.cloud.bigquery_storage") is not None
         self.errors = _client_errors()
@@ -191,8 +202,10 @@ class BigQueryEngine:
             return unreachable(error, self.endpoint, self.retry_deadline, elapsed)
         if isinstance(error, concurrent.futures.TimeoutError):
             job_id = getattr(job, "job_id", None)
-            return QueryError(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
-                              f"within --timeout {self.timeout:g} s: raise --timeout or read less (sample first)")
+            return refusal(f"BigQuery query {query.template}{f' (job {job_id})' if job_id else ''} did not finish "
+                           f"within [[timeout]] {self.timeout:g} s: raise [[timeout]], or give it less work: a sample "
+                           "cuts the work after the scan (not the bytes scanned), fewer columns or a "
+                           "partition filter cut the scan", error=QueryError)
         return translate(error, query, job)
 
     def _config(self, query: Query, dry_run: bool = False) -> Any:
@@ -205,9 +218,22 @@ class BigQueryEngine:
             dry_run=dry_run,
             use_query_cache=not dry_run,
         )
+        if self.priority == "BATCH" and not dry_run:
+            config.priority = bigquery.QueryPriority.BATCH
         if self.max_bytes_billed is not None:  # the client would send the string "None"
-            config.maximum_bytes_billed = int(self.max_bytes_billed)
+            left = int(self.max_bytes_billed) - (0 if dry_run else self.bytes_billed)
+            if left <= 0:
+                raise refusal(
+                    f"BigQuery query {query.template} not started: the jobs before it billed {self.bytes_billed:,} "
+                    f"bytes, all of [[max_bytes_billed]] {int(self.max_bytes_billed):,} (it caps the command's total): "
+                    "raise it, or read less: " + READ_LESS, error=BytesLimitExceeded)
+            config.maximum_bytes_billed = left
         return config
+
+    def _billed(self, job: Any) -> None:
+        """Count a finished job's bytes billed against max_bytes_billed (the total of this engine's jobs)."""
+        billed = getattr(job, "total_bytes_billed", None)
+        self.bytes_billed += int(billed) if isinstance(billed, (int, float)) else 0
 
     def _submit(self, query: Query, dry_run: bool = False) -> Any:
         if query.dialect != self.dialect:
@@ -243,6 +269,7 @@ class BigQueryEngine:
 
         job = self._submit(query)
         rows = self._result(job, query)
+        self._billed(job)
         progress = "tqdm" if self.progress else None
         with warnings.catch_warnings():
             # google-cloud-bigquery 3.4x suggests pandas-gbq instead; to_dataframe is the documented,
@@ -271,4 +298,5 @@ class BigQueryEngine:
         """Run a statement that returns no rows (DDL); returns the finished job."""
         job = self._submit(query)
         self._result(job, query)
+        self._billed(job)
         return job

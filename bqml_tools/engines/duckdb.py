@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ..core.fingerprint import register_duckdb
 from ..core.identifiers import frames_in
+from ..core.options import refusal
 from ..errors import BadQuery, BqmlToolsError, DestinationExists, EngineUnavailable, QueryError, TableNotFound
 from ..sql.render import Query, as_query
 from .base import DryRun
@@ -82,8 +83,8 @@ class DuckDBEngine:
                 return self.connection.execute(sql, query.params or None).fetchall()
         except duckdb.CatalogException as error:
             if "already exists" in str(error):
-                raise DestinationExists(f"DuckDB: {_first_line(error)} (query {query.template}): pass --replace "
-                                        "to overwrite it") from error
+                raise refusal(f"DuckDB: {_first_line(error)} (query {query.template}): pass [[replace]] "
+                              "to overwrite it", error=DestinationExists) from error
             frame = re.search(r"_bqml_frame_[0-9]+", str(error))
             if frame and not frames_in(f'"{frame.group(0)}"'):
                 raise TableNotFound(f"DuckDB: query {query.template} reads in-memory source {frame.group(0)}, "
@@ -152,7 +153,7 @@ class DuckDBEngine:
         """
         fmt = output_format(path)
         if not replace and os.path.lexists(path):
-            raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it")
+            raise refusal(f"output file {path} already exists: pass [[replace=True]] to overwrite it", error=DestinationExists)
         folder = os.path.dirname(os.path.abspath(path))
         # a fresh name DuckDB creates itself (mkstemp's 0600 mode would leak into the output file)
         temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
@@ -239,18 +240,18 @@ def open_duckdb(database: str = ":memory:", read_only: bool = False) -> Any:
     in_memory = database == "" or database.startswith(":memory:")
     if not in_memory:
         if os.path.splitext(database)[1].lower() in (".csv", ".tsv", ".parquet", ".pq", ".json"):
-            raise EngineUnavailable(f"--database {database!r} is a data file, not a DuckDB database: pass it as "
-                                    "SOURCE instead")
+            raise refusal(f"[[database]] {database!r} is a data file, not a DuckDB database: pass it as "
+                          "SOURCE instead", error=EngineUnavailable)
         folder = os.path.dirname(os.path.abspath(database))
         if not os.path.isdir(folder):
-            raise EngineUnavailable(f"--database {database!r}: folder {folder} does not exist")
+            raise refusal(f"[[database]] {database!r}: folder {folder} does not exist", error=EngineUnavailable)
         if read_only and not os.path.exists(database):
-            raise EngineUnavailable(f"--database {database!r} does not exist: check the path (only commands that "
-                                    "store a table, like split --destination, create a database)")
+            raise refusal(f"[[database]] {database!r} does not exist: check the path (only commands that "
+                          "store a table, like split [[destination]], create a database)", error=EngineUnavailable)
     try:
         return connect_duckdb(database, read_only=read_only and not in_memory)
     except duckdb.Error as error:
-        raise EngineUnavailable(f"--database {database!r} could not be opened by DuckDB: {_first_line(error)}") from None
+        raise refusal(f"[[database]] {database!r} could not be opened by DuckDB: {_first_line(error)}", error=EngineUnavailable) from None
 
 
 def _unescape_glob(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from ..core.options import refusal
 from ..errors import BqmlToolsError, DestinationExists
 
 
@@ -26,8 +27,8 @@ def publish(temporary: str, path: str, replace: bool) -> None:
     try:
         os.link(temporary, path)  # atomic no-clobber: FileExistsError when another run got there first
     except FileExistsError:
-        raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it") from None
+        raise refusal(f"output file {path} already exists: pass [[replace=True]] to overwrite it", error=DestinationExists) from None
     except OSError:  # a file system without hard links: the check above is the best we can do
         if os.path.lexists(path):
-            raise DestinationExists(f"output file {path} already exists: pass --replace to overwrite it") from None
+            raise refusal(f"output file {path} already exists: pass [[replace=True]] to overwrite it", error=DestinationExists) from None
         os.replace(temporary, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..errors import BqmlToolsError, TableNotFound
 from ..sql.render import render
 from .base import Engine, HasClient, HasDatabase, require
@@ -24,7 +25,7 @@ def source_schema(engine: Engine, source: identifiers.Source) -> dict[str, str]:
     except TableNotFound as error:
         if source.is_frame:
             raise
-        raise TableNotFound(missing_source(engine, source, error)) from error
+        raise refusal(missing_source(engine, source, error), error=TableNotFound) from error
 
 
 def check_file(source: identifiers.Source) -> None:
@@ -43,7 +44,7 @@ def check_file(source: identifiers.Source) -> None:
 
 
 def missing_source(engine: Engine, source: identifiers.Source, error: TableNotFound) -> str:
-    """What the engine could not find, in the user's terms (no template name)."""
+    """What the engine could not find, in the user's terms (no template name), in core.options' two voices."""
     if source.is_file:  # it exists (check_file): DuckDB could not read it
         detail = str(error).split(": ", 1)[-1]
         return f"DuckDB could not read file {source.path}: {detail}"
@@ -51,7 +52,7 @@ def missing_source(engine: Engine, source: identifiers.Source, error: TableNotFo
         project = getattr(engine.client, "project", None) if isinstance(engine, HasClient) else None
         where = f" (in project {project})" if len(source.parts) < 3 and project else ""
         return (f"BigQuery table {source}{where} not found (or no permission to read it): check the name, "
-                "--project and --location")
+                "[[project]] and [[location]]")
     database = engine.database if isinstance(engine, HasDatabase) else None
     return (f"table {source} is not in the DuckDB database {database or 'of the connection given'} (give a "
-            ".csv/.parquet path, or --database FILE)")
+            ".csv/.parquet path, or [[database=]])")

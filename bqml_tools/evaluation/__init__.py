@@ -11,7 +11,8 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "EvalSpec": "spec", "PARTITION_SALT": "spec", "TASKS": "spec", "INTERVAL_OPTIONS": "spec",
+    "EvalSpec": "spec", "PARTITION_SALT": "spec", "DEFAULT_CI_BINS_PER_LOGIT": "spec",
+    "auc_mode": "context", "TASKS": "spec", "INTERVAL_OPTIONS": "spec",
     "OUTPUTS": "outputs", "output_columns": "outputs",
     "evaluate": "metrics", "evaluate_query": "metrics", "evaluate_checks": "metrics",
     "CURVES": "curves", "curve": "curves", "curve_query": "curves", "curve_unused": "curves",

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal, say
 from ..errors import BqmlToolsError, UnknownColumn
 from .spec import EvalSpec
 
@@ -69,9 +70,9 @@ def label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
             try:
                 positive = int(positive) if re.fullmatch(r"-?\d+", positive) else float(positive)
             except ValueError:
-                raise BqmlToolsError(f"--positive {spec.positive!r} is not a value of the {label_type} label {spec.label!r}") from None
+                raise refusal(f"[[positive]] {spec.positive!r} is not a value of the {label_type} label {spec.label!r}") from None
             if not math.isfinite(positive):
-                raise BqmlToolsError(f"--positive {spec.positive!r} must be a finite value of the label {spec.label!r}")
+                raise refusal(f"[[positive]] {spec.positive!r} must be a finite value of the label {spec.label!r}")
         elif label_type is None and isinstance(positive, str) and re.fullmatch(r"-?\d+", positive):
             positive = int(positive)
         numeric = (label_type is not None and bool(NUMERIC.match(label_type))) if label_type is not None else \
@@ -80,9 +81,8 @@ def label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
     if label_type is not None and BOOL.match(label_type):
         return {"label_mode": "bool", "positive": None, "label_numeric": False}
     if label_type is not None and not NUMERIC.match(label_type):
-        raise BqmlToolsError(
-            f"label {spec.label!r} is {label_type}: pass --positive VALUE to name the positive class"
-        )
+        raise refusal(
+            f"label {spec.label!r} is {label_type}: pass [[positive=]] to name the positive class")
     return {"label_mode": "binary", "positive": None, "label_numeric": True}
 
 def attach(frame: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
@@ -106,21 +106,20 @@ def check_invalid(counts: Mapping[str, int], valid: int, spec: EvalSpec, source:
         "invalid_rows": f"row(s) have a NULL, NaN or infinite label ({spec.label}) or prediction ({spec.prediction}){probs}"
         if spec.task == "regression" else f"row(s) have a NULL label ({spec.label}) or prediction ({spec.prediction}){probs}",
         "invalid_label_rows": f"row(s) have a NULL label or one that is not binary in {spec.label}"
-                              + ("" if spec.positive is not None else " (pass --positive VALUE for other labels)"),
+                              + ("" if spec.positive is not None else " (pass [[positive=]] for other labels)"),
         "invalid_score_rows": f"row(s) have a NULL, NaN or infinite score or one outside [0, 1] in {spec.score}",
         "invalid_weight_rows": f"row(s) have a NULL, NaN, infinite or negative weight in {spec.weight}",
     }
     found = [f"{n:,} {messages[c]}" for c, n in counts.items() if n]
     if found and spec.invalid == "error":
-        raise BqmlToolsError("; ".join(found) + ": fix them, or pass --invalid exclude to leave them out and count them")
-    return [f"excluded {m}" for m in found]
+        raise refusal("; ".join(found) + ": fix them, or pass [[invalid=exclude]] to leave them out and count them")
+    return [say(f"excluded {m}", "cli") for m in found]  # warnings speak as the CLI prints them
 
 
 def check_positive(spec: EvalSpec, positives: float, valid: int) -> None:
     """``positives``: the positive rows, or their total weight (0 only when every such row weighs 0)."""
     if spec.positive is not None and valid > 0 and positives == 0:
         weighed = f" with a weight above 0 in {spec.weight}" if spec.weight is not None else ""
-        raise BqmlToolsError(
-            f"--positive {spec.positive!r}: no evaluated row{weighed} has this value in {spec.label}; "
-            "check the value (and its type) against the label's values"
-        )
+        raise refusal(
+            f"[[positive]] {spec.positive!r}: no evaluated row{weighed} has this value in {spec.label}; "
+            "check the value (and its type) against the label's values")

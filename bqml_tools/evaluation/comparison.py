@@ -18,25 +18,27 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError
 from ..sql.render import Query, render
-from . import intervals
+from . import intervals, registry
 from .checks import check_types
 from .context import as_source, template_context
+from .guards import run_checked
 from .intervals import side
 from .metrics import evaluate_checks
 from .outputs import output_columns, refuse_output_names
-from .spec import EvalSpec
+from .spec import BOUND_SHARE_OF_INTERVAL, EvalSpec
 
 DEFAULT_LEVEL = 0.95
 MODEL = "_bqml_model"
 # The result's own columns, after the --by columns and before/after the two models' columns.
-NEEDS_KEY = ("compare needs --key COLUMN: the interval of each difference comes from partitions of the rows by "
+NEEDS_KEY = ("compare needs [[key=]]: the interval of each difference comes from partitions of the rows by "
              "FARM_FINGERPRINT of a key, the same partitions for both models; give a row id, or a user id to keep "
              "each user's rows together")
-COLUMNS = ("rows", "metric", "difference", "lower", "upper", "reading")
+COLUMNS = registry.COMPARE
 
 
 def _role(spec: EvalSpec) -> str:
@@ -47,7 +49,7 @@ def _role(spec: EvalSpec) -> str:
 def _with_level(spec: EvalSpec, level: float | None) -> EvalSpec:
     """The spec with its interval level: spec.ci, else ``level``, else 0.95; the key is required."""
     if not spec.key:
-        raise BqmlToolsError(NEEDS_KEY)
+        raise refusal(NEEDS_KEY)
     if level is not None and spec.ci is not None and float(level) != float(spec.ci):
         raise BqmlToolsError(f"level {level!r} and the spec's ci {spec.ci!r} differ: give one of them")
     chosen = spec.ci if spec.ci is not None else (DEFAULT_LEVEL if level is None else level)
@@ -58,28 +60,25 @@ def _check(spec: EvalSpec, against: str) -> None:
     """What compare refuses before reading anything."""
     first = getattr(spec, _role(spec))
     identifiers.column(against, "against column")
-    identifiers.refuse_reserved_options([("--against", against)])
+    identifiers.refuse_reserved_options([("against", against)])
     if identifiers.same_name(against, first):
-        raise BqmlToolsError(f"--against {against!r} is the first model's column ({first}): name the other "
-                             f"model's {_role(spec)} column")
+        raise refusal(f"[[against]] {against!r} is the first model's column ({first}): name the other "
+                      f"model's {_role(spec)} column")
     if spec.probs is not None:
-        raise BqmlToolsError("compare reads one column per model, and --probs would score both models with the "
-                             "same probabilities: leave --probs out (accuracy and the F1s compare the predicted "
-                             "classes)")
+        raise refusal("compare reads one column per model, and [[probs]] would score both models with the "
+                      "same probabilities: leave [[probs]] out (accuracy and the F1s compare the predicted "
+                      "classes)")
     spec.refuse(["min_slice_rows"], "compare (it compares two models, not slices)")
-    clashing = [c for c in spec.by if c.lower() in {n.lower() for n in COLUMNS + (first, against)}]
-    if clashing:
-        raise BqmlToolsError(f"group column {clashing[0]!r} has the name of a column compare returns; rename it "
-                             f"in a view first (SELECT *, {clashing[0]} AS {clashing[0]}_group FROM ...)")
+    refuse_output_names(spec, "compare", models=(first, against))
     for name in (first, against):
         if name.lower() in COLUMNS:
             raise BqmlToolsError(f"model column {name!r} has the name of a column compare returns; rename it in "
                                  f"a view first (SELECT *, {name} AS {name}_model FROM ...)")
-    refuse_output_names(spec, spec.task, "compare")
 
 
 def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str, dialect: str, *,
-                  engine: Engine | None = None, level: float | None = None, inline: bool = True) -> Query:
+                  engine: Engine | None = None, level: float | None = None, inline: bool = True,
+                  weight_scale: float | None = None) -> Query:
     """The one statement that evaluates both models per jackknife replicate (K + 1 rows per group and model)."""
     spec = _with_level(spec, level)
     _check(spec, against)
@@ -89,9 +88,10 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise type(error)(str(error).replace(f"{_role(spec)} column {against!r}", f"--against column {against!r}")
-                              .replace(f"prediction {against!r}", f"--against {against!r}")) from None
+            raise refusal(str(error).replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
+                          .replace(f"prediction {against!r}", f"[[against]] {against!r}"), error=type(error)) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
+    context["weight_scale"] = weight_scale  # guards.weight_scale: weights so large or small products overflow
     first = getattr(spec, _role(spec))
     context["header_lines"].insert(
         1, f"compared with {against}: each row counted twice ({MODEL} 0 reads {first}, 1 reads {against}); "
@@ -112,7 +112,8 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
     src = as_source(source)
     require(engine, Engine, "compare")
     chosen = _metrics(spec, metrics)
-    frame = engine.run(compare_query(src, spec, against, engine.dialect, engine=engine, inline=False))
+    frame = run_checked(engine, src, spec, lambda scale: compare_query(src, spec, against, engine.dialect,
+                                                                       engine=engine, inline=False, weight_scale=scale))
     warnings = _checks(frame, spec, against, src)
     first_model = frame.loc[frame[MODEL] == 0].drop(columns=[MODEL])  # both copies hold the same rows
     intervals.refuse_null_keys(first_model, spec.key)
@@ -121,15 +122,30 @@ def compare(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, ag
         names = (f"{getattr(spec, _role(spec))}: ", f"{against}: ")
         warnings = [w for w in warnings if not w.removeprefix(names[0]).removeprefix(names[1]).startswith("accuracy ")]
     out = _differences(frame, spec, against, chosen)
-    out.attrs["warnings"] = warnings
+    out.attrs["warnings"] = [w for w in warnings if "binned AUC error bound" not in w] + _bound_warning(frame, out)
     return out
+
+
+def _bound_warning(frame: pd.DataFrame, out: pd.DataFrame) -> list[str]:
+    """As evaluate --ci: binned AUC matters when either model's bound is over a tenth of the half-width
+    of the difference's interval."""
+    bounds = [_estimates(frame, m).get("roc_auc_error_bound") for m in (0, 1)]
+    auc = out.loc[out["metric"] == "roc_auc"] if "metric" in out.columns else out.iloc[0:0]
+    if auc.empty or any(b is None for b in bounds):
+        return []
+    worst = max(float(b.max()) for b in bounds)
+    half = float(((auc["upper"] - auc["lower"]) / 2).min())
+    if pd.notna(worst) and pd.notna(half) and worst > BOUND_SHARE_OF_INTERVAL * half:
+        return [f"binned AUC error bound is {worst:.2g}, over a tenth of the interval's half-width: raise "
+                "--bins-per-logit or use --auc exact"]
+    return []
 
 
 def _metrics(spec: EvalSpec, metrics: Sequence[str] | str | None) -> list[str]:
     """The metrics to compare: those named (checked), or every score of the task that has an interval."""
-    available = [m for m in intervals.METRICS[spec.task] if m in output_columns(spec, spec.task)]
-    if spec.task == "regression":  # no interval for a median (the statement returns it NULL under --ci)
-        available.remove("median_absolute_error")
+    # every metric with a jackknife interval (a median has NULL bounds under --ci: not compared)
+    available = [m.name for m in registry.metrics(spec.task)
+                 if m.interval == registry.JACKKNIFE and m.name in output_columns(spec, spec.task)]
     if metrics is None:
         return [m for m in available if m not in intervals.NOT_A_SCORE]
     return identifiers.chosen(metrics, available)

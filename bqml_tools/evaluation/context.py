@@ -8,7 +8,7 @@ from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
 from ..errors import UnknownColumn
 from .checks import check_types, label_mode, value_kind
-from .spec import CLIP, DEFAULT_BINS_PER_LOGIT, DEFAULT_THRESHOLD, DEFAULT_TOP_K, PARTITION_SALT, EvalSpec
+from .spec import CLIP, DEFAULT_BINS_PER_LOGIT, DEFAULT_CI_BINS_PER_LOGIT, DEFAULT_THRESHOLD, DEFAULT_TOP_K, PARTITION_SALT, EvalSpec
 
 
 def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | None) -> list[str]:
@@ -31,8 +31,21 @@ def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | N
 
 
 def bins_per_logit(spec: EvalSpec) -> int:
-    """The logit-bin resolution of binned AUC, curves and threshold search."""
-    return DEFAULT_BINS_PER_LOGIT if spec.bins_per_logit is None else spec.bins_per_logit
+    """The logit-bin resolution of binned AUC, curves and threshold search (coarser with intervals)."""
+    if spec.bins_per_logit is not None:
+        return spec.bins_per_logit
+    return DEFAULT_CI_BINS_PER_LOGIT if spec.ci is not None else DEFAULT_BINS_PER_LOGIT
+
+
+def auc_mode(spec: EvalSpec, what: str) -> str:
+    """``spec.auc``, or the default of statement ``what``: the same on every engine (BENCHMARKS.md,
+    "One default on both engines"). evaluate: exact AUC and average precision (BigQuery's plan
+    windows per logit bucket, _binary.sql, so it scales). Curves and threshold search: logit bins, a
+    bounded set of points and candidates (their bound is printed), exact on request. With intervals:
+    bins, as every replicate would window its own copy of every distinct score."""
+    if spec.auc is not None:
+        return spec.auc
+    return "binned" if spec.ci is not None or what in ("curve", "threshold") else "exact"
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,7 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
     """What the templates of ``what`` (evaluate, curve, a curve kind, compare, threshold) get: columns,
     options with their defaults, the AUC mode, the header lines, and with ``ci`` the jackknife partitions.
     ``schema`` (None when printing SQL without an engine) is checked here first."""
-    # exact AUC by default on DuckDB, binned on BigQuery; binned with --ci on both: every replicate
-    # windows its own copy of the bins, and K + 1 copies of every distinct score cost K times exact
-    mode = spec.auc or ("exact" if dialect == "duckdb" and spec.ci is None else "binned")
+    mode = auc_mode(spec, what)
     pseudo = (["_bqml_all"] if spec.min_slice_rows is not None and spec.ci is not None else []) \
         + (["_bqml_model"] if against else []) + (["_bqml_rep"] if spec.ci is not None else [])
     context: dict[str, Any] = dict(
@@ -70,7 +81,7 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
         bins_per_logit=bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
         guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
-        pseudo=pseudo, against=against, weight=spec.weight,
+        pseudo=pseudo, against=against, weight=spec.weight, weight_scale=None,
         ci=_Partitions(_key_columns(spec, schema, dialect), spec.partition_count,
                        salt_component(PARTITION_SALT)) if spec.ci is not None else None,
     )

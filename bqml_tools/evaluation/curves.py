@@ -10,6 +10,7 @@ from ..errors import BqmlToolsError
 from ..sql.render import Query, render
 from .checks import attach, check_invalid, check_positive, group_counts
 from .context import as_source, template_context
+from .guards import refuse_stray_labels
 from .outputs import binary_counts, refuse_output_names
 from .spec import INTERVAL_OPTIONS, EvalSpec
 
@@ -36,7 +37,7 @@ def curve_query(source: str | identifiers.Source, spec: EvalSpec, kind: str, dia
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
             raise BqmlToolsError(f"--{name} {value!r} must be a whole number from 1 to 100,000")
     spec.refuse(_CURVE_UNUSED[kind] + INTERVAL_OPTIONS, f"curve {kind}")
-    refuse_output_names(spec, kind, f"curve {kind}")
+    refuse_output_names(spec, "curve", kind=kind)
     src = as_source(source)
     schema = source_schema(engine, src) if engine is not None else None
     context = template_context(src, spec, dialect, schema, inline, "curve" if kind in ("roc", "pr") else kind)
@@ -53,8 +54,9 @@ def curve(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, kind
     """
     src = as_source(source)
     require(engine, Engine, "curve")
-    frame = engine.run(curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps,
-                                   bins=bins, inline=False))
+    query = curve_query(src, spec, kind, engine.dialect, engine=engine, steps=steps, bins=bins, inline=False)
+    refuse_stray_labels(engine, src, spec)
+    frame = engine.run(query)
     counts = group_counts(frame, spec, binary_counts(spec))
     positives, valid = counts.pop("positives"), counts.pop("group_rows")
     # a group with no valid row keeps one row (roc, pr, calibration) or a sweep of zeros

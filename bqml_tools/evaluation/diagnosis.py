@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..errors import BqmlToolsError, InvalidSplitSpec
 from .checks import attach
@@ -32,7 +33,7 @@ class Thresholds:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or not low <= value <= high:
                 bound = f"from {low:g} to {high:g}" if math.isfinite(high) else f">= {low:g}"
-                raise BqmlToolsError(f"--{name.replace('_', '-')} {value!r} must be a finite number {bound}")
+                raise refusal(f"[[{name}]] {value!r} must be a finite number {bound}")
 
 
 _ERRORS = {"regression": ("rmse", "rmse", "baseline_rmse"),
@@ -56,8 +57,8 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
         raise BqmlToolsError(f"thresholds {thresholds!r} must be a bqml_tools.Thresholds")
     identifiers.column(split_column, "split column")
     if spec.by:
-        raise BqmlToolsError(f"diagnose groups by the split column ({split_column}) itself: leave --by out "
-                             "(evaluate --by gives the metrics per group)")
+        raise refusal(f"diagnose groups by the split column ({split_column}) itself: leave [[by]] out "
+                      "(evaluate [[by]] gives the metrics per group)")
     spec.refuse(["threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division", *INTERVAL_OPTIONS],
                 "diagnose (it compares rmse, log loss or accuracy per split)")
     grouped = EvalSpec(**{**spec.__dict__, "by": (split_column,)})

@@ -25,33 +25,19 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import BqmlToolsError
+from ..core.options import refusal
+from . import registry
 
 REPLICATE = "_bqml_rep"
 
-# The metrics that get an interval, per task, and the range an interval is clipped to.
-METRICS: dict[str, tuple[str, ...]] = {
-    "binary": ("accuracy", "precision", "recall", "specificity", "f1", "balanced_accuracy", "log_loss", "brier",
-               "roc_auc", "average_precision", "base_rate"),
-    "regression": ("mae", "mse", "rmse", "r2", "explained_variance", "mean_squared_log_error",
-                   "median_absolute_error", "mean_label", "mean_prediction"),
-    "multiclass": ("accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
-                   "weighted_recall", "weighted_f1", "micro_precision", "micro_recall", "micro_f1", "log_loss",
-                   "top_k_accuracy"),
-}
-_UNBOUNDED = (-math.inf, math.inf)
-BOUNDS: dict[str, tuple[float, float]] = {
-    **{m: (0.0, 1.0) for ms in (METRICS["binary"], METRICS["multiclass"]) for m in ms},
-    "log_loss": (0.0, math.inf), "brier": (0.0, 1.0), "mae": (0.0, math.inf), "mse": (0.0, math.inf),
-    "rmse": (0.0, math.inf), "mean_squared_log_error": (0.0, math.inf), "median_absolute_error": (0.0, math.inf),
-    "r2": (-math.inf, 1.0), "explained_variance": (-math.inf, 1.0),
-    "mean_label": _UNBOUNDED, "mean_prediction": _UNBOUNDED,
-}
-# Lower is better for these (errors and losses); higher is better for the others, except the means,
-# which are descriptions, not scores.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "mse", "rmse", "mean_squared_log_error",
-                             "median_absolute_error"})
-NOT_A_SCORE = frozenset({"mean_label", "mean_prediction", "base_rate"})
+# From the registry: the metrics that get an interval per task (a median's bounds are NULL), the range an
+# interval is clipped to, which are lower-is-better (errors and losses; higher is better for the others),
+# and which are descriptions (the means, the base rate), not scores.
+METRICS: dict[str, tuple[str, ...]] = {task: registry.with_interval(task) for task in registry.TASKS}
+_UNBOUNDED = registry.ANY
+BOUNDS: dict[str, tuple[float, float]] = registry.BOUNDS
+LOWER_IS_BETTER = registry.LOWER_IS_BETTER
+NOT_A_SCORE = registry.NOT_A_SCORE
 
 
 @lru_cache(maxsize=None)
@@ -125,6 +111,10 @@ def _split(frame: pd.DataFrame, groups: Sequence[str], partitions: int) -> list[
     return [(estimate, replicates) for _, estimate, replicates in _split_keyed(frame, groups, partitions)]
 
 
+def where_of(pairs: Sequence[tuple[str, object]]) -> str:
+    return where([g for g, _ in pairs], [v for _, v in pairs])
+
+
 def where(groups: Sequence[str], values: Sequence[object]) -> str:
     """``g=x, h=y``: a group named by its values, NULL for a missing value."""
     return ", ".join(f"{g}={'NULL' if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v}"
@@ -142,9 +132,9 @@ def refuse_null_keys(frame: pd.DataFrame, key: Sequence[str]) -> None:
     """--ci puts each row in a partition by its key: a NULL key has none, so it is refused with the count."""
     missing = null_key_rows(frame)
     if missing:
-        raise BqmlToolsError(
-            f"{missing:,} row(s) have a NULL key ({', '.join(key)}): --ci puts each row in a partition by its key; "
-            "filter them, fill the key, or give --key a column without NULLs")
+        raise refusal(
+            f"{missing:,} row(s) have a NULL key ({', '.join(key)}): [[ci]] puts each row in a partition by its key; "
+            "filter them, fill the key, or give [[key]] a column without NULLs")
 
 
 # Below this many partitions holding a group's rows, its interval rests on too few clusters to trust.
@@ -156,6 +146,8 @@ def sparse_warnings(frame: pd.DataFrame, groups: Sequence[str], partitions: int,
     values, or a group of few keys): its interval is rough (few degrees of freedom) or missing."""
     out = []
     for values, estimate, replicates in _split_keyed(frame, groups, partitions):
+        if "rows" in estimate and pd.notna(estimate["rows"]) and estimate["rows"] == 0:
+            continue  # no valid row (all invalid, excluded): nothing to partition, and a finer key would not help
         kept = occupied(estimate, replicates)
         held = partitions if kept is None else int(np.sum(kept))
         if held < min(FEW_PARTITIONS, partitions):
@@ -166,17 +158,69 @@ def sparse_warnings(frame: pd.DataFrame, groups: Sequence[str], partitions: int,
     return out
 
 
+# Proportions of rows, as (successes, trials) from a binary or multiclass result row of counts: at 0
+# or 1 the jackknife has no spread, and Wilson's interval on the counts takes its place.
+PROPORTIONS = {
+    "binary": {"accuracy": lambda r: (r["tp"] + r["tn"], r["tp"] + r["tn"] + r["fp"] + r["fn"]),
+               "recall": lambda r: (r["tp"], r["tp"] + r["fn"]), "precision": lambda r: (r["tp"], r["tp"] + r["fp"]),
+               "specificity": lambda r: (r["tn"], r["tn"] + r["fp"]),
+               "base_rate": lambda r: (r["positives"], r["tp"] + r["tn"] + r["fp"] + r["fn"])},
+    "multiclass": {name: (lambda r, name=name: (round(r[name] * r["rows"]), r["rows"]))
+                   for name in ("accuracy", "micro_precision", "micro_recall", "micro_f1", "top_k_accuracy")},
+}
+
+
+def wilson(successes: float, trials: float, level: float) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (rows taken as independent)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf((1 + level) / 2))
+    p, n = successes / trials, trials
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _at_bound(metric: str, row: dict, task: str | None, level: float, counts: bool) -> tuple[tuple[float, float] | None, str]:
+    """A metric at 0 or 1 whose jackknife interval has no width: Wilson's interval from the counts when
+    it is a proportion of rows (None otherwise), and the warning that says so."""
+    value = row[metric]
+    rule = PROPORTIONS.get(task or "", {}).get(metric) if counts else None
+    if rule is not None:
+        successes, trials = (float(v) for v in rule(row))
+        if trials > 0:
+            lower, upper = wilson(successes, trials, level)
+            return (lower, upper), (f"{metric} is {value:g}{{where}}: at its bound the jackknife has no spread, so its "
+                                    f"interval is Wilson's on {int(trials):,} rows taken as independent (rows that share a "
+                                    f"key are fewer in truth: wider)")
+    return None, (f"{metric} is {value:g}{{where}}: at its bound the jackknife has no spread, and its interval "
+                  f"[{value:g}, {value:g}] says nothing of its uncertainty")
+
+
 def jackknife(frame: pd.DataFrame, groups: Sequence[str], metrics: Sequence[str], level: float,
-              partitions: int) -> pd.DataFrame:
-    """One row per group, the estimate, with ``<metric>_lower`` and ``<metric>_upper`` after each metric."""
-    rows = []
-    for estimate, replicates in _split(frame, groups, partitions):
+              partitions: int, *, task: str | None = None, counts: bool = True) -> pd.DataFrame:
+    """One row per group, the estimate, with ``<metric>_lower`` and ``<metric>_upper`` after each metric.
+
+    A proportion at 0 or 1 whose interval has no width gets Wilson's interval on the counts (``task``
+    names which columns hold them; ``counts`` False, with weights, keeps the jackknife's); every such
+    metric is named in ``frame.attrs['warnings']``."""
+    rows, warnings = [], []
+    for values, estimate, replicates in _split_keyed(frame, groups, partitions):
         row = estimate.drop(labels=[REPLICATE]).to_dict()
         kept = occupied(estimate, replicates)
         for metric in metrics:
             if metric in row:
                 row[f"{metric}_lower"], row[f"{metric}_upper"] = interval(
                     row[metric], replicates[metric].to_numpy(dtype=float), level, BOUNDS.get(metric, _UNBOUNDED), kept)
+                if BOUNDS.get(metric) == (0.0, 1.0) and pd.notna(row[metric]) and float(row[metric]) in (0.0, 1.0) \
+                        and row[f"{metric}_lower"] == row[f"{metric}_upper"]:
+                    replacement, warning = _at_bound(metric, row, task, level, counts)
+                    if replacement is not None:
+                        row[f"{metric}_lower"], row[f"{metric}_upper"] = replacement
+                    shown = [(g, v) for g, v in zip(groups, values) if g != "_bqml_all"]
+                    whole = dict(zip(groups, values)).get("_bqml_all") == 1
+                    where = " (the whole)" if whole else f" ({where_of(shown)})" if shown else ""
+                    warnings.append(warning.format(where=where))
         rows.append(row)
     columns = []
     for column in frame.columns:
@@ -189,7 +233,9 @@ def jackknife(frame: pd.DataFrame, groups: Sequence[str], metrics: Sequence[str]
     for column in frame.columns:  # keep the statement's dtypes (integer counts stay integers)
         if column in out.columns and len(out):
             out[column] = out[column].astype(frame[column].dtype)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["warnings"] = list(dict.fromkeys(warnings))
+    return out
 
 
 def paired(first: pd.Series, other: pd.Series, first_replicates: pd.Series, other_replicates: pd.Series,

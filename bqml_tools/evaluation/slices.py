@@ -17,14 +17,13 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from . import intervals
+from . import intervals, registry
 from .intervals import side
 from .spec import EvalSpec
 
 WHOLE = "_bqml_all"
 # Exact counts stay for a too-small slice (they are what they are); every estimate is set to NULL.
-COUNTS = frozenset({"rows", "positives", "tp", "fp", "tn", "fn", "negative_rows", "invalid_rows",
-                    "invalid_label_rows", "invalid_score_rows", "invalid_weight_rows"})
+COUNTS = frozenset({m.name for m in registry.REGISTRY if m.role == registry.COUNT} | {registry.WEIGHT_COUNT})
 
 
 def too_small(rows: Any, minimum: int) -> bool:
@@ -50,7 +49,7 @@ def report(checked: pd.DataFrame, combined: pd.DataFrame | None, raw_frame: pd.D
     out.attrs = dict(checked.attrs)
     out.attrs["warnings"] = list(checked.attrs.get("warnings", []))
     for _, row in out.loc[small].iterrows():  # a too-small slice's accuracy says nothing either way
-        where = f"({', '.join(f'{c}={row[c]}' for c in groups)})"
+        where = f"({intervals.where(groups, [row[c] for c in groups])})"
         out.attrs["warnings"] = [w for w in out.attrs["warnings"] if not (w.startswith("accuracy ") and where in w)]
     if small.any():
         out.attrs["warnings"].append(f"{int(small.sum())} slice(s) have fewer than {minimum:,} valid rows: their "
@@ -76,8 +75,8 @@ def _key(values: Sequence[Any]) -> tuple[Any, ...]:
 
 def scores(spec: EvalSpec, columns: Sequence[str]) -> list[str]:
     """The metrics a slice is compared with the whole on: the task's scores that have an interval."""
-    return [m for m in intervals.METRICS[spec.task]
-            if m in columns and m not in intervals.NOT_A_SCORE and m != "median_absolute_error"]
+    return [m.name for m in registry.metrics(spec.task)
+            if m.name in columns and m.role == registry.SCORE and m.interval == registry.JACKKNIFE]
 
 
 def _worse_than_whole(out: pd.DataFrame, raw_frame: pd.DataFrame, spec: EvalSpec,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 
 
@@ -16,7 +17,11 @@ CLIP = 2.220446049250313e-16
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOP_K = 3
 DEFAULT_BINS_PER_LOGIT = 10_000
+# intervals: every replicate windows its own copy of the bins (K + 2 copies), so 10x coarser bins
+# keep --ci within ~3x a plain evaluate at 1M continuous scores (BENCHMARKS.md); the bound is reported
+DEFAULT_CI_BINS_PER_LOGIT = 1_000
 BOUND_WARNING = 1e-4
+BOUND_SHARE_OF_INTERVAL = 0.1  # with --ci: the bound's largest share of the interval's half-width
 
 # Which options each task uses; an option given for a task that ignores it is refused (it would do
 # nothing, silently). ``None`` means "not given" (the defaults apply where the option is used).
@@ -35,16 +40,44 @@ _USED_BY = {
 }
 
 
-def _flag(option: str) -> str:
-    return "--" + option.replace("_", "-")
-
-
-def _refuse_unused(given: Sequence[str], what: str) -> None:
-    """One line naming every given option that ``what`` does not use."""
+def refuse_unused(given: Sequence[str], what: str) -> None:
+    """One line naming every given option that ``what`` (a message in the two voices of core.options,
+    e.g. ``"task binary"``) does not use."""
     if given:
         one = len(given) == 1
-        raise BqmlToolsError(f"{', '.join(map(_flag, given))} {'does' if one else 'do'} nothing for {what}: "
-                             f"leave {'it' if one else 'them'} out")
+        raise refusal(f"{', '.join(f'[[{o}]]' for o in given)} {'does' if one else 'do'} nothing for {what}: "
+                      f"leave {'it' if one else 'them'} out")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule between EvalSpec's options: when ``broken`` holds, ``message`` (core.options' two voices;
+    ``[[option!]]`` is the option at fault) is the refusal, in Python words or the CLI's."""
+
+    option: str
+    broken: Callable[[EvalSpec], bool]
+    message: str
+
+
+# Every rule between options, in the order they are checked (each option's own range is checked first).
+CONSTRAINTS: tuple[Constraint, ...] = (
+    Constraint("top_k", lambda s: s.top_k is not None and s.probs is None,
+               "[[top_k!]] needs [[probs=]] (top_k_accuracy ranks the probabilities)"),
+    Constraint("bins_per_logit", lambda s: s.bins_per_logit is not None and s.auc == "exact",
+               "[[bins_per_logit!]] does nothing with [[auc=exact]]: leave one of them out"),
+    Constraint("ci", lambda s: s.ci is not None and not s.key,
+               "[[ci!]] needs [[key=]]: intervals come from partitions of the rows by FARM_FINGERPRINT of a key; "
+               "give a row id, or a user id to keep each user's rows together"),
+    Constraint("zero_division", lambda s: s.ci is not None and s.zero_division == "sklearn",
+               "[[zero_division=sklearn]] puts 0 where a metric is undefined, and an interval made from those "
+               "zeros would be wrong: leave [[zero_division]] out with [[ci]]"),
+    Constraint("key", lambda s: s.ci is None and bool(s.key),
+               "[[key!]] does nothing without [[ci=]] (e.g. [[ci=0.95]]): add it, or leave [[key]] out"),
+    Constraint("partitions", lambda s: s.ci is None and s.partitions is not None,
+               "[[partitions!]] does nothing without [[ci=]] (e.g. [[ci=0.95]]): add it, or leave [[partitions]] out"),
+    Constraint("min_slice_rows", lambda s: s.min_slice_rows is not None and not s.by,
+               "[[min_slice_rows!]] needs [[by=]]: it marks the slices (groups) that are too small"),
+)
 
 
 @dataclass(frozen=True)
@@ -52,11 +85,12 @@ class EvalSpec:
     """What to evaluate. ``prediction`` for regression and multiclass, ``score`` for binary.
 
     ``invalid``: ``"error"`` (default: refuse, with counts) or ``"exclude"`` (drop and count).
-    ``auc``: ``"exact"`` (default on DuckDB) or ``"binned"`` (default on BigQuery).
+    ``auc``: ``"exact"`` or ``"binned"``; the default is the same on every engine (``context.auc_mode``):
+    exact for evaluate, binned for curves, threshold search and intervals.
     ``zero_division``: ``"null"`` (default) or ``"sklearn"`` (0, and r2's force_finite rule).
     ``label_type``: the label's type when no engine can be asked (printing SQL only).
-    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000,
-    zero_division "null"); an option the task does not use is refused rather than ignored.
+    Options left at ``None`` take their defaults (threshold 0.5, top_k 3, bins_per_logit 10,000, or
+    1,000 with ``ci``, zero_division "null"); an option the task does not use is refused rather than ignored.
     ``weight``: a column of row weights (numbers >= 0), as scikit-learn's ``sample_weight``.
     ``ci``: a confidence level (e.g. 0.95): each metric gets ``<metric>_lower`` and ``<metric>_upper``
     from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by
@@ -102,23 +136,19 @@ class EvalSpec:
         identifiers.column(self.label, "label column")
         needed = "score" if self.task == "binary" else "prediction"
         if getattr(self, needed) is None:
-            raise BqmlToolsError(f"task {self.task} needs --{needed} COLUMN")
-        _refuse_unused([o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]],
-                       f"task {self.task}")
-        if self.top_k is not None and self.probs is None:
-            raise BqmlToolsError("--top-k needs --probs COLUMN (top_k_accuracy ranks the probabilities)")
-        if self.bins_per_logit is not None and self.auc == "exact":
-            raise BqmlToolsError("--bins-per-logit does nothing with --auc exact: leave one of them out")
+            raise refusal(f"task {self.task} needs [[{needed}=]]")
+        refuse_unused([o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]],
+                      f"task {self.task}")
         for role in ("prediction", "score", "probs"):
             if getattr(self, role) is not None:
                 identifiers.column(getattr(self, role), f"{role} column")
         for column in self.by:
-            identifiers.column(column, "group (--by) column")
+            identifiers.column(column, "group (by) column")
         roles = ("label", "prediction", "score", "probs")
-        identifiers.refuse_reserved_options([(_flag(r), getattr(self, r)) for r in roles] + [("--by", c) for c in self.by])
+        identifiers.refuse_reserved_options([(r, getattr(self, r)) for r in roles] + [("by", c) for c in self.by])
         lowered = [c.lower() for c in self.by]
         if len(set(lowered)) != len(lowered):
-            raise BqmlToolsError(f"--by columns repeat (names are case-insensitive): {', '.join(self.by)}")
+            raise refusal(f"[[by]] columns repeat (names are case-insensitive): {', '.join(self.by)}")
         if self.threshold is not None and (
                 isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float))
                 or math.isnan(self.threshold) or not 0 <= float(self.threshold) <= 1):
@@ -136,6 +166,9 @@ class EvalSpec:
                                                 or not 1 <= self.bins_per_logit <= 10**7):
             raise BqmlToolsError(f"bins per logit unit {self.bins_per_logit!r} must be from 1 to 10,000,000")
         self._check_intervals()
+        for rule in CONSTRAINTS:
+            if rule.broken(self):
+                raise refusal(rule.message, owner="EvalSpec", values={rule.option: getattr(self, rule.option)})
         if isinstance(self.positive, str) and not self.positive.isprintable():
             raise BqmlToolsError(f"positive label {self.positive!r} must be printable text")
         if self.positive is not None and not isinstance(self.positive, (str, int, float)) \
@@ -148,32 +181,19 @@ class EvalSpec:
             identifiers.column(self.weight, "weight column")
         for column in self.key:
             identifiers.column(column, "key column")
-        identifiers.refuse_reserved_options([("--weight", self.weight)] + [("--key", c) for c in self.key])
+        identifiers.refuse_reserved_options([("weight", self.weight)] + [("key", c) for c in self.key])
         if self.ci is not None:
             if isinstance(self.ci, bool) or not isinstance(self.ci, (int, float)) or not 0 < float(self.ci) < 1:
-                raise BqmlToolsError(f"--ci {self.ci!r} must be a confidence level between 0 and 1, e.g. 0.95")
-            if not self.key:
-                raise BqmlToolsError(
-                    "--ci needs --key COLUMN: intervals come from partitions of the rows by FARM_FINGERPRINT of a "
-                    "key; give a row id, or a user id to keep each user's rows together")
-            if self.zero_division == "sklearn":
-                raise BqmlToolsError("--zero-division sklearn puts 0 where a metric is undefined, and an interval made "
-                                     "from those zeros would be wrong: leave --zero-division out with --ci")
+                raise refusal(f"[[ci]] {self.ci!r} must be a confidence level between 0 and 1, e.g. 0.95")
             lowered = [c.lower() for c in self.key]
             if len(set(lowered)) != len(lowered):
-                raise BqmlToolsError(f"--key columns repeat (names are case-insensitive): {', '.join(self.key)}")
-        elif self.key or self.partitions is not None:
-            given = "--key" if self.key else "--partitions"
-            raise BqmlToolsError(f"{given} does nothing without --ci LEVEL (e.g. --ci 0.95): add it, or leave {given} out")
+                raise refusal(f"[[key]] columns repeat (names are case-insensitive): {', '.join(self.key)}")
         if self.partitions is not None and (isinstance(self.partitions, bool) or not isinstance(self.partitions, int)
                                             or not 5 <= self.partitions <= 1000):
-            raise BqmlToolsError(f"--partitions {self.partitions!r} must be a whole number from 5 to 1,000 (default 20)")
-        if self.min_slice_rows is not None:
-            if isinstance(self.min_slice_rows, bool) or not isinstance(self.min_slice_rows, int) \
-                    or self.min_slice_rows < 1:
-                raise BqmlToolsError(f"--min-slice-rows {self.min_slice_rows!r} must be a whole number >= 1")
-            if not self.by:
-                raise BqmlToolsError("--min-slice-rows needs --by COLUMN: it marks the slices (groups) that are too small")
+            raise refusal(f"[[partitions]] {self.partitions!r} must be a whole number from 5 to 1,000 (default 20)")
+        if self.min_slice_rows is not None and (isinstance(self.min_slice_rows, bool)
+                                                or not isinstance(self.min_slice_rows, int) or self.min_slice_rows < 1):
+            raise refusal(f"[[min_slice_rows]] {self.min_slice_rows!r} must be a whole number >= 1")
 
     @property
     def columns(self) -> list[str]:
@@ -187,4 +207,4 @@ class EvalSpec:
 
     def refuse(self, options: Sequence[str], what: str) -> None:
         """Refuse the options in ``options`` that are given: ``what`` does not use them."""
-        _refuse_unused([o for o in options if getattr(self, o) not in (None, ())], what)
+        refuse_unused([o for o in options if getattr(self, o) not in (None, ())], what)

@@ -15,10 +15,17 @@ diagnosis below runs on that small result. Per run:
   larger than ``tolerance`` of its range: the learning rate is too high (the suggestion is half).
 - ``gap``: ``(final_eval_loss - final_loss) / |final_eval_loss|``; a converged run whose gap
   exceeds ``GAP`` (10%) is said to fit train better than it generalises.
+- The trend at the end: a least-squares line through the last tenth of the iterations (at least
+  ``MIN_ITERATIONS`` of them), its change over that window as a share of the loss's range.
 - ``verdict``, in this order: ``too short`` (fewer than ``MIN_ITERATIONS`` iterations),
-  ``oscillating``, ``over-fitting``, ``still improving`` (the last step still improves the
-  validation loss, or the training loss without validation, by more than ``tolerance`` of its
-  range), ``converged``; ``reason`` says why, with the numbers.
+  ``oscillating``, ``diverging`` (the training loss rises: it ends above where it started, or rises
+  over the window by more than ``tolerance`` of its range; the suggestion is a tenth of the rate),
+  ``over-fitting``, ``still improving`` (the validation loss, or the training loss without
+  validation, falls over the window by more than ``tolerance`` of its range, and at its last step
+  by more than that step's share of it), ``unclear`` (the validation loss rises over the window
+  while the training loss does not fall), else ``converged`` (it levels off: it changes by no more
+  than ``tolerance`` of its range over the window, or has stopped falling at its last step);
+  ``reason`` says why, with the numbers. No history is called converged without levelling off.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..engines.base import Engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, UnknownColumn
@@ -49,7 +57,7 @@ SUMMARY_COLUMNS = ("training_run", "iterations", "final_loss", "final_eval_loss"
 def _check_tolerance(tolerance: Any) -> float:
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
             or not 0 <= tolerance < 1:
-        raise BqmlToolsError(f"--tolerance {tolerance!r} must be a number from 0 to below 1 (a share of the loss range)")
+        raise refusal(f"[[tolerance]] {tolerance!r} must be a number from 0 to below 1 (a share of the loss range)")
     return float(tolerance)
 
 
@@ -110,6 +118,21 @@ def _direction_changes(losses: list[float], tolerance: float) -> int:
     return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
 
 
+def _window(iterations: list[int]) -> int:
+    """How many of the last iterations the trend at the end is read over: a tenth, at least MIN_ITERATIONS."""
+    return min(len(iterations), max(MIN_ITERATIONS, math.ceil(len(iterations) / 10)))
+
+
+def _end_change(iterations: list[int], values: list[float]) -> float:
+    """The change of ``values`` over the last _window iterations along their least-squares line."""
+    k = _window(iterations)
+    xs, ys = iterations[-k:], values[-k:]
+    mean_x, mean_y = sum(xs) / k, sum(ys) / k
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread
+    return slope * (xs[-1] - xs[0])
+
+
 def _overfit_from(iterations: list[int], losses: list[float], evals: list[float], tolerance: float) -> int | None:
     """The first iteration after which eval_loss stays above its minimum (by more than tolerance of
     its range) to the end, while the training loss still falls over those iterations."""
@@ -157,23 +180,39 @@ def _one_run(run: Any, rows: pd.DataFrame, tolerance: float) -> dict[str, Any]:
         out["overfit_from_iteration"] = _overfit_from(iterations, losses, evals, tolerance)
     tracked, name = (evals, "eval_loss") if has_eval else (losses, "loss")
     span = max(tracked) - min(tracked)
+    loss_span = max(losses) - min(losses)
+    window = _window(iterations)
+    change, loss_change = _end_change(iterations, tracked), _end_change(iterations, losses)
+    over_window = f"over the last {window} iterations ({iterations[-window]} to {iterations[-1]})"
     no_eval = "" if has_eval else " (no validation loss: eval_loss is NULL, so only the training loss is read)"
+    rising = losses[-1] - losses[0] > tolerance * loss_span or loss_change > tolerance * loss_span
     if out["oscillating"]:
         rate_text = (f"lower the learning rate (now {learning_rate:.6g}; try {learning_rate / 2:.6g})"
                      if not math.isnan(learning_rate) else "lower the learning rate")
         out.update(suggested_learning_rate=learning_rate / 2, verdict="oscillating",
                    reason=f"the loss changes direction {changes} times between steps larger than {tolerance:.0%} "
                           f"of its range: {rate_text}{no_eval}")
+    elif rising and loss_span > 0:
+        rate_text = (f"lower the learning rate (now {learning_rate:.6g}; try {learning_rate / 10:.6g})"
+                     if not math.isnan(learning_rate) else "lower the learning rate")
+        how = (f"ends above where it started ({losses[0]:.4g} to {losses[-1]:.4g})" if losses[-1] > losses[0] else
+               f"rises {over_window} by {loss_change / loss_span:.0%} of its range, to {losses[-1]:.4g}")
+        out.update(suggested_learning_rate=learning_rate / 10, verdict="diverging",
+                   reason=f"the training loss {how}: training makes it worse; {rate_text}{no_eval}")
     elif out["overfit_from_iteration"] is not None:
         out.update(verdict="over-fitting",
                    reason=f"eval_loss is lowest at iteration {out['best_iteration']} ({out['best_eval_loss']:.4g}) and "
                           f"stays above it from iteration {out['overfit_from_iteration']} to the end "
                           f"({tracked[-1]:.4g}) while the training loss still falls ({losses[-1]:.4g}): stop at "
                           f"iteration {out['best_iteration']} (early stopping) or regularise")
-    elif span > 0 and tracked[-2] - tracked[-1] > tolerance * span:
+    elif span > 0 and -change > tolerance * span and tracked[-2] - tracked[-1] > tolerance * span / (window - 1):
         out.update(verdict="still improving",
-                   reason=f"{name} still falls at the last iteration ({tracked[-2]:.4g} to {tracked[-1]:.4g}, more "
-                          f"than {tolerance:.0%} of its range): train for more iterations{no_eval}")
+                   reason=f"{name} still falls {over_window}: by {-change / span:.0%} of its range (more than "
+                          f"{tolerance:.0%}), to {tracked[-1]:.4g}: train for more iterations{no_eval}")
+    elif span > 0 and change > tolerance * span:
+        out.update(verdict="unclear",
+                   reason=f"{name} rises {over_window} by {change / span:.0%} of its range, to {tracked[-1]:.4g} "
+                          f"(lowest {min(tracked):.4g}), while the training loss does not fall: plot the curves to see why")
     else:
         gap = out["gap"]
         reading = ("" if math.isnan(gap) else

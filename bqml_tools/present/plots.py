@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..errors import BqmlToolsError
+from ..evaluation.intervals import where
 
 CURVE_COLUMNS = {
     "roc": {"threshold", "fpr", "tpr", "tp", "fp"},
@@ -59,7 +60,7 @@ def _groups(frame: pd.DataFrame, known: set[str]) -> list[tuple[str, pd.DataFram
     out = []
     for key, rows in frame.groupby(by, sort=False, dropna=False):
         values = key if isinstance(key, tuple) else (key,)
-        out.append((", ".join(f"{c}={v}" for c, v in zip(by, values)), rows))
+        out.append((where(by, values), rows))
     return out
 
 

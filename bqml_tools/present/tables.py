@@ -41,11 +41,11 @@ def format_frame(frame: pd.DataFrame, fmt: str) -> str:
 
 def format_plain(rows: list[dict[str, Any]], fmt: str) -> str:
     """``format_frame(pd.DataFrame(rows), fmt)`` without importing pandas, for rows of printable
-    strings and ints (what ``fingerprint`` prints); anything else goes through pandas. A property
+    strings, ints and bools (what ``fingerprint`` and ``which-split`` print); anything else goes through pandas. A property
     test checks the two agree character for character."""
     columns = list(rows[0]) if rows else []
     plain = rows and all(list(r) == columns for r in rows) and all(
-        type(v) is int or (type(v) is str and v.isprintable()) for r in rows for v in r.values())
+        type(v) in (int, bool) or (type(v) is str and v.isprintable()) for r in rows for v in r.values())
     plain = plain and all(len({type(r[c]) for r in rows}) == 1 for c in columns)
     if not plain:
         import pandas as pd
@@ -64,8 +64,8 @@ def format_plain(rows: list[dict[str, Any]], fmt: str) -> str:
         return out.getvalue().rstrip("\n")
     cells = []
     for c in columns:
-        numeric = type(rows[0][c]) is int
-        # pandas' to_string(index=False): a leading space before numeric headers only
+        numeric = type(rows[0][c]) in (int, bool)
+        # pandas' to_string(index=False): a leading space before numeric (and bool) headers only
         header = (" " + c) if numeric else c
         values = [str(r[c]) for r in rows]
         width = max(len(header), *map(len, values))

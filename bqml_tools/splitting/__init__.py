@@ -13,7 +13,7 @@ _EXPORTS = {
     "SplitSpec": "spec",
     "assign": "assignment",
     "FINE": "queries", "SplitReport": "queries", "assignments_query": "queries", "check_only_split": "queries",
-    "materialize": "queries", "materialize_queries": "queries", "profile_query": "queries", "split": "queries",
+    "materialize": "queries", "materialize_queries": "queries", "TableOptions": "table_options", "profile_query": "queries", "split": "queries",
     "split_query": "queries", "split_report": "queries", "validated_schema": "queries",
 }
 

@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import numbers
-from typing import Iterable, Mapping, Sequence
-
-import numpy as np
-import pandas as pd
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..core.fingerprint import farm_fingerprint
 from ..core.keys import key_string
 from ..errors import InvalidSplitSpec
 from .spec import SplitSpec
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _is_bool(value: object) -> bool:
+    """True and False, and numpy's booleans (only possible once numpy is loaded: no import for it here)."""
+    numpy = sys.modules.get("numpy")
+    return isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_))
+
 
 def _key_parts(value: object, width: int) -> list[str]:
     """One key value as its parts' canonical strings; ints are their decimal text."""
     def part(item: object) -> str:
-        if isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)):
+        if isinstance(item, numbers.Integral) and not _is_bool(item):
             return str(int(item))
         if not isinstance(item, str):
             raise InvalidSplitSpec(
@@ -37,7 +44,8 @@ def _key_parts(value: object, width: int) -> list[str]:
     return parts
 
 
-def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: SplitSpec) -> pd.DataFrame:
+def assignments(values: str | int | Sequence[str | int | Sequence[str | int]],
+                spec: SplitSpec) -> list[dict[str, Any]]:
     """Which split each key value falls in, computed in Python (no engine, no table).
 
     A value is the key's canonical string (for STRING, INT64, BOOL and DATE columns, the text
@@ -51,7 +59,7 @@ def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: 
         raise InvalidSplitSpec(f"spec must be a SplitSpec, not {type(spec).__name__}")
     if spec.stratify is not None:
         raise InvalidSplitSpec("a stratified split depends on the data: run the split and look the key up")
-    if isinstance(values, (str, numbers.Integral)) and not isinstance(values, (bool, np.bool_)):
+    if isinstance(values, (str, numbers.Integral)) and not _is_bool(values):
         values = [values]
     elif isinstance(values, (bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
         raise InvalidSplitSpec(
@@ -70,5 +78,14 @@ def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: 
             row["sample_slot"] = quotient % plan.slots
             row["sampled"] = row["sample_slot"] < plan.threshold
         rows.append(row)
-    columns = ["key", "fingerprint", "bucket", "split"] + (["sample_slot", "sampled"] if plan.sampled else [])
+    return rows
+
+
+def assign(values: str | int | Sequence[str | int | Sequence[str | int]], spec: SplitSpec) -> pd.DataFrame:
+    """:func:`assignments` as a DataFrame: columns key, fingerprint, bucket, split (and with a sample,
+    sample_slot and sampled)."""
+    import pandas as pd
+
+    rows = assignments(values, spec)
+    columns = ["key", "fingerprint", "bucket", "split"] + (["sample_slot", "sampled"] if spec.plan.sampled else [])
     return pd.DataFrame(rows, columns=columns)

@@ -10,12 +10,14 @@ import pandas as pd
 
 from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
+from ..core.options import refusal
 from ..core.plan import BucketPlan
 from ..engines.base import CanExecute, Engine, not_an_engine, require
 from ..engines.schema import source_schema
 from ..errors import BqmlToolsError, InvalidSplitSpec, NullKeys, UnknownColumn, UnsupportedKeyType
 from ..sql.render import Query, render
 from .spec import SplitSpec
+from .table_options import TableOptions
 
 FINE = 10_000  # fine positions per bucket in a stratified split
 LUMPY_KEYS_PER_BUCKET = 5
@@ -131,10 +133,9 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
         identifiers.refuse_reserved(schema, f"the source {src}")
         clash = next((c for c in schema if identifiers.same_name(c, spec.split_column)), None)
         if clash is not None and only_split is None and adds_split_column:
-            raise InvalidSplitSpec(
+            raise refusal(
                 f"the source already has a column {clash!r}, the same name as the split column "
-                f"{spec.split_column!r} (names are case-insensitive): pass --split-column with another name"
-            )
+                f"{spec.split_column!r} (names are case-insensitive): pass [[split_column]] with another name", error=InvalidSplitSpec)
     key = _key_columns(spec, schema, schema_dialect, dialect, spec.key)
     context: dict[str, Any] = dict(
         src=src, key=key, salt_component=salt_component(spec.salt), plan=plan, null_keys=policy,
@@ -157,19 +158,37 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
     return "stratified_split", context
 
 
+SLOT_COLUMNS = ("split_bucket", "sample_slot")
+
+
 def split_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
                 engine: Engine | None = None, only_split: str | None = None,
-                inline: bool = True) -> Query:
+                inline: bool = True, store_slots: bool = False) -> Query:
     """The split statement for ``dialect``: all columns plus the split column.
 
     With an engine, the source's schema is checked first (columns exist, key types have a
     canonical string). ``inline=True`` gives a self-contained statement to paste into a console.
+    ``store_slots``: the rows also carry split_bucket = ABS(MOD(h, N)) and sample_slot (the hash's parts
+    the split and the sample read), so a table stored with them, clustered by them, prunes later samples.
     """
     src = _checked(source, spec, engine)
     schema = source_schema(engine, src) if engine is not None else None
     name, context = _context(src, spec, dialect, schema, only_split,
                              engine.dialect if engine is not None else None)
-    return render(f"split/{name}.sql", dialect, inline=inline, **context)
+    if store_slots:
+        if name != "split":
+            raise refusal("[[store_slots]] goes with a plain split, not [[stratify]] (a stratified key's split "
+                          "is not its bucket)", error=InvalidSplitSpec)
+        clash = next((c for c in schema or () for s in SLOT_COLUMNS if identifiers.same_name(c, s)), None)
+        if clash is not None:
+            raise refusal(f"the source already has a column {clash!r}, a name [[store_slots]] adds "
+                          f"({', '.join(SLOT_COLUMNS)}): rename it in a view first", error=InvalidSplitSpec)
+        plan = spec.plan
+        context["header_lines"] = context["header_lines"] + [
+            f"stored: split_bucket = ABS(MOD(h, {plan.buckets})), sample_slot = ABS(MOD(DIV(h, {plan.buckets}), "
+            f"{plan.slots})): a later sample at rate r of this table is WHERE sample_slot < CEIL(r * {plan.slots}), "
+            "which a table clustered by sample_slot prunes"]
+    return render(f"split/{name}.sql", dialect, inline=inline, store_slots=store_slots, **context)
 
 
 def profile_query(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
@@ -217,10 +236,9 @@ def _check_nulls(profile: pd.DataFrame, spec: SplitSpec) -> tuple[int, int]:
     null_labels = int(profile.loc[profile["part"] == "null_label", "n_rows"].sum())
     key = ", ".join(spec.key)
     if null_keys and spec.null_policy()[0] == "error":
-        raise NullKeys(
-            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with --null-keys drop to drop them "
-            "or --null-keys split:NAME to send them to split NAME"
-        )
+        raise refusal(
+            f"{null_keys:,} row(s) have a NULL key ({key}): rerun with [[null_keys=drop]] to drop them "
+            "or [[null_keys=split:NAME]] to send them to split NAME", error=NullKeys)
     if null_labels:
         raise NullKeys(
             f"{null_labels:,} row(s) have a NULL label in {spec.stratify}: a stratified split needs "
@@ -369,30 +387,45 @@ def split(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, *,
 
 def materialize_queries(source: str | identifiers.Source, spec: SplitSpec, destination: str, dialect: str, *,
                         engine: Engine | None = None, view: bool = False, per_split: bool = False,
-                        replace: bool = False) -> list[Query]:
+                        replace: bool = False, options: TableOptions | None = None,
+                        store_slots: bool = False) -> list[Query]:
     """CREATE [OR REPLACE] TABLE|VIEW statements storing the split: one table with the split
-    column, or with ``per_split`` one per split named ``<destination>_<split>``."""
+    column, or with ``per_split`` one per split named ``<destination>_<split>``. ``options``: the
+    tables' CLUSTER BY, PARTITION BY, expiration, description and labels (BigQuery tables only)."""
+    if options is not None and not isinstance(options, TableOptions):
+        raise InvalidSplitSpec(f"options {options!r} must be a bqml_tools.splitting.TableOptions")
+    if options and view:
+        raise refusal("table options ([[cluster_by]], [[partition_by]], ...) are for tables: drop [[view=True]] or them",
+                      error=InvalidSplitSpec)
     src = _checked(source, spec, engine)
+    if store_slots and dialect == "bigquery" and not (options and options.cluster_by):
+        # stored slots pay when the table is clustered by them: a later sample's filter prunes blocks
+        base = options or TableOptions()
+        options = TableOptions(cluster_by=SLOT_COLUMNS[::-1], partition_by=base.partition_by,
+                               expiration_days=base.expiration_days, description=base.description, labels=base.labels)
     target = identifiers.source(destination)
     if target.is_file:
-        raise InvalidSplitSpec(f"destination {destination!r} must be a table name, not a file: use --output for files")
+        raise refusal(f"destination {destination!r} must be a table name, not a file: use [[output]] for files", error=InvalidSplitSpec)
     kind = "VIEW" if view else "TABLE"
     if not per_split:
-        body = split_query(src, spec, dialect, engine=engine)
-        return [render("materialize.sql", dialect, destination=target, kind=kind, replace=replace, body=body.sql)]
+        body = split_query(src, spec, dialect, engine=engine, store_slots=store_slots)
+        return [render("materialize.sql", dialect, destination=target, kind=kind, replace=replace, body=body.sql,
+                       options=options or None)]
     policy, null_split = spec.null_policy()
     names = list(spec.plan.names) + ([null_split] if policy == "split" and null_split not in spec.plan.names else [])
     out = []
     for name in names:
         table = identifiers.source(f"{destination}_{name}")
-        body = split_query(src, spec, dialect, engine=engine, only_split=name)
-        out.append(render("materialize.sql", dialect, destination=table, kind=kind, replace=replace, body=body.sql))
+        body = split_query(src, spec, dialect, engine=engine, only_split=name, store_slots=store_slots)
+        out.append(render("materialize.sql", dialect, destination=table, kind=kind, replace=replace, body=body.sql,
+                          options=options or None))
     return out
 
 
 def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpec, destination: str, *,
                 view: bool = False, per_split: bool = False, replace: bool = False,
-                refuse_empty: bool = False) -> SplitReport:
+                refuse_empty: bool = False, options: TableOptions | None = None,
+                store_slots: bool = False) -> SplitReport:
     """Store the split as table(s) or view(s) on the engine, after the NULL-key check (and with
     ``refuse_empty``, the check that the source has rows).
 
@@ -405,6 +438,7 @@ def materialize(engine: Engine, source: str | identifiers.Source, spec: SplitSpe
     if refuse_empty:
         _refuse_empty(report, src)
     for query in materialize_queries(src, spec, destination, engine.dialect, engine=engine, view=view,
-                                     per_split=per_split, replace=replace):
+                                     per_split=per_split, replace=replace, options=options,
+                                     store_slots=store_slots):
         engine.execute(query)
     return report

@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 from ..core import identifiers
 from ..core.keys import salt_component
+from ..core.options import refusal
 from ..core.plan import SPLIT_NAME, BucketPlan, plan_buckets
 from ..errors import InvalidSplitSpec
 
@@ -40,7 +41,7 @@ class SplitSpec:
             )
         object.__setattr__(self, "key", tuple(key))
         if not self.key:
-            raise InvalidSplitSpec("no key column: pass --key COLUMN (repeat it for a composite key)")
+            raise refusal("no key column: pass [[key=]] (repeat it for a composite key)", error=InvalidSplitSpec)
         for column in self.key:
             identifiers.column(column, "key column")
         if len({c.lower() for c in self.key}) != len(self.key):
@@ -50,14 +51,13 @@ class SplitSpec:
         identifiers.column(self.split_column, "split column")
         named = list(self.key) + ([self.stratify] if self.stratify is not None else []) + [self.split_column]
         identifiers.refuse_reserved_options(
-            [("--key", c) for c in self.key] + [("--stratify", self.stratify), ("--split-column", self.split_column)],
-            outputs=["--split-column"])
+            [("key", c) for c in self.key] + [("stratify", self.stratify), ("split_column", self.split_column)],
+            outputs=["split_column"])
         for column in named[:-1]:
             if identifiers.same_name(column, self.split_column):
-                raise InvalidSplitSpec(
+                raise refusal(
                     f"split column {self.split_column!r} is also the key or stratify column {column!r}: "
-                    "pass --split-column with another name"
-                )
+                    "pass [[split_column]] with another name", error=InvalidSplitSpec)
         if not isinstance(self.key_types, Mapping):
             raise InvalidSplitSpec(f"key_types {self.key_types!r} must be a mapping of column -> type name")
         salt_component(self.salt)

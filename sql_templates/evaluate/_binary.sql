@@ -96,8 +96,12 @@ scored AS (
 {# The group columns' fixed-width partition key (DuckDB's exact plan only). #}
 {% macro group_key() %}{% set columns = [] %}{% for column in by %}{% do columns.append(c.g(loop.index0)) %}{% endfor %}{{ sql.group_key(columns) }}{% endmacro %}
 
+{# The engine's exact plan ('window' or 'buckets', sql.exact_plan(); context `exact_plan` overrides it in tests). #}
+{% set plan = exact_plan if exact_plan is defined and exact_plan else (sql.exact_plan() | trim) %}
+{% set buckets = mode == 'exact' and plan == 'buckets' %}
+
 {# Whether exact AUC runs as a window over the scored rows (ranked) on this engine. #}
-{% set over_rows = mode == 'exact' and not ci and not pseudo and (sql.exact_auc_over_rows() | trim) == 'true' %}
+{% set over_rows = mode == 'exact' and not ci and not pseudo and plan == 'window' and (sql.exact_auc_over_rows() | trim) == 'true' %}
 
 {# The scan and one window over its rows: running positives and negatives at or above each score. #}
 {% macro ranked_ctes() %}
@@ -147,12 +151,79 @@ ranked AS (
    ('SUM(invalid_weights)', 'invalid_weights')]) %}{% endif %}
 {{ c.replicates('binned', 'partial', ['bin'], summed) }},
 {% endif %}
+{% if buckets %}
+{{ bucketed_ctes() }}
+{%- else %}
 cumulative AS (
   SELECT
     *,
     SUM({{ pos_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS pos_at_or_above,
     SUM({{ neg_mass }}) OVER ({{ c.partition() }}ORDER BY bin DESC) AS neg_at_or_above
   FROM binned
+)
+{%- endif %}
+{%- endmacro %}
+
+{# The exact plan that scales (sql.exact_plan() 'buckets': BigQuery): binned holds one row per distinct
+   score; each score goes to its logit bucket (INT64, bucket_width per logit unit: order-preserving,
+   exact 0 and 1 outside every other bucket), a bucket carries its scores as an array, sorted, and the
+   running counts are an offset (a window over the buckets: bounded) plus a running count within the
+   bucket (a window PARTITIONed BY it). No window sees more than one bucket's scores or the buckets.
+   A row of cumulative is a distinct score, as in the window plan; the sums evaluate reads once per
+   bucket (tp, fp, losses, invalid counts) sit on the bucket's first score, 0 on the others. #}
+{% set bucket_width = 4096 %}
+{% set bucket_edge = 746 * bucket_width + 1 %}
+{% set member_columns = ['bin', 'score_min', 'n', 'pos'] + (['wpos', 'wneg'] if weight else []) %}
+{% set bucket_sums = ['tp', 'fp'] + (['fn', 'tn'] if weight else []) + ['log_likelihood', 'squared_error', 'score_sum']
+   + (['invalid_weights'] if weight else []) + ['invalid_labels', 'invalid_scores'] %}
+{% macro bucketed_ctes() %}
+bucketed AS (
+  SELECT
+    {{ c.groups() }}bucket,
+    MAX(bin) AS top_bin,
+    SUM({{ pos_mass }}) AS bucket_pos,
+    SUM({{ neg_mass }}) AS bucket_neg,
+{% for column in bucket_sums %}
+    SUM({{ column }}) AS {{ column }},
+{% endfor %}
+    ARRAY_AGG({{ sql.struct_of(member_columns) }} ORDER BY bin DESC) AS members
+  FROM (
+    SELECT
+      *,
+      CASE WHEN score_min = 0 THEN -{{ bucket_edge }} WHEN score_min = 1 THEN {{ bucket_edge }}
+        ELSE CAST(FLOOR((LN(score_min) - LN(1 - score_min)) * {{ bucket_width }}) AS INT64) END AS bucket
+    FROM binned
+  ) AS keyed
+  {{ c.group_by(['bucket']) }}
+),
+offsets AS (
+  SELECT
+    *,
+    COALESCE(SUM(bucket_pos) OVER ({{ c.partition() }}ORDER BY bucket DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS pos_above,
+    COALESCE(SUM(bucket_neg) OVER ({{ c.partition() }}ORDER BY bucket DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_above
+  FROM bucketed
+),
+scores AS (
+  SELECT
+    {{ c.groups() }}bucket,
+{% for column in member_columns %}
+    member.{{ column }} AS {{ column }},
+{% endfor %}
+    member.score_min AS score_max,
+{% for column in bucket_sums %}
+    IF(member.bin IS NOT DISTINCT FROM top_bin, {{ column }}, 0) AS {{ column }},
+{% endfor %}
+    pos_above,
+    neg_above
+  FROM offsets
+  CROSS JOIN {{ sql.unnest_as('members', 'member') }}
+),
+cumulative AS (
+  SELECT
+    *,
+    pos_above + SUM({{ pos_mass }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS pos_at_or_above,
+    neg_above + SUM({{ neg_mass }}) OVER (PARTITION BY {{ c.groups() }}bucket ORDER BY bin DESC) AS neg_at_or_above
+  FROM scores
 )
 {%- endmacro %}
 

@@ -125,10 +125,12 @@
 {# Weights (context `weight`: a column or none). In the scan the column is read as _bqml_weight
    (weight_in); a row whose weight is NULL, NaN, infinite or negative is invalid (weight_ok, the same
    rule everywhere); after the scan each row carries its weight as w, NULL when the row is invalid,
-   1 without --weight (w_of). #}
+   1 without --weight (w_of). `weight_scale` (context, or none): a power of two every weight is
+   multiplied by (exact), set by bqml_tools.evaluation when the weights' totals are so large or so
+   small that a product of two of them (roc_auc, average_precision) would overflow or underflow. #}
 {% macro weight_in() %}{% if weight %}{{ sql.quote(weight) }} AS _bqml_weight, {% endif %}{% endmacro %}
 {% macro weight_ok() %}{% if weight %}({{ finite('_bqml_weight') }} AND _bqml_weight >= 0){% else %}TRUE{% endif %}{% endmacro %}
-{% macro w_of(valid) %}{% if weight %}IF({{ valid }}, {{ sql.float64('_bqml_weight') }}, NULL){% else %}IF({{ valid }}, 1, NULL){% endif %}{% endmacro %}
+{% macro w_of(valid) %}{% if weight %}IF({{ valid }}, {{ sql.float64('_bqml_weight') }}{% if weight_scale %} * {{ sql.value('weight_scale', weight_scale) }}{% endif %}, NULL){% else %}IF({{ valid }}, 1, NULL){% endif %}{% endmacro %}
 
 {# A probability: a finite number in [0, 1]. #}
 {% macro probability(expr) %}({{ finite(expr) }} AND {{ expr }} >= 0 AND {{ expr }} <= 1){% endmacro %}

@@ -33,7 +33,8 @@ rows_in AS (
   -- the one scan: the source's columns under reserved names (so that nothing below, not even the
   -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
   -- for every template) and, with probabilities, the true class's probability (a class missing
-  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  -- from the array has probability 0), clipped, and how many classes rank above it (a tie goes to
+  -- the greater label, as scikit-learn's top_k_accuracy_score breaks it)
   SELECT
     {{ c.groups_expanded() }}IF({{ valid }}, _bqml_label, NULL) AS actual,
     IF({{ valid }}, {{ c.per_model('_bqml_prediction', '_bqml_prediction_b') }}, NULL) AS predicted{% if weight %},
@@ -41,7 +42,7 @@ rows_in AS (
     values_ok,
     weight_ok{% endif %}{% if probs %},
     IF({{ valid }}, LN({{ c.clipped('_bqml_p_true') }}), NULL) AS log_p_true,
-    {{ sql.count_above('_bqml_probs', '_bqml_p_true') }} AS ranked_above{% endif %}
+    {{ sql.count_above('_bqml_probs', '_bqml_p_true', '_bqml_label') }} AS ranked_above{% endif %}
 
   FROM (
     SELECT *, {{ values }} AS {{ 'values_ok, ' ~ c.weight_ok() ~ ' AS weight_ok' if weight else 'valid' }}{% if probs %}, COALESCE({{ sql.float64('_bqml_prob') }}, 0) AS _bqml_p_true{% endif %}

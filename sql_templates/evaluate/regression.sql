@@ -21,7 +21,9 @@
   `rows` stays the count of valid rows. The weighted variances are pooled (Chan et al.) from cells
   of rows whose values agree to 12 significant bits (the cell's value k is the row's value rounded
   to 12 bits, in plain floating point), each cell's sums taken of the deviations from k: nothing
-  large is subtracted, so labels around 1e6 with sd 1 keep their precision. median_absolute_error is
+  large is subtracted, so labels around 1e6 with sd 1 keep their precision. A label of one value (among
+  rows of weight > 0; per jackknife replicate with --ci) has variance 0 exactly and no variance is below
+  0: r2 and explained_variance NULL for a constant label, with weights or without. median_absolute_error is
   scikit-learn's weighted median (_weighted_percentile, averaged inverted CDF): a window over the
   distinct errors with their summed weights, exact on DuckDB; on BigQuery over the errors rounded to
   12 significant bits (sql.median_cell: a bounded window, approximate as APPROX_QUANTILES is). Its cost: about one cell per row
@@ -33,7 +35,7 @@
    variances pooled (Chan et al.) from the partitions' means: nothing large is subtracted. Without
    --weight a row weighs 1 (weight is the count). #}
 {% macro replicate_ctes() %}
-{{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'weight', 'mean_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows')] + ([('SUM(invalid_weight_rows)', 'invalid_weight_rows')] if weight else []) + [
+{{ c.replicates('pooled_parts', 'partial', ['_bqml_part', 'n', 'weight', 'mean_y', 'min_y', 'max_y', 'm2_y', 'mean_residual', 'm2_residual'], [('SUM(invalid_rows)', 'invalid_rows')] + ([('SUM(invalid_weight_rows)', 'invalid_weight_rows')] if weight else []) + [
    ('SUM(absolute_error)', 'absolute_error'), ('SUM(squared_error)', 'squared_error'),
    ('SUM(negative_rows)', 'negative_rows'), ('SUM(log_error)', 'log_error'), ('SUM(sum_p)', 'sum_p')], each_partition=true) }},
 pooled AS (
@@ -54,13 +56,15 @@ sums AS (
     {{ sql.safe_divide('SUM(absolute_error)', 'SUM(weight)') }} AS mae,
     {{ sql.safe_divide('SUM(squared_error)', 'SUM(weight)') }} AS mse,
     -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
-    {{ sql.safe_divide('SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))', 'SUM(weight)') }} AS var_y,
+    -- a replicate whose labels are all one value has no variance: 0 exactly, not the rounding of its
+    -- partitions' means (which gave r2 -5e33 for a constant label)
+    IF(MIN(min_y) = MAX(max_y), 0, {{ sql.safe_divide('SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))', 'SUM(weight)') }}) AS var_y,
     {{ sql.safe_divide('SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))', 'SUM(weight)') }} AS var_residual,
     CAST(SUM(negative_rows) AS INT64) AS negative_rows,
     {{ sql.safe_divide('SUM(log_error)', 'SUM(weight)') }} AS msle,
     -- a median does not come from per-partition sums (and the jackknife is not valid for it)
     {{ sql.float64('NULL') }} AS median_absolute_error,
-    MAX(replicate_mean_y) AS mean_label,
+    IF(MIN(min_y) = MAX(max_y), MIN(min_y), MAX(replicate_mean_y)) AS mean_label,
     {{ sql.safe_divide('SUM(sum_p)', 'SUM(weight)') }} AS mean_prediction
   FROM pooled
   {{ c.group_by() }}
@@ -71,6 +75,15 @@ sums AS (
    less (that less v)); rows whose values round alike share a cell, within 2^-12 of its value. Values
    too large for the product keep their own value (a cell of one value). #}
 {% macro cell_of(v) %}IF(ABS({{ v }}) < 1e290, {{ v }} * 2199023255553 - ({{ v }} * 2199023255553 - {{ v }}), {{ v }}){% endmacro %}
+
+{# A cell's weighted sum of squared deviations from its side's mean (Chan et al.): the cell's own,
+   s2 - s1^2 / w, which cancels to a rounding error (of either sign) when the cell's rows agree, so it
+   is 0 for a cell of one value and never below 0; plus w times the squared distance of the cell's mean
+   from the side's. A side of one value has none: 0 exactly, so r2 is NULL for a constant label (as
+   VAR_POP gives without weights), and no variance is negative (BigQuery's SQRT of one fails). #}
+{% macro cell_m2() -%}
+IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2))
+{%- endmacro %}
 
 {# With weights: per (group, side, cell), one aggregate of the scan; side 0 holds the label's cells
    and every per-row sum, side 1 the residual's (y - p) cells, side 2 (without intervals) one cell per
@@ -90,6 +103,10 @@ cells AS (
     SUM(w) AS weight,
     SUM(w * (v - k)) AS s1,
     SUM(w * (v - k) * (v - k)) AS s2,
+    -- the least and greatest value of weight > 0: a cell (or a side) of one value has no spread at
+    -- all, whatever rounding s2 - s1^2 / w leaves (a constant label gave var_y -1e-17: r2 2e26)
+    MIN(IF(w > 0, v, NULL)) AS v_min,
+    MAX(IF(w > 0, v, NULL)) AS v_max,
     SUM(w * ABS(p - y)) AS absolute_error,
     SUM(w * (p - y) * (p - y)) AS squared_error,
     COUNTIF(y < 0 OR p < 0) AS negative_rows,
@@ -112,7 +129,11 @@ cell_stats AS (
   SELECT
     *,
     SUM(weight) OVER (PARTITION BY {{ c.groups() }}side) AS side_weight,
-    {{ sql.safe_divide('SUM(weight * k + s1) OVER (PARTITION BY ' ~ c.groups() ~ 'side)', 'SUM(weight) OVER (PARTITION BY ' ~ c.groups() ~ 'side)') }} AS side_mean{% if not ci %},
+    MIN(v_min) OVER (PARTITION BY {{ c.groups() }}side) AS side_min,
+    MAX(v_max) OVER (PARTITION BY {{ c.groups() }}side) AS side_max,
+    -- a side of one value has that value as its mean, exactly
+    IF(MIN(v_min) OVER (PARTITION BY {{ c.groups() }}side) = MAX(v_max) OVER (PARTITION BY {{ c.groups() }}side), MIN(v_min) OVER (PARTITION BY {{ c.groups() }}side),
+       {{ sql.safe_divide('SUM(weight * k + s1) OVER (PARTITION BY ' ~ c.groups() ~ 'side)', 'SUM(weight) OVER (PARTITION BY ' ~ c.groups() ~ 'side)') }}) AS side_mean{% if not ci %},
     SUM(weight) OVER (PARTITION BY {{ c.groups() }}side ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_weight,
     MIN(IF(weight > 0, k, NULL)) OVER (PARTITION BY {{ c.groups() }}side ORDER BY k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_k{% endif %}
 
@@ -130,9 +151,11 @@ partial AS (
     SUM(IF(side = 0, log_error, 0)) AS log_error,
     SUM(IF(side = 0, sum_p, 0)) AS sum_p,
     MAX(IF(side = 0, side_mean, NULL)) AS mean_y,
-    SUM(IF(side = 0 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_y,
+    MAX(IF(side = 0, side_min, NULL)) AS min_y,
+    MAX(IF(side = 0, side_max, NULL)) AS max_y,
+    SUM(IF(side = 0 AND weight > 0, {{ cell_m2() }}, 0)) AS m2_y,
     MAX(IF(side = 1, side_mean, NULL)) AS mean_residual,
-    SUM(IF(side = 1 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_residual{% if not ci %},
+    SUM(IF(side = 1 AND weight > 0, {{ cell_m2() }}, 0)) AS m2_residual{% if not ci %},
     -- the weighted median: the smallest error whose running weight reaches half the total, or, when it
     -- reaches exactly half (within float64 epsilon, as scikit-learn tests), the mean of it and the next
     -- error with a positive weight (running weights never fall, so MIN picks the first such cell's)
@@ -219,6 +242,8 @@ partial AS (
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
     AVG(y) AS mean_y,
+    MIN(y) AS min_y,
+    MAX(y) AS max_y,
     VAR_POP(y) * COUNT(y) AS m2_y,
     AVG(y - p) AS mean_residual,
     VAR_POP(y - p) * COUNT(y) AS m2_residual,

@@ -21,6 +21,14 @@
 -#}
 {% import 'evaluate/_common.sql' as c with context %}
 {% import 'evaluate/_binary.sql' as b with context %}
+{# The key candidates are ranked by for a cost (cost_order 'weighed'): fp_weight * fp + fn_weight * fn with
+   the costs as the least integers of their exact ratio (bqml_tools.evaluation.decisions), in a wide
+   integer without --weight (counts: exact, no float rounding decides a tie), in floating point with
+   it (weights are summed in it). When one cost outweighs any count of the other (a ratio of 2^63 or
+   more: fp=1,fn=1e-30), the ranking is by that count, then the other ('fp first', 'fn first'). #}
+{% macro cost_key(fp, fn) -%}
+{%- if cost_order != 'weighed' %}{{ sql.float64('NULL') }}{% elif weight %}{{ sql.value('fp_weight', fp_weight) }} * {{ fp }} + {{ sql.value('fn_weight', fn_weight) }} * {{ fn }}{% else %}{{ sql.wide_integer(fp) }} * {{ sql.value('fp_weight', fp_weight) }} + {{ sql.wide_integer(fn) }} * {{ sql.value('fn_weight', fn_weight) }}{% endif -%}
+{%- endmacro %}
 {{ c.header(header_lines) }}
 {% set goal = sql.value('target', target) if objective in ('recall', 'precision') else none %}
 {# the weighted positives of a candidate (a difference of two sums without --weight: counts are exact) #}
@@ -68,6 +76,7 @@ measured AS (
     {{ c.ratio('tp', 'tp + fn') }} AS recall_at,
     {{ c.ratio('2 * tp', '2 * tp + fp + fn') }} AS f1_at{% if objective == 'cost' %},
     {{ sql.value('fp_cost', fp_cost) }} * fp + {{ sql.value('fn_cost', fn_cost) }} * fn AS cost,
+    {{ cost_key('fp', 'fn') }} AS cost_key,
     {{ sql.value('fp_cost', fp_cost) }} * fp_low + {{ sql.value('fn_cost', fn_cost) }} * fn AS cost_low{% endif %}
 
   FROM candidates
@@ -79,6 +88,7 @@ measured AS (
     {{ c.ratio('tp', 'positives') }} AS recall_at,
     {{ c.ratio('2 * tp', '2 * tp + fp + positives - tp') }} AS f1_at{% if objective == 'cost' %},
     {{ sql.value('fp_cost', fp_cost) }} * fp + {{ sql.value('fn_cost', fn_cost) }} * (positives - tp) AS cost,
+    {{ cost_key('fp', '(positives - tp)') }} AS cost_key,
     {{ sql.value('fp_cost', fp_cost) }} * fp_low + {{ sql.value('fn_cost', fn_cost) }} * (positives - tp) AS cost_low{% endif %}
 
   FROM candidates
@@ -112,7 +122,8 @@ ranked AS (
     cost IS NOT NULL AS met,
     MIN(cost) OVER ({{ c.partition() }}) AS best_reachable,
     MIN(cost_low) OVER ({{ c.partition() }}) AS best_possible,
-    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY cost ASC, bin DESC) AS _bqml_rank
+    -- the least cost compared exactly (cost_key), ties to the higher threshold
+    ROW_NUMBER() OVER ({{ c.partition() }}ORDER BY {{ 'cost_key ASC, ' if cost_order == 'weighed' else '' }}{{ 'fp ASC, ' if cost_order == 'fp first' else 'fn ASC, ' if cost_order == 'fn first' else '' }}{{ 'fn ASC, ' if cost_order == 'fp first' else 'fp ASC, ' if cost_order == 'fn first' else '' }}bin DESC) AS _bqml_rank
 {% endif %}
   FROM measured
 )

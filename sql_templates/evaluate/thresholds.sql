@@ -1,8 +1,8 @@
 {#-
   name: thresholds
   Precision, recall and F1 at thresholds 0, 1/steps, ..., 1 per group, in one scan: rows are
-  counted per threshold step (score >= k/steps), then each threshold sums the steps at or above
-  it (a join of two small tables; no window). Invalid rows form the NULL step (counted, never
+  counted per threshold step (score >= k/steps), then running sums over the steps present (a window
+  over that aggregate) give every threshold its counts: linear in steps, no join of steps with steps. Invalid rows form the NULL step (counted, never
   at or above a threshold); each row carries its group's invalid and positive counts.
   With weight (a column): tp, fp, tn, fn are sums of weights (each summed directly) and the ratios
   follow from them, as scikit-learn's with sample_weight.
@@ -34,29 +34,54 @@ stepped AS (
   FROM scored
   {{ c.group_by(['k']) }}
 ),
-steps AS (
-  SELECT k FROM {{ sql.int_series(0, steps | int, 'series', 'k') }}
+running AS (
+  -- running sums over the steps present (a window over stepped: at most steps + 2 rows per group)
+  SELECT
+    *,
+{% if weight %}
+    SUM(wpos) OVER ({{ c.partition() }}ORDER BY k DESC) AS pos_at_or_above,
+    SUM(wneg) OVER ({{ c.partition() }}ORDER BY k DESC) AS neg_at_or_above,
+    COALESCE(SUM(wpos) OVER ({{ c.partition() }}ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS pos_below,
+    COALESCE(SUM(wneg) OVER ({{ c.partition() }}ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_below,
+    SUM(invalid_weights) OVER ({{ c.partition() }}) AS invalid_weight_rows,
+{% else %}
+    SUM(pos) OVER ({{ c.partition() }}ORDER BY k DESC) AS pos_at_or_above,
+    SUM(n - pos) OVER ({{ c.partition() }}ORDER BY k DESC) AS neg_at_or_above,
+{% endif %}
+    -- the next step present below this one (MAX skips the invalid rows' NULL step wherever it sorts)
+    MAX(k) OVER ({{ c.partition() }}ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS k_below,
+    MAX(k) OVER ({{ c.partition() }}) AS k_max,
+    SUM(pos) OVER ({{ c.partition() }}) AS positives,
+    SUM(n - pos) OVER ({{ c.partition() }}) AS negatives,
+    SUM(invalid_labels) OVER ({{ c.partition() }}) AS invalid_label_rows,
+    SUM(invalid_scores) OVER ({{ c.partition() }}) AS invalid_score_rows
+  FROM stepped
 ),
 swept AS (
+  -- each step present stands for the thresholds t in (k_below, k], where its running sums are the
+  -- counts at or above t; the highest also for (k, steps], where nothing is; a group without a valid
+  -- row sweeps 0..steps from its NULL step, with zero counts. steps + 1 rows per group in all.
   SELECT
-    {{ c.groups('b.') }}t.k,
+    {{ c.groups() }}t AS k,
 {% if weight %}
-    SUM(IF(b.k >= t.k, b.wpos, 0)) AS tp,
-    SUM(IF(b.k >= t.k, b.wneg, 0)) AS fp,
-    SUM(IF(b.k < t.k, b.wneg, 0)) AS tn,
-    SUM(IF(b.k < t.k, b.wpos, 0)) AS fn,
-    CAST(SUM(b.invalid_weights) AS INT64) AS invalid_weight_rows,
+    IF(t <= k, pos_at_or_above, 0) AS tp,
+    IF(t <= k, neg_at_or_above, 0) AS fp,
+    IF(t <= k, neg_below, neg_below + wneg) AS tn,
+    IF(t <= k, pos_below, pos_below + wpos) AS fn,
+    CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows,
 {% else %}
-    CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
-    CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
+    CAST(IF(t <= k, pos_at_or_above, 0) AS INT64) AS tp,
+    CAST(IF(t <= k, neg_at_or_above, 0) AS INT64) AS fp,
 {% endif %}
-    CAST(SUM(b.pos) AS INT64) AS positives,
-    CAST(SUM(b.n - b.pos) AS INT64) AS negatives,
-    CAST(SUM(b.invalid_labels) AS INT64) AS invalid_label_rows,
-    CAST(SUM(b.invalid_scores) AS INT64) AS invalid_score_rows
-  FROM stepped AS b
-  CROSS JOIN steps AS t
-  GROUP BY {{ c.groups('b.') }}t.k
+    CAST(positives AS INT64) AS positives,
+    CAST(negatives AS INT64) AS negatives,
+    CAST(invalid_label_rows AS INT64) AS invalid_label_rows,
+    CAST(invalid_score_rows AS INT64) AS invalid_score_rows
+  FROM running
+  CROSS JOIN {{ sql.int_range(
+    'CAST(CASE WHEN k IS NOT NULL THEN COALESCE(k_below + 1, 0) WHEN k_max IS NULL THEN 0 ELSE 1 END AS INT64)',
+    'CAST(CASE WHEN k IS NOT NULL THEN IF(k = k_max, ' ~ (steps | int) ~ ', k) WHEN k_max IS NULL THEN ' ~ (steps | int) ~ ' ELSE 0 END AS INT64)',
+    'sweep', 't') }}
 )
 SELECT
   {{ c.groups_out() }}k / {{ steps | int }} AS threshold,

@@ -71,6 +71,11 @@
 {% macro bigquery__int_divide(numerator, denominator) %}DIV({{ numerator }}, {{ denominator }}){% endmacro %}
 {% macro duckdb__int_divide(numerator, denominator) %}({{ numerator }} // {{ denominator }}){% endmacro %}
 
+{# An integer wide enough for a sum of two products of 64-bit integers (exact cost comparisons):
+   BigQuery has BIGNUMERIC (integers to 5.7e38), DuckDB HUGEINT (128 bits, to 1.7e38). #}
+{% macro bigquery__wide_integer(expr) %}CAST({{ expr }} AS BIGNUMERIC){% endmacro %}
+{% macro duckdb__wide_integer(expr) %}CAST({{ expr }} AS HUGEINT){% endmacro %}
+
 {# Double-precision cast: BigQuery names the type FLOAT64, DuckDB DOUBLE. #}
 {% macro bigquery__float64(expr) %}CAST({{ expr }} AS FLOAT64){% endmacro %}
 {% macro duckdb__float64(expr) %}CAST({{ expr }} AS DOUBLE){% endmacro %}
@@ -95,14 +100,37 @@
    BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
 {% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p WHERE _bqml_p.label = {{ label }}){% endmacro %}
 {% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _bqml_p: _bqml_p.label = {{ label }})[1].prob{% endmacro %}
-{# How many entries of the array have a probability strictly above `prob`. The element variable has a
-   reserved name (_bqml_p) so that no column of the source can shadow it. #}
-{% macro bigquery__count_above(probs, prob) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }}) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
-{% macro duckdb__count_above(probs, prob) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }})){% endmacro %}
+{# How many entries of the array rank above the class `label` of probability `prob`: a higher
+   probability, or the same one and a greater label (scikit-learn's top_k_accuracy_score ranks by a
+   stable ascending sort of the sorted classes, reversed: of tied classes the greater comes first).
+   The element variable has a reserved name (_bqml_p) so that no column of the source can shadow it.
+   BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
+{% macro bigquery__count_above(probs, prob, label) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }})) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
+{% macro duckdb__count_above(probs, prob, label) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }}))){% endmacro %}
 
 {# A table of integers lo..hi: BigQuery unnests GENERATE_ARRAY, DuckDB has generate_series. #}
 {% macro bigquery__int_series(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
 {% macro duckdb__int_series(lo, hi, alias, column) %}generate_series({{ lo }}, {{ hi }}) AS {{ alias }}({{ column }}){% endmacro %}
+
+{# Per row, the integers lo..hi (columns allowed; none when hi < lo), to CROSS JOIN: BigQuery unnests
+   GENERATE_ARRAY, DuckDB unnests its generate_series list (a lateral table function is not portable). #}
+{% macro bigquery__int_range(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
+{% macro duckdb__int_range(lo, hi, alias, column) %}UNNEST(generate_series({{ lo }}, {{ hi }})) AS {{ alias }}({{ column }}){% endmacro %}
+
+{# CREATE TABLE options (split --destination): BigQuery's PARTITION BY (a day column), CLUSTER BY and
+   OPTIONS(expiration_timestamp, description, labels); DuckDB has none of them (it refuses them, naming BigQuery). #}
+{% macro bigquery__table_options(options) %}
+{%- set clauses = [] %}
+{%- if options.partition_by %}{% do clauses.append('PARTITION BY DATE(' ~ bigquery__quote(options.partition_by) ~ ')') %}{% endif %}
+{%- if options.cluster_by %}{% set columns = [] %}{% for column in options.cluster_by %}{% do columns.append(bigquery__quote(column)) %}{% endfor %}{% do clauses.append('CLUSTER BY ' ~ (columns | join(', '))) %}{% endif %}
+{%- set entries = [] %}
+{%- if options.expiration_days is not none %}{% do entries.append('expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL ' ~ (options.expiration_days | int) ~ ' DAY)') %}{% endif %}
+{%- if options.description is not none %}{% do entries.append('description = ' ~ bigquery__string_literal(options.description)) %}{% endif %}
+{%- if options.labels %}{% set pairs = [] %}{% for key, value in options.labels | dictsort %}{% do pairs.append('(' ~ bigquery__string_literal(key) ~ ', ' ~ bigquery__string_literal(value) ~ ')') %}{% endfor %}{% do entries.append('labels = [' ~ (pairs | join(', ')) ~ ']') %}{% endif %}
+{%- if entries %}{% do clauses.append('OPTIONS (' ~ (entries | join(', ')) ~ ')') %}{% endif %}
+{%- for clause in clauses %}{{ '\n' ~ clause }}{% endfor %}
+{%- endmacro %}
+{% macro duckdb__table_options(options) %}{{ raise_error("--cluster-by, --partition-by, --expiration-days, --table-description and --table-label are BigQuery table options: drop them on DuckDB") }}{% endmacro %}
 
 {# ERROR() with a row count in the message; BigQuery's IF needs both branches typed, ERROR adapts. #}
 {% macro default__error_with_count(count, message) %}ERROR('bqml_tools: ' || CAST({{ count }} AS STRING) || {{ dispatch('string_literal')(message) }}){% endmacro %}
@@ -112,6 +140,21 @@
    windowing those; BigQuery runs such a window on one worker, so it aggregates per score first. #}
 {% macro default__exact_auc_over_rows() %}{% endmacro %}
 {% macro duckdb__exact_auc_over_rows() %}true{% endmacro %}
+
+{# The exact plan of the per-score running counts (evaluate, curve and threshold with exact mode; see
+   _binary.sql): BigQuery runs a window on one worker per PARTITION, so one window over every distinct
+   score of a group fails at ~1e9 of them. There the distinct scores are carried, as arrays, by
+   logit buckets (INT64, never a FLOAT64 partition): offsets over the buckets (bounded), running counts
+   within a bucket PARTITIONed BY it. On 2 local cores DuckDB's one sorted window is ~2x faster. #}
+{% macro default__exact_plan() %}buckets{% endmacro %}
+{% macro duckdb__exact_plan() %}window{% endmacro %}
+
+{# A struct of columns (each under its own name) and its unnesting: BigQuery's STRUCT and UNNEST AS m,
+   DuckDB's struct_pack and UNNEST AS table(m) (a struct-valued column m either way). #}
+{% macro bigquery__struct_of(columns) %}STRUCT({% for column in columns %}{{ column }} AS {{ column }}{{ ', ' if not loop.last }}{% endfor %}){% endmacro %}
+{% macro duckdb__struct_of(columns) %}struct_pack({% for column in columns %}{{ column }} := {{ column }}{{ ', ' if not loop.last }}{% endfor %}){% endmacro %}
+{% macro bigquery__unnest_as(array, alias) %}UNNEST({{ array }}) AS {{ alias }}{% endmacro %}
+{% macro duckdb__unnest_as(array, alias) %}UNNEST({{ array }}) AS _bqml_unnested({{ alias }}){% endmacro %}
 
 {# A 64-bit hash of the group columns to partition that sort by: DuckDB sorts a VARCHAR partition key
    ~3x slower than a fixed-width one. Two groups with one hash are detected (evaluate fails). #}

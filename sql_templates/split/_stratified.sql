@@ -9,12 +9,14 @@
        ABS(MOD(DIV(h, N), M)) < threshold, as in a plain split; the key's fine position is
          ABS(MOD(h, N)) * FINE + ABS(MOD(DIV(h, N * M), FINE))
        (the plain split's bucket order, ties broken by a part of h the sample does not read);
-    4. sampled keys' rows are counted per (stratum, fine position)  -- small;
+    4. sampled keys' rows are counted per (stratum, fine position)  -- small; each position
+       carries its keys as an array, so the keys come back from it (step 6) without a second
+       reading of the (key, label) aggregate;
     5. a window *partitioned by stratum* over that small result places each position at the
        midpoint of its cumulative share of rows, and the midpoint picks the split: position p
        goes to split i when  (2 * cumulative - rows) * D < 2 * stratum_total * C_i,  all
        integers, where C_i / D is the cumulative fraction of splits 0..i;
-    6. every row gets its key's split.
+    6. every sampled row (the big side filtered by its key's sample slot first) gets its key's split.
   `guard`: ERROR() on NULL keys or labels (the split query); without it (the profile) such
   rows are kept and classified instead. Every working column and alias starts with _bqml_.
 -#}
@@ -59,32 +61,44 @@ positioned AS (
     _bqml_key,
     _bqml_stratum,
     _bqml_key_rows,
-    {{ k.slot_of('_bqml_hash', plan) }} AS _bqml_slot,
+{% if plan.sampled %}
+    CASE WHEN {{ k.slot_of('_bqml_hash', plan) }} < {{ plan.threshold | int }} THEN 'sampled' ELSE 'unsampled' END AS _bqml_part,
+{% else %}
+    'sampled' AS _bqml_part,
+{% endif %}
     {{ k.bucket_of('_bqml_hash', plan) }} * {{ fine | int }}
       + ABS(MOD({{ sql.int_divide('_bqml_hash', (plan.buckets * plan.slots) | int) }}, {{ fine | int }})) AS _bqml_position
   FROM hashed
 ),
 strata AS (
-  SELECT _bqml_stratum, _bqml_position, SUM(_bqml_key_rows) AS _bqml_rows
+  -- per position, its keys as an array: the keys come back from it (key_splits), so positioned is
+  -- read once (BigQuery re-evaluates a CTE, here the (key, label) aggregate, at every reference)
+  SELECT
+    _bqml_part,
+    _bqml_stratum,
+    _bqml_position,
+    SUM(_bqml_key_rows) AS _bqml_rows,
+    ARRAY_AGG({{ sql.struct_of(['_bqml_key', '_bqml_key_rows']) }}) AS _bqml_keys
   FROM positioned
-{% if plan.sampled %}
-  WHERE _bqml_slot < {{ plan.threshold | int }}
+{% if plan.sampled and guard %}
+  WHERE _bqml_part = 'sampled'
 {% endif %}
-  GROUP BY _bqml_stratum, _bqml_position
+  GROUP BY _bqml_part, _bqml_stratum, _bqml_position
 ),
 placed AS (
   SELECT
-    _bqml_stratum,
-    _bqml_position,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum) AS _bqml_twice_total
+    *,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum) AS _bqml_twice_total
   FROM strata
 ),
 assigned AS (
   SELECT
+    _bqml_part,
     _bqml_stratum,
-    _bqml_position,
+    _bqml_keys,
     CASE
+      WHEN _bqml_part <> 'sampled' THEN NULL
 {% for name in plan.names %}
 {% if loop.last %}
       ELSE {{ sql.value('split_' ~ loop.index0, name) }}
@@ -97,20 +111,12 @@ assigned AS (
 ),
 key_splits AS (
   SELECT
-    _bqml_p._bqml_key,
-    _bqml_p._bqml_stratum,
-    _bqml_p._bqml_key_rows,
-{% if plan.sampled %}
-    CASE WHEN _bqml_p._bqml_slot < {{ plan.threshold | int }} THEN 'sampled' ELSE 'unsampled' END AS _bqml_part,
-{% else %}
-    'sampled' AS _bqml_part,
-{% endif %}
-    _bqml_a._bqml_split
-  FROM positioned AS _bqml_p
-  LEFT JOIN assigned AS _bqml_a
-    ON _bqml_p._bqml_stratum = _bqml_a._bqml_stratum AND _bqml_p._bqml_position = _bqml_a._bqml_position
-{% if plan.sampled %}
-      AND _bqml_p._bqml_slot < {{ plan.threshold | int }}
-{% endif %}
+    _bqml_member._bqml_key AS _bqml_key,
+    _bqml_stratum,
+    _bqml_member._bqml_key_rows AS _bqml_key_rows,
+    _bqml_part,
+    _bqml_split
+  FROM assigned
+  CROSS JOIN {{ sql.unnest_as('_bqml_keys', '_bqml_member') }}
 )
 {%- endmacro %}

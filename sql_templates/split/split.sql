@@ -15,11 +15,13 @@
     split_column     name of the added column
     only_split       a split name, or none
     header_lines     comment lines describing the query
+    store_slots      keep the bucket and the sample slot as columns split_bucket, sample_slot
 -#}
 {% macro split_template() %}{# the body as a macro, which the dbt package calls too (dbt/macros/render.sql gives it k) #}
 {% if k is not defined %}{% import 'split/_keys.sql' as k with context %}{% endif %}
+{% set slots = store_slots is defined and store_slots %}{# optional: the dbt package never stores slots #}
 {{ k.header(header_lines) }}
-{% if plan.sampled %}
+{% if plan.sampled or slots %}
 {% set hash_expr = k.fingerprint(key, salt_component) %}
 WITH hashed AS (
   SELECT
@@ -42,7 +44,7 @@ bucketed AS (
   FROM hashed
 )
 {% set working = ['_bqml_hash', '_bqml_bucket', '_bqml_slot'] %}
-{% set in_sample = '_bqml_slot < ' ~ (plan.threshold | int) %}
+{% set in_sample = '_bqml_slot < ' ~ (plan.threshold | int) if plan.sampled else none %}
 {% else %}
 {% set bucket_expr = k.bucket(key, salt_component, plan.buckets) %}
 WITH bucketed AS (
@@ -79,7 +81,11 @@ WITH bucketed AS (
 {% do conditions.append('_bqml_bucket IS NULL') %}
 {% endif %}
 SELECT
-  {{ sql.star_except(working) }}{{ ',' if only_split is none }}
+  {{ sql.star_except(working) }}{{ ',' if only_split is none or slots }}
+{% if slots %}
+  _bqml_bucket AS split_bucket,
+  _bqml_slot AS sample_slot{{ ',' if only_split is none }}
+{% endif %}
 {% if only_split is none %}
   {{ k.split_case(plan, '_bqml_bucket', null_split) }} AS {{ sql.quote(split_column) }}
 {% endif %}

@@ -2,7 +2,8 @@
   name: stratified_split
   Like split.sql, but every label value follows the fractions on its own while a key's rows
   stay in one split (see _stratified.sql: keys are stratified by their majority label). Reads
-  `src` three times: twice for the (key, label) counts, once to emit the rows.
+  `src` twice: once for the (key, label) counts, once to emit the rows (filtered by the sample
+  before the join).
   params: as split.sql, plus
     stratum       {name, kind}: the label column
     fine          fine positions per bucket
@@ -22,7 +23,16 @@ SELECT
   _bqml_s._bqml_split AS {{ sql.quote(split_column) }}
 {% endif %}
 {% endif %}
+{% if plan.sampled %}
+FROM (
+  -- the rows of sampled keys only (and NULL keys, which have no slot) reach the join
+  SELECT * FROM keyed
+  WHERE {{ k.slot_of(sql.fingerprint('_bqml_key'), plan) }} < {{ plan.threshold | int }}{% if null_split is not none %} OR _bqml_key IS NULL{% endif %}
+
+) AS _bqml_r
+{% else %}
 FROM keyed AS _bqml_r
+{% endif %}
 {{ 'LEFT JOIN' if null_split is not none else 'JOIN' }} key_splits AS _bqml_s
   ON _bqml_r._bqml_key = _bqml_s._bqml_key
 {% set conditions = [] %}

@@ -1,5 +1,5 @@
 -- bqml_tools curve of ml.predictions: task binary, label label, score p
--- AUC: exact (ties count half)
+-- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
 
 WITH
 scored AS (
@@ -18,7 +18,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN 0 WHEN s < 2.2250738585072014e-308 THEN CAST(s * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((s * POW(2, -(CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,

@@ -31,21 +31,35 @@ stepped AS (
   FROM scored
   GROUP BY _bqml_g0, k
 ),
-steps AS (
-  SELECT k FROM UNNEST(GENERATE_ARRAY(0, 100)) AS k
+running AS (
+  -- running sums over the steps present (a window over stepped: at most steps + 2 rows per group)
+  SELECT
+    *,
+    SUM(pos) OVER (PARTITION BY _bqml_g0 ORDER BY k DESC) AS pos_at_or_above,
+    SUM(n - pos) OVER (PARTITION BY _bqml_g0 ORDER BY k DESC) AS neg_at_or_above,
+    -- the next step present below this one (MAX skips the invalid rows' NULL step wherever it sorts)
+    MAX(k) OVER (PARTITION BY _bqml_g0 ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS k_below,
+    MAX(k) OVER (PARTITION BY _bqml_g0 ) AS k_max,
+    SUM(pos) OVER (PARTITION BY _bqml_g0 ) AS positives,
+    SUM(n - pos) OVER (PARTITION BY _bqml_g0 ) AS negatives,
+    SUM(invalid_labels) OVER (PARTITION BY _bqml_g0 ) AS invalid_label_rows,
+    SUM(invalid_scores) OVER (PARTITION BY _bqml_g0 ) AS invalid_score_rows
+  FROM stepped
 ),
 swept AS (
+  -- each step present stands for the thresholds t in (k_below, k], where its running sums are the
+  -- counts at or above t; the highest also for (k, steps], where nothing is; a group without a valid
+  -- row sweeps 0..steps from its NULL step, with zero counts. steps + 1 rows per group in all.
   SELECT
-    b._bqml_g0, t.k,
-    CAST(SUM(IF(b.k >= t.k, b.pos, 0)) AS INT64) AS tp,
-    CAST(SUM(IF(b.k >= t.k, b.n - b.pos, 0)) AS INT64) AS fp,
-    CAST(SUM(b.pos) AS INT64) AS positives,
-    CAST(SUM(b.n - b.pos) AS INT64) AS negatives,
-    CAST(SUM(b.invalid_labels) AS INT64) AS invalid_label_rows,
-    CAST(SUM(b.invalid_scores) AS INT64) AS invalid_score_rows
-  FROM stepped AS b
-  CROSS JOIN steps AS t
-  GROUP BY b._bqml_g0, t.k
+    _bqml_g0, t AS k,
+    CAST(IF(t <= k, pos_at_or_above, 0) AS INT64) AS tp,
+    CAST(IF(t <= k, neg_at_or_above, 0) AS INT64) AS fp,
+    CAST(positives AS INT64) AS positives,
+    CAST(negatives AS INT64) AS negatives,
+    CAST(invalid_label_rows AS INT64) AS invalid_label_rows,
+    CAST(invalid_score_rows AS INT64) AS invalid_score_rows
+  FROM running
+  CROSS JOIN UNNEST(GENERATE_ARRAY(CAST(CASE WHEN k IS NOT NULL THEN COALESCE(k_below + 1, 0) WHEN k_max IS NULL THEN 0 ELSE 1 END AS INT64), CAST(CASE WHEN k IS NOT NULL THEN IF(k = k_max, 100, k) WHEN k_max IS NULL THEN 100 ELSE 0 END AS INT64))) AS t
 )
 SELECT
   _bqml_g0 AS `split`, k / 100 AS threshold,

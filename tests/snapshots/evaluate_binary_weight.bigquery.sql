@@ -1,6 +1,6 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task binary, label label, score p (positive when >= 0.5)
 -- rows weighted by w (scikit-learn's sample_weight); rows stays a count of rows
--- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
+-- AUC: exact (ties count half)
 
 WITH
 scored AS (
@@ -21,7 +21,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
+    CASE WHEN s = 0 THEN 0 WHEN s < 2.2250738585072014e-308 THEN CAST(s * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((s * POW(2, -(CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -41,12 +41,70 @@ binned AS (
   FROM scored
   GROUP BY bin
 ),
+bucketed AS (
+  SELECT
+    bucket,
+    MAX(bin) AS top_bin,
+    SUM(wpos) AS bucket_pos,
+    SUM(wneg) AS bucket_neg,
+    SUM(tp) AS tp,
+    SUM(fp) AS fp,
+    SUM(fn) AS fn,
+    SUM(tn) AS tn,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(squared_error) AS squared_error,
+    SUM(score_sum) AS score_sum,
+    SUM(invalid_weights) AS invalid_weights,
+    SUM(invalid_labels) AS invalid_labels,
+    SUM(invalid_scores) AS invalid_scores,
+    ARRAY_AGG(STRUCT(bin AS bin, score_min AS score_min, n AS n, pos AS pos, wpos AS wpos, wneg AS wneg) ORDER BY bin DESC) AS members
+  FROM (
+    SELECT
+      *,
+      CASE WHEN score_min = 0 THEN -3055617 WHEN score_min = 1 THEN 3055617
+        ELSE CAST(FLOOR((LN(score_min) - LN(1 - score_min)) * 4096) AS INT64) END AS bucket
+    FROM binned
+  ) AS keyed
+  GROUP BY bucket
+),
+offsets AS (
+  SELECT
+    *,
+    COALESCE(SUM(bucket_pos) OVER (ORDER BY bucket DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS pos_above,
+    COALESCE(SUM(bucket_neg) OVER (ORDER BY bucket DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_above
+  FROM bucketed
+),
+scores AS (
+  SELECT
+    bucket,
+    member.bin AS bin,
+    member.score_min AS score_min,
+    member.n AS n,
+    member.pos AS pos,
+    member.wpos AS wpos,
+    member.wneg AS wneg,
+    member.score_min AS score_max,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, tp, 0) AS tp,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, fp, 0) AS fp,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, fn, 0) AS fn,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, tn, 0) AS tn,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, log_likelihood, 0) AS log_likelihood,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, squared_error, 0) AS squared_error,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, score_sum, 0) AS score_sum,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, invalid_weights, 0) AS invalid_weights,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, invalid_labels, 0) AS invalid_labels,
+    IF(member.bin IS NOT DISTINCT FROM top_bin, invalid_scores, 0) AS invalid_scores,
+    pos_above,
+    neg_above
+  FROM offsets
+  CROSS JOIN UNNEST(members) AS member
+),
 cumulative AS (
   SELECT
     *,
-    SUM(wpos) OVER (ORDER BY bin DESC) AS pos_at_or_above,
-    SUM(wneg) OVER (ORDER BY bin DESC) AS neg_at_or_above
-  FROM binned
+    pos_above + SUM(wpos) OVER (PARTITION BY bucket ORDER BY bin DESC) AS pos_at_or_above,
+    neg_above + SUM(wneg) OVER (PARTITION BY bucket ORDER BY bin DESC) AS neg_at_or_above
+  FROM scores
 ),
 totals AS (
   SELECT
@@ -92,7 +150,7 @@ SELECT
   -SAFE_DIVIDE(log_likelihood, mass) AS log_loss,
   SAFE_DIVIDE(squared_error, mass) AS brier,
   SAFE_DIVIDE(concordant, pairs) AS roc_auc,
-SAFE_DIVIDE(tied_pairs, 2 * pairs) AS roc_auc_error_bound,
+IF(pairs > 0, CAST(0 AS FLOAT64), NULL) AS roc_auc_error_bound,
   SAFE_DIVIDE(precision_sum, positives) AS average_precision,
   SAFE_DIVIDE(positives, mass) AS base_rate,
   -SAFE_DIVIDE(positives * LN(IF(rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), rate))) + negatives * LN(IF(1 - rate < 2.220446049250313e-16, 2.220446049250313e-16, IF(1 - rate > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), 1 - rate))), mass) AS baseline_log_loss,

@@ -21,7 +21,7 @@ scored AS (
 ),
 partial AS (
   SELECT
-    _bqml_model, _bqml_rep, CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
+    _bqml_model, _bqml_rep, CASE WHEN s = 0 THEN -746001 WHEN s = 1 THEN 746001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 1000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,

@@ -31,6 +31,8 @@ partial AS (
     SUM(ABS(p - y)) AS absolute_error,
     SUM((p - y) * (p - y)) AS squared_error,
     AVG(y) AS mean_y,
+    MIN(y) AS min_y,
+    MAX(y) AS max_y,
     VAR_POP(y) * COUNT(y) AS m2_y,
     AVG(y - p) AS mean_residual,
     VAR_POP(y - p) * COUNT(y) AS m2_residual,
@@ -42,7 +44,7 @@ partial AS (
 ),
 pooled_parts AS (
   SELECT
-    _bqml_g0, _bqml_model, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual,
+    _bqml_g0, _bqml_model, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, min_y, max_y, m2_y, mean_residual, m2_residual,
     SUM(invalid_rows) AS invalid_rows,
     SUM(absolute_error) AS absolute_error,
     SUM(squared_error) AS squared_error,
@@ -52,7 +54,7 @@ pooled_parts AS (
   FROM partial
   CROSS JOIN generate_series(-2, 9) AS replicate_ids(_bqml_r)
   WHERE _bqml_r <> _bqml_rep
-  GROUP BY _bqml_g0, _bqml_model, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
+  GROUP BY _bqml_g0, _bqml_model, _bqml_r, _bqml_part, n, weight, mean_y, min_y, max_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
   -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
@@ -69,13 +71,15 @@ sums AS (
     (SUM(absolute_error)) / NULLIF(SUM(weight), 0) AS mae,
     (SUM(squared_error)) / NULLIF(SUM(weight), 0) AS mse,
     -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
-    (SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))) / NULLIF(SUM(weight), 0) AS var_y,
+    -- a replicate whose labels are all one value has no variance: 0 exactly, not the rounding of its
+    -- partitions' means (which gave r2 -5e33 for a constant label)
+    IF(MIN(min_y) = MAX(max_y), 0, (SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y))) / NULLIF(SUM(weight), 0)) AS var_y,
     (SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual))) / NULLIF(SUM(weight), 0) AS var_residual,
     CAST(SUM(negative_rows) AS INT64) AS negative_rows,
     (SUM(log_error)) / NULLIF(SUM(weight), 0) AS msle,
     -- a median does not come from per-partition sums (and the jackknife is not valid for it)
     CAST(NULL AS DOUBLE) AS median_absolute_error,
-    MAX(replicate_mean_y) AS mean_label,
+    IF(MIN(min_y) = MAX(max_y), MIN(min_y), MAX(replicate_mean_y)) AS mean_label,
     (SUM(sum_p)) / NULLIF(SUM(weight), 0) AS mean_prediction
   FROM pooled
   GROUP BY _bqml_g0, _bqml_model, _bqml_rep

@@ -5,7 +5,8 @@ rows_in AS (
   -- the one scan: the source's columns under reserved names (so that nothing below, not even the
   -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
   -- for every template) and, with probabilities, the true class's probability (a class missing
-  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  -- from the array has probability 0), clipped, and how many classes rank above it (a tie goes to
+  -- the greater label, as scikit-learn's top_k_accuracy_score breaks it)
   SELECT
     IF(valid, _bqml_label, NULL) AS actual,
     IF(valid, _bqml_prediction, NULL) AS predicted

@@ -9,7 +9,8 @@ rows_in AS (
   -- the one scan: the source's columns under reserved names (so that nothing below, not even the
   -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
   -- for every template) and, with probabilities, the true class's probability (a class missing
-  -- from the array has probability 0), clipped, and how many classes rank strictly above it
+  -- from the array has probability 0), clipped, and how many classes rank above it (a tie goes to
+  -- the greater label, as scikit-learn's top_k_accuracy_score breaks it)
   SELECT
     _bqml_rep, IF((values_ok AND weight_ok), _bqml_label, NULL) AS actual,
     IF((values_ok AND weight_ok), _bqml_prediction, NULL) AS predicted,
@@ -17,7 +18,7 @@ rows_in AS (
     values_ok,
     weight_ok,
     IF((values_ok AND weight_ok), LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
-    (SELECT COUNTIF(_bqml_p.prob > _bqml_p_true) FROM UNNEST(_bqml_probs) AS _bqml_p) AS ranked_above
+    (SELECT COUNTIF(_bqml_p.prob > _bqml_p_true OR (_bqml_p.prob = _bqml_p_true AND _bqml_p.label > _bqml_label)) FROM UNNEST(_bqml_probs) AS _bqml_p) AS ranked_above
   FROM (
     SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prob AS FLOAT64)) OR IS_INF(CAST(_bqml_prob AS FLOAT64)))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS values_ok, ((_bqml_weight IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_weight AS FLOAT64)) OR IS_INF(CAST(_bqml_weight AS FLOAT64)))) AND _bqml_weight >= 0) AS weight_ok, COALESCE(CAST(_bqml_prob AS FLOAT64), 0) AS _bqml_p_true
     FROM (

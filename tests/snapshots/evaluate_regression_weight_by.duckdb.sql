@@ -28,6 +28,10 @@ cells AS (
     SUM(w) AS weight,
     SUM(w * (v - k)) AS s1,
     SUM(w * (v - k) * (v - k)) AS s2,
+    -- the least and greatest value of weight > 0: a cell (or a side) of one value has no spread at
+    -- all, whatever rounding s2 - s1^2 / w leaves (a constant label gave var_y -1e-17: r2 2e26)
+    MIN(IF(w > 0, v, NULL)) AS v_min,
+    MAX(IF(w > 0, v, NULL)) AS v_max,
     SUM(w * ABS(p - y)) AS absolute_error,
     SUM(w * (p - y) * (p - y)) AS squared_error,
     COUNTIF(y < 0 OR p < 0) AS negative_rows,
@@ -50,7 +54,11 @@ cell_stats AS (
   SELECT
     *,
     SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_g1, side) AS side_weight,
-    (SUM(weight * k + s1) OVER (PARTITION BY _bqml_g0, _bqml_g1, side)) / NULLIF(SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_g1, side), 0) AS side_mean,
+    MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_g1, side) AS side_min,
+    MAX(v_max) OVER (PARTITION BY _bqml_g0, _bqml_g1, side) AS side_max,
+    -- a side of one value has that value as its mean, exactly
+    IF(MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_g1, side) = MAX(v_max) OVER (PARTITION BY _bqml_g0, _bqml_g1, side), MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_g1, side),
+       (SUM(weight * k + s1) OVER (PARTITION BY _bqml_g0, _bqml_g1, side)) / NULLIF(SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_g1, side), 0)) AS side_mean,
     SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_g1, side ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_weight,
     MIN(IF(weight > 0, k, NULL)) OVER (PARTITION BY _bqml_g0, _bqml_g1, side ORDER BY k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_k
   FROM cells
@@ -67,9 +75,11 @@ partial AS (
     SUM(IF(side = 0, log_error, 0)) AS log_error,
     SUM(IF(side = 0, sum_p, 0)) AS sum_p,
     MAX(IF(side = 0, side_mean, NULL)) AS mean_y,
-    SUM(IF(side = 0 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_y,
+    MAX(IF(side = 0, side_min, NULL)) AS min_y,
+    MAX(IF(side = 0, side_max, NULL)) AS max_y,
+    SUM(IF(side = 0 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_y,
     MAX(IF(side = 1, side_mean, NULL)) AS mean_residual,
-    SUM(IF(side = 1 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_residual,
+    SUM(IF(side = 1 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_residual,
     -- the weighted median: the smallest error whose running weight reaches half the total, or, when it
     -- reaches exactly half (within float64 epsilon, as scikit-learn tests), the mean of it and the next
     -- error with a positive weight (running weights never fall, so MIN picks the first such cell's)

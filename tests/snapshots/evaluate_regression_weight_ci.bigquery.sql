@@ -31,6 +31,10 @@ cells AS (
     SUM(w) AS weight,
     SUM(w * (v - k)) AS s1,
     SUM(w * (v - k) * (v - k)) AS s2,
+    -- the least and greatest value of weight > 0: a cell (or a side) of one value has no spread at
+    -- all, whatever rounding s2 - s1^2 / w leaves (a constant label gave var_y -1e-17: r2 2e26)
+    MIN(IF(w > 0, v, NULL)) AS v_min,
+    MAX(IF(w > 0, v, NULL)) AS v_max,
     SUM(w * ABS(p - y)) AS absolute_error,
     SUM(w * (p - y) * (p - y)) AS squared_error,
     COUNTIF(y < 0 OR p < 0) AS negative_rows,
@@ -53,7 +57,11 @@ cell_stats AS (
   SELECT
     *,
     SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_rep, side) AS side_weight,
-    SAFE_DIVIDE(SUM(weight * k + s1) OVER (PARTITION BY _bqml_g0, _bqml_rep, side), SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_rep, side)) AS side_mean
+    MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_rep, side) AS side_min,
+    MAX(v_max) OVER (PARTITION BY _bqml_g0, _bqml_rep, side) AS side_max,
+    -- a side of one value has that value as its mean, exactly
+    IF(MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_rep, side) = MAX(v_max) OVER (PARTITION BY _bqml_g0, _bqml_rep, side), MIN(v_min) OVER (PARTITION BY _bqml_g0, _bqml_rep, side),
+       SAFE_DIVIDE(SUM(weight * k + s1) OVER (PARTITION BY _bqml_g0, _bqml_rep, side), SUM(weight) OVER (PARTITION BY _bqml_g0, _bqml_rep, side))) AS side_mean
   FROM cells
 ),
 partial AS (
@@ -68,15 +76,17 @@ partial AS (
     SUM(IF(side = 0, log_error, 0)) AS log_error,
     SUM(IF(side = 0, sum_p, 0)) AS sum_p,
     MAX(IF(side = 0, side_mean, NULL)) AS mean_y,
-    SUM(IF(side = 0 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_y,
+    MAX(IF(side = 0, side_min, NULL)) AS min_y,
+    MAX(IF(side = 0, side_max, NULL)) AS max_y,
+    SUM(IF(side = 0 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_y,
     MAX(IF(side = 1, side_mean, NULL)) AS mean_residual,
-    SUM(IF(side = 1 AND weight > 0, s2 - s1 * s1 / weight + weight * POW(k - side_mean + s1 / weight, 2), 0)) AS m2_residual
+    SUM(IF(side = 1 AND weight > 0, IF(side_min = side_max, 0, IF(v_min = v_max, 0, GREATEST(s2 - s1 * (s1 / weight), 0)) + weight * POW(IF(v_min = v_max, v_min - side_mean, k - side_mean + s1 / weight), 2)), 0)) AS m2_residual
   FROM cell_stats
   GROUP BY _bqml_g0, _bqml_rep
 ),
 pooled_parts AS (
   SELECT
-    _bqml_g0, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual,
+    _bqml_g0, _bqml_r AS _bqml_rep, _bqml_part, n, weight, mean_y, min_y, max_y, m2_y, mean_residual, m2_residual,
     SUM(invalid_rows) AS invalid_rows,
     SUM(invalid_weight_rows) AS invalid_weight_rows,
     SUM(absolute_error) AS absolute_error,
@@ -87,7 +97,7 @@ pooled_parts AS (
   FROM partial
   CROSS JOIN UNNEST(GENERATE_ARRAY(-2, 19)) AS _bqml_r
   WHERE _bqml_r <> _bqml_rep
-  GROUP BY _bqml_g0, _bqml_r, _bqml_part, n, weight, mean_y, m2_y, mean_residual, m2_residual
+  GROUP BY _bqml_g0, _bqml_r, _bqml_part, n, weight, mean_y, min_y, max_y, m2_y, mean_residual, m2_residual
 ),
 pooled AS (
   -- each partition's row in each replicate, with the replicate's (weighted) means (windows over K * K small rows)
@@ -105,13 +115,15 @@ sums AS (
     SAFE_DIVIDE(SUM(absolute_error), SUM(weight)) AS mae,
     SAFE_DIVIDE(SUM(squared_error), SUM(weight)) AS mse,
     -- a partition of zero weight has no mean: its term is NULL, and SUM leaves it out (it adds nothing)
-    SAFE_DIVIDE(SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y)), SUM(weight)) AS var_y,
+    -- a replicate whose labels are all one value has no variance: 0 exactly, not the rounding of its
+    -- partitions' means (which gave r2 -5e33 for a constant label)
+    IF(MIN(min_y) = MAX(max_y), 0, SAFE_DIVIDE(SUM(m2_y + weight * (mean_y - replicate_mean_y) * (mean_y - replicate_mean_y)), SUM(weight))) AS var_y,
     SAFE_DIVIDE(SUM(m2_residual + weight * (mean_residual - replicate_mean_residual) * (mean_residual - replicate_mean_residual)), SUM(weight)) AS var_residual,
     CAST(SUM(negative_rows) AS INT64) AS negative_rows,
     SAFE_DIVIDE(SUM(log_error), SUM(weight)) AS msle,
     -- a median does not come from per-partition sums (and the jackknife is not valid for it)
     CAST(NULL AS FLOAT64) AS median_absolute_error,
-    MAX(replicate_mean_y) AS mean_label,
+    IF(MIN(min_y) = MAX(max_y), MIN(min_y), MAX(replicate_mean_y)) AS mean_label,
     SAFE_DIVIDE(SUM(sum_p), SUM(weight)) AS mean_prediction
   FROM pooled
   GROUP BY _bqml_g0, _bqml_rep

@@ -1,6 +1,6 @@
 -- bqml_tools evaluate of my-project.ml.predictions: task binary, label label, score p (positive when >= 0.5)
 -- per region; one scan of the table
--- AUC: scores binned on the logit scale (10000 bins per unit); roc_auc_error_bound bounds the error
+-- AUC: scores binned on the logit scale (1000 bins per unit); roc_auc_error_bound bounds the error
 -- intervals: 22 rows per group, told apart by _bqml_rep: -1 is the estimate (every row), r = 0..19 every row outside partition r, -2 every row whose key is not NULL
 -- a row's partition: ABS(MOD(FARM_FINGERPRINT(s), 20)), s = '20:bqml_tools jackknife' followed by each key column (user_id) as <length>:<canonical text> (as split writes a salted key)
 -- the interval of a metric m: m(-1) +- t(K'-1, (1 + level) / 2) * sqrt((K'-1)/K' * sum over r of (m(r) - mean m(r))^2), over the K' partitions that hold rows (bqml_tools.intervals; README, How sure is the metric?)
@@ -23,7 +23,7 @@ scored AS (
 ),
 partial AS (
   SELECT
-    _bqml_g0, _bqml_all, _bqml_rep, CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
+    _bqml_g0, _bqml_all, _bqml_rep, CASE WHEN s = 0 THEN -746001 WHEN s = 1 THEN 746001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 1000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,

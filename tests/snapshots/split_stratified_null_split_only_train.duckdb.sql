@@ -37,29 +37,37 @@ positioned AS (
     _bqml_key,
     _bqml_stratum,
     _bqml_key_rows,
-    ABS(MOD((_bqml_hash // 10), 1000000)) AS _bqml_slot,
+    'sampled' AS _bqml_part,
     ABS(MOD(_bqml_hash, 10)) * 10000
       + ABS(MOD((_bqml_hash // 10000000), 10000)) AS _bqml_position
   FROM hashed
 ),
 strata AS (
-  SELECT _bqml_stratum, _bqml_position, SUM(_bqml_key_rows) AS _bqml_rows
+  -- per position, its keys as an array: the keys come back from it (key_splits), so positioned is
+  -- read once (BigQuery re-evaluates a CTE, here the (key, label) aggregate, at every reference)
+  SELECT
+    _bqml_part,
+    _bqml_stratum,
+    _bqml_position,
+    SUM(_bqml_key_rows) AS _bqml_rows,
+    ARRAY_AGG(struct_pack(_bqml_key := _bqml_key, _bqml_key_rows := _bqml_key_rows)) AS _bqml_keys
   FROM positioned
-  GROUP BY _bqml_stratum, _bqml_position
+  GROUP BY _bqml_part, _bqml_stratum, _bqml_position
 ),
 placed AS (
   SELECT
-    _bqml_stratum,
-    _bqml_position,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum) AS _bqml_twice_total
+    *,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum) AS _bqml_twice_total
   FROM strata
 ),
 assigned AS (
   SELECT
+    _bqml_part,
     _bqml_stratum,
-    _bqml_position,
+    _bqml_keys,
     CASE
+      WHEN _bqml_part <> 'sampled' THEN NULL
       WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 8 THEN 'train'
       WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 9 THEN 'valid'
       ELSE 'test'
@@ -68,14 +76,13 @@ assigned AS (
 ),
 key_splits AS (
   SELECT
-    _bqml_p._bqml_key,
-    _bqml_p._bqml_stratum,
-    _bqml_p._bqml_key_rows,
-    'sampled' AS _bqml_part,
-    _bqml_a._bqml_split
-  FROM positioned AS _bqml_p
-  LEFT JOIN assigned AS _bqml_a
-    ON _bqml_p._bqml_stratum = _bqml_a._bqml_stratum AND _bqml_p._bqml_position = _bqml_a._bqml_position
+    _bqml_member._bqml_key AS _bqml_key,
+    _bqml_stratum,
+    _bqml_member._bqml_key_rows AS _bqml_key_rows,
+    _bqml_part,
+    _bqml_split
+  FROM assigned
+  CROSS JOIN UNNEST(_bqml_keys) AS _bqml_unnested(_bqml_member)
 )
 SELECT
   _bqml_r.* EXCLUDE (_bqml_key, _bqml_label)FROM keyed AS _bqml_r

@@ -37,30 +37,38 @@ positioned AS (
     _bqml_key,
     _bqml_stratum,
     _bqml_key_rows,
-    ABS(MOD((_bqml_hash // 10), 1000000)) AS _bqml_slot,
+    CASE WHEN ABS(MOD((_bqml_hash // 10), 1000000)) < 100000 THEN 'sampled' ELSE 'unsampled' END AS _bqml_part,
     ABS(MOD(_bqml_hash, 10)) * 10000
       + ABS(MOD((_bqml_hash // 10000000), 10000)) AS _bqml_position
   FROM hashed
 ),
 strata AS (
-  SELECT _bqml_stratum, _bqml_position, SUM(_bqml_key_rows) AS _bqml_rows
+  -- per position, its keys as an array: the keys come back from it (key_splits), so positioned is
+  -- read once (BigQuery re-evaluates a CTE, here the (key, label) aggregate, at every reference)
+  SELECT
+    _bqml_part,
+    _bqml_stratum,
+    _bqml_position,
+    SUM(_bqml_key_rows) AS _bqml_rows,
+    ARRAY_AGG(struct_pack(_bqml_key := _bqml_key, _bqml_key_rows := _bqml_key_rows)) AS _bqml_keys
   FROM positioned
-  WHERE _bqml_slot < 100000
-  GROUP BY _bqml_stratum, _bqml_position
+  WHERE _bqml_part = 'sampled'
+  GROUP BY _bqml_part, _bqml_stratum, _bqml_position
 ),
 placed AS (
   SELECT
-    _bqml_stratum,
-    _bqml_position,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
-    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_stratum) AS _bqml_twice_total
+    *,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum ORDER BY _bqml_position) - _bqml_rows AS _bqml_twice_midpoint,
+    2 * SUM(_bqml_rows) OVER (PARTITION BY _bqml_part, _bqml_stratum) AS _bqml_twice_total
   FROM strata
 ),
 assigned AS (
   SELECT
+    _bqml_part,
     _bqml_stratum,
-    _bqml_position,
+    _bqml_keys,
     CASE
+      WHEN _bqml_part <> 'sampled' THEN NULL
       WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 8 THEN 'train'
       WHEN _bqml_twice_midpoint * 10 < _bqml_twice_total * 9 THEN 'valid'
       ELSE 'test'
@@ -69,18 +77,20 @@ assigned AS (
 ),
 key_splits AS (
   SELECT
-    _bqml_p._bqml_key,
-    _bqml_p._bqml_stratum,
-    _bqml_p._bqml_key_rows,
-    CASE WHEN _bqml_p._bqml_slot < 100000 THEN 'sampled' ELSE 'unsampled' END AS _bqml_part,
-    _bqml_a._bqml_split
-  FROM positioned AS _bqml_p
-  LEFT JOIN assigned AS _bqml_a
-    ON _bqml_p._bqml_stratum = _bqml_a._bqml_stratum AND _bqml_p._bqml_position = _bqml_a._bqml_position
-      AND _bqml_p._bqml_slot < 100000
+    _bqml_member._bqml_key AS _bqml_key,
+    _bqml_stratum,
+    _bqml_member._bqml_key_rows AS _bqml_key_rows,
+    _bqml_part,
+    _bqml_split
+  FROM assigned
+  CROSS JOIN UNNEST(_bqml_keys) AS _bqml_unnested(_bqml_member)
 )
 SELECT
-  _bqml_r.* EXCLUDE (_bqml_key, _bqml_label)FROM keyed AS _bqml_r
+  _bqml_r.* EXCLUDE (_bqml_key, _bqml_label)FROM (
+  -- the rows of sampled keys only (and NULL keys, which have no slot) reach the join
+  SELECT * FROM keyed
+  WHERE ABS(MOD((farm_fingerprint(_bqml_key) // 10), 1000000)) < 100000
+) AS _bqml_r
 JOIN key_splits AS _bqml_s
   ON _bqml_r._bqml_key = _bqml_s._bqml_key
 WHERE _bqml_s._bqml_split = 'train'

@@ -68,6 +68,7 @@ measured AS (
     SAFE_DIVIDE(tp, positives) AS recall_at,
     SAFE_DIVIDE(2 * tp, 2 * tp + fp + positives - tp) AS f1_at,
     1.0 * fp + 20.0 * (positives - tp) AS cost,
+    CAST(fp AS BIGNUMERIC) * 1 + CAST((positives - tp) AS BIGNUMERIC) * 20 AS cost_key,
     1.0 * fp_low + 20.0 * (positives - tp) AS cost_low
   FROM candidates
   WHERE bin IS NOT NULL OR group_rows = 0
@@ -78,7 +79,8 @@ ranked AS (
     cost IS NOT NULL AS met,
     MIN(cost) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS best_reachable,
     MIN(cost_low) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS best_possible,
-    ROW_NUMBER() OVER (PARTITION BY _bqml_g0, _bqml_g1 ORDER BY cost ASC, bin DESC) AS _bqml_rank
+    -- the least cost compared exactly (cost_key), ties to the higher threshold
+    ROW_NUMBER() OVER (PARTITION BY _bqml_g0, _bqml_g1 ORDER BY cost_key ASC, bin DESC) AS _bqml_rank
   FROM measured
 )
 SELECT

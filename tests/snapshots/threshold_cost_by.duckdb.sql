@@ -1,6 +1,6 @@
 -- bqml_tools threshold of ml.predictions: task binary, label label, score p
 -- one row per split, region; one scan of the table
--- goal: least cost (fp=1, fn=20); candidates: every distinct score
+-- goal: least cost (fp=1, fn=20); candidates: the lowest score of each logit bin (10000 per unit)
 
 WITH
 scored AS (
@@ -19,7 +19,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    _bqml_g0, _bqml_g1, CASE WHEN s = 0 THEN 0 WHEN s < 2.2250738585072014e-308 THEN CAST(s * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((s * POW(2, -(CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS bin,
+    _bqml_g0, _bqml_g1, CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -51,8 +51,8 @@ candidates AS (
     CAST(neg_at_or_above AS INT64) AS fp,
     -- the fewest true and false positives a threshold inside this bin can give (its own counts
     -- when the bin holds one distinct score, or in exact mode: no threshold lies inside it)
-    CAST(pos_at_or_above AS INT64) AS tp_low,
-    CAST(neg_at_or_above AS INT64) AS fp_low,
+    CAST(IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above) AS INT64) AS tp_low,
+    CAST(IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above) AS INT64) AS fp_low,
     CAST(SUM(invalid_labels) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS INT64) AS invalid_score_rows,
     CAST(SUM(pos) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS INT64) AS positives,
@@ -68,6 +68,7 @@ measured AS (
     (tp) / NULLIF(positives, 0) AS recall_at,
     (2 * tp) / NULLIF(2 * tp + fp + positives - tp, 0) AS f1_at,
     1.0 * fp + 20.0 * (positives - tp) AS cost,
+    CAST(fp AS HUGEINT) * 1 + CAST((positives - tp) AS HUGEINT) * 20 AS cost_key,
     1.0 * fp_low + 20.0 * (positives - tp) AS cost_low
   FROM candidates
   WHERE bin IS NOT NULL OR group_rows = 0
@@ -78,7 +79,8 @@ ranked AS (
     cost IS NOT NULL AS met,
     MIN(cost) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS best_reachable,
     MIN(cost_low) OVER (PARTITION BY _bqml_g0, _bqml_g1 ) AS best_possible,
-    ROW_NUMBER() OVER (PARTITION BY _bqml_g0, _bqml_g1 ORDER BY cost ASC, bin DESC) AS _bqml_rank
+    -- the least cost compared exactly (cost_key), ties to the higher threshold
+    ROW_NUMBER() OVER (PARTITION BY _bqml_g0, _bqml_g1 ORDER BY cost_key ASC, bin DESC) AS _bqml_rank
   FROM measured
 )
 SELECT
@@ -101,7 +103,7 @@ SELECT
   CAST(cost AS DOUBLE) AS cost,
   met AS target_met,
   best_reachable,
-  CAST(0 AS DOUBLE) AS bound,
+  CAST(cost - best_possible AS DOUBLE) AS bound,
   invalid_label_rows,
   invalid_score_rows
 FROM ranked

@@ -78,6 +78,7 @@ measured AS (
     SAFE_DIVIDE(tp, tp + fn) AS recall_at,
     SAFE_DIVIDE(2 * tp, 2 * tp + fp + fn) AS f1_at,
     1.0 * fp + 20.0 * fn AS cost,
+    1 * fp + 20 * fn AS cost_key,
     1.0 * fp_low + 20.0 * fn AS cost_low
   FROM candidates
   WHERE (bin IS NOT NULL AND (bin_mass > 0 OR positives + negatives = 0)) OR group_rows = 0
@@ -88,7 +89,8 @@ ranked AS (
     cost IS NOT NULL AS met,
     MIN(cost) OVER (PARTITION BY _bqml_g0 ) AS best_reachable,
     MIN(cost_low) OVER (PARTITION BY _bqml_g0 ) AS best_possible,
-    ROW_NUMBER() OVER (PARTITION BY _bqml_g0 ORDER BY cost ASC, bin DESC) AS _bqml_rank
+    -- the least cost compared exactly (cost_key), ties to the higher threshold
+    ROW_NUMBER() OVER (PARTITION BY _bqml_g0 ORDER BY cost_key ASC, bin DESC) AS _bqml_rank
   FROM measured
 )
 SELECT

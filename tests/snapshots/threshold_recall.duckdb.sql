@@ -1,5 +1,5 @@
 -- bqml_tools threshold of ml.predictions: task binary, label label, score p
--- goal: recall>=0.95; candidates: every distinct score
+-- goal: recall>=0.95; candidates: the lowest score of each logit bin (10000 per unit)
 
 WITH
 scored AS (
@@ -18,7 +18,7 @@ scored AS (
 ),
 binned AS (
   SELECT
-    CASE WHEN s = 0 THEN 0 WHEN s < 2.2250738585072014e-308 THEN CAST(s * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((s * POW(2, -(CAST(FLOOR(LN(s) / LN(2)) AS INT64) + IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(s * POW(2, -CAST(FLOOR(LN(s) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS bin,
+    CASE WHEN s = 0 THEN -7460001 WHEN s = 1 THEN 7460001 ELSE CAST(FLOOR((LN(s) - LN(1 - s)) * 10000) AS INT64) END AS bin,
     COUNT(y) AS n,
     COUNTIF(y = 1) AS pos,
     MIN(s) AS score_min,
@@ -50,8 +50,8 @@ candidates AS (
     CAST(neg_at_or_above AS INT64) AS fp,
     -- the fewest true and false positives a threshold inside this bin can give (its own counts
     -- when the bin holds one distinct score, or in exact mode: no threshold lies inside it)
-    CAST(pos_at_or_above AS INT64) AS tp_low,
-    CAST(neg_at_or_above AS INT64) AS fp_low,
+    CAST(IF(score_min < score_max, pos_at_or_above - pos, pos_at_or_above) AS INT64) AS tp_low,
+    CAST(IF(score_min < score_max, neg_at_or_above - (n - pos), neg_at_or_above) AS INT64) AS fp_low,
     CAST(SUM(invalid_labels) OVER () AS INT64) AS invalid_label_rows,
     CAST(SUM(invalid_scores) OVER () AS INT64) AS invalid_score_rows,
     CAST(SUM(pos) OVER () AS INT64) AS positives,
@@ -101,7 +101,7 @@ SELECT
   CAST(NULL AS DOUBLE) AS cost,
   met AS target_met,
   best_reachable,
-  CAST(0 AS DOUBLE) AS bound,
+  best_possible - precision_at AS bound,
   invalid_label_rows,
   invalid_score_rows
 FROM ranked
