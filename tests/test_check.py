@@ -122,3 +122,16 @@ def test_without_the_extra_the_error_names_the_install(capsys, monkeypatch):
                          "--check", "--schema", "user_id:INT64")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert 'GoogleSQL\'s analyzer is not installed' in err and 'pip install "bqml-tools[check]"' in err
+
+
+def test_the_analyzer_reads_no_rows(reference):
+    """As a schema reader it answers dry runs; a query that needs rows is refused in one line."""
+    from bqml_tools.engines.googlesql import GoogleSQLAnalyzer
+    from bqml_tools.errors import QueryError
+
+    engine = GoogleSQLAnalyzer(reference, project="p")
+    engine.add_table("p.ds.t", {"id": "INT64", "probs": "ARRAY<STRUCT<label STRING, prob FLOAT64>>"})
+    assert engine.dry_run("SELECT * FROM `p.ds.t`").schema == {"id": "INT64",
+                                                                "probs": "ARRAY<STRUCT<label STRING, prob FLOAT64>>"}
+    with pytest.raises(QueryError, match="GoogleSQL's analyzer checks statements and runs none"):
+        engine.run("SELECT 1")

@@ -368,7 +368,7 @@ class GoogleSQLAnalyzer:
         """The analyzer reads no rows: a query that needs them is refused in one line."""
         template = query.template if isinstance(query, Query) else "(SQL text)"
         raise QueryError(f"GoogleSQL's analyzer checks statements and runs none: query {template} needs rows; "
-                         "run it on BigQuery (--engine bigquery) or DuckDB")
+                         "run it on BigQuery or DuckDB")
 
     def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun:
         """The analyzed result schema (type names as BigQuery's dry run gives them); no byte estimate."""

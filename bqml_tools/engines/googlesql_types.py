@@ -13,6 +13,7 @@ from typing import Any
 
 from zetasql.wasi._pb2.zetasql.public import type_pb2
 
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 
 TypeProto = type_pb2.TypeProto
@@ -32,7 +33,8 @@ NAMES = {type_pb2.TYPE_INT64: "INT64", type_pb2.TYPE_DOUBLE: "FLOAT64", type_pb2
          type_pb2.TYPE_NUMERIC: "NUMERIC", type_pb2.TYPE_BIGNUMERIC: "BIGNUMERIC", type_pb2.TYPE_JSON: "JSON",
          type_pb2.TYPE_GEOGRAPHY: "GEOGRAPHY", type_pb2.TYPE_INTERVAL: "INTERVAL"}
 SCHEMA_HELP = ("give COLUMN:TYPE,... (e.g. user_id:INT64,label:BOOL,probs:ARRAY<STRUCT<label STRING, prob "
-               "FLOAT64>>) or a JSON file as `bq show --schema --format=json PROJECT:DATASET.TABLE` writes it")
+               "FLOAT64>>) or a BigQuery JSON schema file (a list of fields with name, type, mode and fields, as "
+               "bq show writes a table's schema in JSON)")
 
 
 def parse_type(name: str) -> TypeProto:
@@ -80,15 +82,16 @@ def type_name(kind: TypeProto) -> str:
 
 
 def schema_from_text(spec: str) -> dict[str, TypeProto]:
-    """``user_id:INT64,label:BOOL,...`` as column -> TypeProto; BqmlToolsError naming the bad part."""
+    """``user_id:INT64,label:BOOL,...`` as column -> TypeProto; BqmlToolsError naming the bad part (the
+    argument is ``schema``, ``--schema`` on the command line)."""
     columns: dict[str, TypeProto] = {}
     for part in split_top_level(spec):
         name, colon, kind = part.partition(":")
         if not colon or not name.strip() or not kind.strip():
-            raise BqmlToolsError(f"--schema part {part.strip()!r} is not COLUMN:TYPE: {SCHEMA_HELP}")
-        columns[name.strip().strip("`")] = _parsed(kind, f"--schema column {name.strip()!r}")
+            raise refusal(f"[[schema]] part {part.strip()!r} is not COLUMN:TYPE: {SCHEMA_HELP}")
+        columns[name.strip().strip("`")] = _parsed(kind, f"[[schema]] column {name.strip()!r}")
     if not columns:
-        raise BqmlToolsError(f"--schema {spec!r} names no column: {SCHEMA_HELP}")
+        raise refusal(f"[[schema]] {spec!r} names no column: {SCHEMA_HELP}")
     return columns
 
 
@@ -133,4 +136,4 @@ def _parsed(kind: str, what: str) -> TypeProto:
     try:
         return parse_type(kind)
     except ValueError as error:
-        raise BqmlToolsError(f"{what}: {error}") from None
+        raise refusal(f"{what}: {error}") from None
