@@ -135,3 +135,17 @@ def test_the_analyzer_reads_no_rows(reference):
                                                                 "probs": "ARRAY<STRUCT<label STRING, prob FLOAT64>>"}
     with pytest.raises(QueryError, match="GoogleSQL's analyzer checks statements and runs none"):
         engine.run("SELECT 1")
+
+
+def test_bigquery_mls_training_info_is_known_and_a_model_is_read(reference):
+    """ML.TRAINING_INFO(MODEL m) (training --model): the analyzer knows its columns; a model the script reads
+    is registered (its existence is BigQuery's to check), a column it lacks is refused."""
+    from bqml_tools.engines.googlesql import ML_FUNCTIONS, GoogleSQLAnalyzer
+    from bqml_tools.errors import BadQuery
+
+    engine = GoogleSQLAnalyzer(reference, project="p")
+    assert engine.check_script("SELECT iteration, loss, eval_loss FROM ML.TRAINING_INFO(MODEL `p.ds.m`)\n"
+                               "ORDER BY iteration\n") == 1
+    assert engine.dry_run("SELECT * FROM ML.TRAINING_INFO(MODEL `p.ds.m`)").schema == ML_FUNCTIONS["TRAINING_INFO"]
+    with pytest.raises(BadQuery, match="at line 1, column 8 .*Unrecognized name: accuracy"):
+        engine.check_script("SELECT accuracy FROM ML.TRAINING_INFO(MODEL `p.ds.m`)")

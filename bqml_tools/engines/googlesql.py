@@ -196,6 +196,34 @@ class Table:
     rows: list[Any] = field(default_factory=list)  # TableData.Row (content, for an engine that runs queries)
 
 
+# BigQuery ML's table functions whose result does not depend on the model, as the statements the toolkit prints
+# read them (the columns it reads; BigQuery's ML.TRAINING_INFO has cluster_info too, for k-means models)
+ML_FUNCTIONS = {"TRAINING_INFO": {"training_run": "INT64", "iteration": "INT64", "loss": "FLOAT64",
+                                  "eval_loss": "FLOAT64", "learning_rate": "FLOAT64", "duration_ms": "INT64"}}
+_MODEL = re.compile(r"\bMODEL\s+`([^`]+)`", re.IGNORECASE)
+
+
+def bigquery_ml_functions() -> Any:
+    """The catalog ``ML`` with ML_FUNCTIONS as table-valued functions of one MODEL argument."""
+    from zetasql.wasi._pb2.zetasql.proto import function_pb2, simple_catalog_pb2
+    from zetasql.wasi._pb2.zetasql.public import function_pb2 as signature_kinds
+
+    from .googlesql_types import parse_type
+
+    functions = []
+    for name, columns in ML_FUNCTIONS.items():
+        relation = function_pb2.TVFRelationProto(column=[
+            function_pb2.TVFRelationColumnProto(name=column, type=parse_type(kind)) for column, kind in columns.items()])
+        functions.append(function_pb2.TableValuedFunctionProto(
+            name_path=[name], type=signature_kinds.FunctionEnums.FIXED_OUTPUT_SCHEMA_TVF,
+            signature=function_pb2.FunctionSignatureProto(
+                argument=[function_pb2.FunctionArgumentTypeProto(kind=signature_kinds.ARG_TYPE_MODEL, num_occurrences=1)],
+                return_type=function_pb2.FunctionArgumentTypeProto(
+                    kind=signature_kinds.ARG_TYPE_RELATION, num_occurrences=1,
+                    options=function_pb2.FunctionArgumentTypeOptionsProto(relation_input_schema=relation)))))
+    return simple_catalog_pb2.SimpleCatalogProto(name="ML", custom_tvf=functions)
+
+
 _DDL = re.compile(r"\A\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<kind>TABLE|VIEW)\s+`(?P<name>[^`]+)`"
                   r"(?P<options>.*?)\s+AS\s+(?P<body>(?:--[^\n]*\n\s*)*(?:WITH|SELECT|\().*)\Z",
                   re.IGNORECASE | re.DOTALL)  # the body may start with the toolkit's -- comments
@@ -224,6 +252,7 @@ class GoogleSQLAnalyzer:
         self.reference = reference or start()
         self.project = project
         self.tables: dict[str, Table] = {}
+        self.models: set[str] = set()
         self._registered: int | None = None
 
     # ------------------------------------------------------------ catalog
@@ -238,6 +267,12 @@ class GoogleSQLAnalyzer:
 
         kinds = {column: parse_type(kind) if isinstance(kind, str) else kind for column, kind in columns.items()}
         self.tables[self._canonical(name)] = Table(kinds, list(rows))
+        self._unregister()
+        return name
+
+    def add_model(self, name: str) -> str:
+        """A BigQuery ML model ``name`` (``ds.m`` or ``project.ds.m``), for ``ML.TRAINING_INFO(MODEL name)``."""
+        self.models.add(self._canonical(name))
         self._unregister()
         return name
 
@@ -263,7 +298,7 @@ class GoogleSQLAnalyzer:
         if self._registered is None:
             from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
             from zetasql.wasi._pb2.zetasql.proto import options_pb2, simple_catalog_pb2
-            from zetasql.wasi._pb2.zetasql.public import simple_table_pb2
+            from zetasql.wasi._pb2.zetasql.public import simple_model_pb2, simple_table_pb2
 
             tables, content, nested = [], {}, {}
             for key, table in self.tables.items():
@@ -281,10 +316,16 @@ class GoogleSQLAnalyzer:
             for (project, dataset), members in nested.items():
                 projects.setdefault(project, []).append(simple_catalog_pb2.SimpleCatalogProto(name=dataset,
                                                                                              table=members))
+            models = [simple_model_pb2.SimpleModelProto(id=n, name=alias) for n, alias in enumerate(sorted(
+                {alias for key in self.models
+                 for alias in (key, key.split(".", 1)[1] if key.startswith(self.project + ".") else key)}), 1)]
+            top = [simple_catalog_pb2.SimpleCatalogProto(name=project, catalog=datasets)
+                   for project, datasets in projects.items()] + projects.get(self.project, [])
+            ml = bigquery_ml_functions()
+            same = [c for c in top if c.name.lower() == ml.name.lower()]  # a dataset `ml` holds ML.* too
+            same[0].custom_tvf.extend(ml.custom_tvf) if same else top.append(ml)
             catalog = simple_catalog_pb2.SimpleCatalogProto(
-                name=self.project, table=tables,
-                catalog=[simple_catalog_pb2.SimpleCatalogProto(name=project, catalog=datasets)
-                         for project, datasets in projects.items()] + projects.get(self.project, []),
+                name=self.project, table=tables, model=models, catalog=top,
                 builtin_function_options=options_pb2.ZetaSQLBuiltinFunctionOptionsProto(
                     language_options=self.reference.language))
             reply = self.reference.call("RegisterCatalog", ls.RegisterCatalogRequest(simple_catalog=catalog,
@@ -401,6 +442,10 @@ class GoogleSQLAnalyzer:
         CREATE TABLE/VIEW's result for the statements after it; the number of statements. A refusal is a
         BadQuery (TableNotFound) of one line: the analyzer's message and the line of ``printed`` it names."""
         parts = statements(printed)
+        created = {m.group(1) for _, text in parts for m in re.finditer(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?MODEL\s+`([^`]+)`",
+                                                                        text, re.IGNORECASE)}
+        for name in {m.group(1) for _, text in parts for m in _MODEL.finditer(text)} - created:
+            self.add_model(name)  # a model the statement reads: its existence is BigQuery's to check
         for index, (first, text) in enumerate(parts, 1):
             try:
                 self.analyze(text)
