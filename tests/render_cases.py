@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bqml_tools import SplitSpec, split_query
 from bqml_tools.splitting import TableOptions, assignments_query, materialize_queries, profile_query
+from bqml_tools.splitting.model import ModelSpec, create_model_query
 from dataclasses import replace
 
 from bqml_tools.evaluation.comparison import compare_query
@@ -39,6 +40,11 @@ EVALS = {
                                         weight="w", invalid="exclude", zero_division="sklearn"),
     "multiclass": EvalSpec(task="multiclass", label="y", prediction="y_hat"),
     "multiclass_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", by=["split"]),
+    # ML.PREDICT's probabilities array as the binary score, on the rows of two filters
+    "binary_probs_where": EvalSpec(task="binary", label="label", probs="probs", positive="yes",
+                                   where={"split": "valid", "region": "north"}),
+    "regression_where": EvalSpec(task="regression", label="y", prediction="y_hat", where=["region=north"]),
+    "multiclass_probs_where": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs", where=["split=test"]),
     "regression_weight_by": EvalSpec(task="regression", label="y", prediction="y_hat", by=["split", "region"],
                                      weight="w", invalid="exclude"),
     "multiclass_weight_probs_by": EvalSpec(task="multiclass", label="y", prediction="y_hat", probs="probs",
@@ -67,6 +73,8 @@ THRESHOLDS = {
     "cost_by": (EvalSpec(task="binary", label="label", score="p", by=["split", "region"]),
                 Goal("cost", fp_cost=1.0, fn_cost=20.0)),
     "recall_weight": (EvalSpec(task="binary", label="label", score="p", weight="w"), Goal("recall", target=0.95)),
+    "binary_probs_where": (EvalSpec(task="binary", label="label", probs="probs", positive="yes", where=["split=valid"]),
+                           Goal("recall", target=0.95)),
     "cost_weight_by_binned": (EvalSpec(task="binary", label="label", score="p", by=["split"], auc="binned", weight="w"),
                               Goal("cost", fp_cost=1.0, fn_cost=20.0)),
 }
@@ -124,5 +132,17 @@ def cases() -> dict[str, object]:
             history, dialect, schema={"iteration": "INT64", "loss": "FLOAT64"})
         for name, (spec, goal) in THRESHOLDS.items():
             out[f"threshold_{name}.{dialect}"] = threshold_query(preds, spec, goal, dialect)
+        # BigQuery ML in and out: a query source (filtered probabilities: EVALS binary_probs_where), compare
+        # from two probabilities arrays, CREATE MODEL on the split (its SELECT alone on DuckDB)
+        from_probs = EVALS["binary_probs_where"]
+        name = "`" + preds + "`" if dialect == "bigquery" else preds
+        out[f"evaluate_query_binary_probs_where.{dialect}"] = evaluate_query(
+            f"SELECT * FROM {name} WHERE region = 'north'", from_probs, dialect)
+        out[f"evaluate_compare_binary_probs_where.{dialect}"] = compare_query(
+            preds, replace(from_probs, key=("user_id",), ci=0.95), "probs_new", dialect)
+        out[f"create_model.{dialect}"] = create_model_query(
+            table, SPECS["sample"], ModelSpec("my-project.ml.churn", "logistic_reg", "label",
+                                              "max_iterations=20,auto_class_weights=true"),
+            dialect, statement=dialect == "bigquery")
         out[f"label_values.{dialect}"] = label_values_query(preds, EVALS["binary_by_binned"], dialect)
     return out

@@ -273,10 +273,10 @@ def test_format_says_it_formats_what_is_printed(capsys):
 
 
 @pytest.mark.parametrize("command,hidden,refusal", [
-    (["curve", "p.parquet", "roc", "--label", "y", "--score", "p"], ["--prediction", "--probs", "--top-k", "--threshold"],
+    (["curve", "p.parquet", "roc", "--label", "y", "--score", "p"], ["--prediction", "--top-k", "--threshold"],
      {"--threshold": "0.3", "--prediction": "x", "--probs": "x", "--top-k": "2"}),
     (["diagnose", "p.parquet", "--task", "binary", "--label", "y", "--score", "p"],
-     ["--by", "--threshold", "--probs", "--top-k", "--auc", "--bins-per-logit", "--zero-division", "--dialect",
+     ["--by", "--threshold", "--top-k", "--auc", "--bins-per-logit", "--zero-division", "--dialect",
       "--dry-run", "--check", "--schema"],
      {"--by": "g", "--threshold": "0.3", "--auc": "exact", "--dialect": "duckdb", "--dry-run": None, "--check": None,
       "--schema": "y:INT64"}),

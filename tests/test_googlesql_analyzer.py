@@ -27,7 +27,10 @@ COMMON = {"split": "STRING", "region": "STRING", "w": "FLOAT64", "user_id": "INT
 PREDICTIONS = {
     "regression": {"y": "FLOAT64", "y_hat": "FLOAT64", "y_new": "FLOAT64", **COMMON},
     "binary": {"label": "INT64", "p": "FLOAT64", "p_new": "FLOAT64", **COMMON},
-    "binary_positive": {"label": "STRING", "p": "FLOAT64", "p_new": "FLOAT64", **COMMON},
+    # probs, probs_new: ML.PREDICT's probabilities arrays, the binary score of --probs/--against-probs
+    "binary_positive": {"label": "STRING", "p": "FLOAT64", "p_new": "FLOAT64",
+                        "probs": "ARRAY<STRUCT<label STRING, prob FLOAT64>>",
+                        "probs_new": "ARRAY<STRUCT<label STRING, prob FLOAT64>>", **COMMON},
     "multiclass": {"y": "STRING", "y_hat": "STRING", "y_new": "STRING",
                    "probs": "ARRAY<STRUCT<label STRING, prob FLOAT64>>", **COMMON},
 }
@@ -176,6 +179,24 @@ COMMANDS = {
                                             "5", "--weight", "w"]),
     "training": ("binary", ["training", "my-project.ml.training_info"]),
     "training_history": ("binary", ["training", "my-project.ml.training_info", "--history"]),
+    # BigQuery ML in and out (issue 18): CREATE MODEL on the split, binary from ML.PREDICT's probabilities arrays,
+    # row filters, a query source
+    "split_create_model": ("binary", ["split", EV, "--key", "user_id", "--create-model", "my-project.ml.churn",
+                                      "--model-type", "logistic_reg", "--label", "label", "--sample", "1/10",
+                                      "--options", "max_iterations=20,auto_class_weights=true,l2_reg=0.1"]),
+    "evaluate_probs_where": ("binary_positive", ["evaluate", PR, "--task", "binary", "--label", "label", "--probs",
+                                                 "probs", "--positive", "yes", "--where", "split=valid",
+                                                 "--where", "region=north", "--by", "user_id"]),
+    "evaluate_query_source": ("binary_positive", ["evaluate", f"SELECT * FROM `{PR}` WHERE region = 'north'", "--task",
+                                                  "binary", "--label", "label", "--probs", "probs", "--positive", "yes"]),
+    "compare_probs": ("binary_positive", ["compare", PR, "--task", "binary", "--label", "label", "--probs", "probs",
+                                          "--against-probs", "probs_new", "--positive", "yes", "--key", "user_id",
+                                          "--where", "split=test"]),
+    "threshold_probs_where": ("binary_positive", ["threshold", PR, "--label", "label", "--probs", "probs", "--positive",
+                                                  "yes", "--target", "recall>=0.9", "--where", "split=valid"]),
+    "curve_roc_probs": ("binary_positive", ["curve", PR, "roc", "--label", "label", "--probs", "probs", "--positive",
+                                            "yes", "--where", "split=test"]),
+    "evaluate_multiclass_where": ("multiclass", ["evaluate", PR, *MULTICLASS, "--probs", "probs", "--where", "split=test"]),
 }
 
 

@@ -228,6 +228,34 @@ def test_cli_training(capsys, tmp_path):
     assert code == 0 and "LAG(loss_value) OVER (PARTITION BY run ORDER BY step_index)" in out
 
 
+def test_training_model_reads_ml_training_info_as_a_query(engine, capsys):
+    """training --model reads ML.TRAINING_INFO(MODEL ...) as a query source: the same diagnosis as the
+    history table (the emulator has no BigQuery ML: the model's query is replaced by a SELECT of the table)."""
+    import bqml_tools as bt
+    from bqml_tools.evaluation.training import training_info_query
+    from cli_runner import run
+    from tables import load
+
+    history = pd.DataFrame({"training_run": [0] * 6, "iteration": range(6),
+                            "loss": [1.0, 0.6, 0.4, 0.3, 0.25, 0.22], "eval_loss": [1.1, 0.7, 0.5, 0.45, 0.5, 0.6],
+                            "learning_rate": [0.1] * 6})
+    table = load(engine, "bqml_training.info", history)
+    name = f"`{table}`" if engine.dialect == "bigquery" else table
+    from_table = bt.diagnose_training(engine, table)
+    from_query = bt.diagnose_training(engine, f"SELECT * FROM {name}")
+    pd.testing.assert_frame_equal(from_table, from_query)
+    assert int(from_query["best_iteration"][0]) == 3  # the lowest eval_loss
+    code, out, err = run(capsys, "training", "--model", "my-project.ml.churn", "--dialect", "bigquery")
+    assert code == 0, err
+    assert "FROM (\nSELECT * FROM ML.TRAINING_INFO(MODEL `my-project.ml.churn`)\n) AS _bqml_query" in out
+    assert training_info_query("ml.churn") == "SELECT * FROM ML.TRAINING_INFO(MODEL `ml.churn`)"
+    for args, message in ((["--model", "x; drop", "--dialect", "bigquery"], "name the model as dataset.model"),
+                          (["--model", "ml.churn"], "BigQuery ML: print it with --dialect bigquery"),
+                          ([], "a SOURCE table or --model")):
+        code, _, err = run(capsys, "training", *args)
+        assert code == 2 and message in err, err
+
+
 # ---------------------------------------------------------------- verdicts need evidence (issue 17, item 2)
 
 def test_rising_and_exploding_losses_are_diverging_not_converged():

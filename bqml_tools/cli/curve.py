@@ -26,8 +26,11 @@ from .strict import StrictCommand
               help="Also draw the curve (one line per group) to a .png, .svg or .pdf file; needs matplotlib "
                    "(bqml-tools[plot]); never over an existing file without --replace.")
 @click.option("--replace", is_flag=True, help="With --plot: overwrite an existing file.")
+@click.option("--names", type=click.Choice(["bqml-tools", "bigquery-ml"]), default="bqml-tools", show_default=True,
+              help="roc: bqml-tools' columns, or BigQuery ML.ROC_CURVE's (recall, false_positive_rate, true_positives, ...).")
 @apply(run_options)
-def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, replace: bool, **options: Any) -> None:
+def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, replace: bool, names: str,
+          **options: Any) -> None:
     """ROC or PR curve, threshold sweep, or calibration table of a binary classifier, per group.
 
     \b
@@ -43,6 +46,10 @@ def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, repla
     spec = eval_spec("binary", **spec_options)
     run.run_only(engine_options, plot=None if plot is None else "draws the rows")
     check_plot(plot, replace, source)
+    if names == "bigquery-ml" and (kind != "roc" or plot is not None):
+        from ..errors import BqmlToolsError
+
+        raise BqmlToolsError("--names bigquery-ml is for curve roc (ML.ROC_CURVE's columns), without --plot")
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: curves.curve_query(
         source, spec, kind, dialect, engine=reader, steps=steps, bins=bins, inline=inline))
     if engine is None:
@@ -55,7 +62,11 @@ def curve(source: str, kind: str, steps: int, bins: int, plot: str | None, repla
             for warning in frame.attrs.get("warnings", []):
                 click.echo(f"warning: {warning}", err=True)
             return
+    if names == "bigquery-ml":
+        from ..evaluation.names import ml_roc_curve
+
+        frame = ml_roc_curve(frame, spec.by)
     emit(frame, engine_options["fmt"], groups=spec.by)
 
 
-hide(curve, "--prediction", "--probs", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold
+hide(curve, "--prediction", "--top-k", "--threshold")  # a curve is binary; it sweeps the threshold

@@ -53,7 +53,7 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
 
 
 # diagnose groups by the split column and compares errors, so it never uses these (its spec refuses them)
-hide(diagnose, "--by", "--threshold", "--probs", "--top-k", "--auc", "--bins-per-logit", "--zero-division",
+hide(diagnose, "--by", "--threshold", "--top-k", "--auc", "--bins-per-logit", "--zero-division",
      "--dialect", "--dry-run", "--check", "--schema")
 
 

@@ -5,8 +5,10 @@ from typing import Any, Sequence
 
 import click
 
-from . import run
+from ..errors import BqmlToolsError
+from . import history, run
 from .emit import emit
+from .history import history_options
 from .options import apply, eval_options, eval_spec, interval_options, run_options, split_engine_options
 from .strict import StrictCommand
 
@@ -20,8 +22,12 @@ from .strict import StrictCommand
               show_default=True, help="Multiclass: the metrics, per-class rows, or the confusion matrix.")
 @click.option("--metrics", default=None, metavar="A,B,...",
               help="Print only these columns (with the --by columns), in this order, e.g. rows,roc_auc,log_loss.")
+@click.option("--names", type=click.Choice(["bqml-tools", "bigquery-ml"]), default="bqml-tools", show_default=True,
+              help="Column names: bqml-tools' metrics, or BigQuery ML.EVALUATE's columns under its names.")
+@apply(history_options)
 @apply(run_options)
-def evaluate(source: str, task: str, view: str, metrics: str | None, **options: Any) -> None:
+def evaluate(source: str, task: str, view: str, metrics: str | None, names: str, append_to: str | None,
+             model_name: str | None, **options: Any) -> None:
     """Metrics of a predictions table computed in SQL, in one scan, per group.
 
     \b
@@ -36,11 +42,23 @@ def evaluate(source: str, task: str, view: str, metrics: str | None, **options: 
     engine_options, spec_options = split_engine_options(options)
     spec = eval_spec(task, **spec_options)
     run.run_only(engine_options, metrics=None if metrics is None else "chooses the printed columns")
+    writes = history.check(append_to, model_name, engine_options)
+    if append_to is not None and (view != "metrics" or spec.min_slice_rows is not None):
+        raise BqmlToolsError("--append-to keeps the metrics: leave --view and --min-slice-rows out")
     engine = run.statement(source, engine_options, lambda dialect, reader, inline: evaluation.evaluate_query(
-        source, spec, dialect, engine=reader, view=view, inline=inline))
+        source, spec, dialect, engine=reader, view=view, inline=inline), writes=writes)
     if engine is None:
         return
     frame = evaluation.evaluate(engine, source, spec, view=view)
+    if append_to is not None:
+        history.append_result(frame, spec, append_to=append_to, model_name=model_name or "", command="evaluate",
+                              source=source, engine=engine)
+    if names == "bigquery-ml":
+        from ..evaluation.names import ml_evaluate
+
+        if view != "metrics" or spec.min_slice_rows is not None:
+            raise BqmlToolsError("--names bigquery-ml renames the metrics: leave --view and --min-slice-rows out")
+        frame = ml_evaluate(frame, spec.task, spec.by, spec.threshold)
     if spec.min_slice_rows is not None:
         emit_slices(frame, engine_options["fmt"], spec.by, metrics)
         return

@@ -8,12 +8,14 @@ import click
 
 from ..present.tables import FORMATS
 from .check import CHECK_HELP, SCHEMA_HELP
-from .params import Number, Seconds, endpoint
+from .params import Number, Seconds, ThresholdValue, endpoint
 
 DIALECTS = ("bigquery", "duckdb")  # bqml_tools.sql.render.DIALECTS, without importing jinja2
 
 FORMAT_HELP = ("How to print the result on stdout: an aligned table, JSON or CSV (a file written with "
                "--output or --plot takes its format from its suffix).")
+WHERE_HELP = ("Only the rows where COLUMN equals VALUE (repeatable, ANDed), e.g. --where split=valid; the value "
+              "is typed as the column and bound as a query parameter.")
 PRINT_HELP = "How to print the result: an aligned table, JSON or CSV."
 
 split_options = [
@@ -47,11 +49,13 @@ eval_options = [
     click.option("--score", default=None, metavar="COLUMN", help="Predicted probability of the positive class (binary)."),
     click.option("--by", multiple=True, metavar="COLUMN", help="Group by this column (repeatable): one row per group."),
     # evaluation options default to None ("not given"): EvalSpec refuses an option the task does not use
-    click.option("--threshold", default=None, type=Number(), metavar="NUMBER",
-                 help="Binary: positive when score >= threshold (default 0.5; 0.5, 1/3 and 50% all work)."),
+    click.option("--threshold", default=None, type=ThresholdValue(), metavar="NUMBER",
+                 help="Binary: positive when score >= threshold (default 0.5; 0.5, 1/3 and 50% all work), or "
+                      "@FILE: the threshold saved by threshold --save-threshold FILE."),
     click.option("--positive", default=None, metavar="VALUE", help="Binary: the label value that means positive."),
     click.option("--probs", default=None, metavar="COLUMN",
-                 help="Multiclass: ARRAY<STRUCT<label, prob>> column (ML.PREDICT's predicted_<label>_probs)."),
+                 help="ARRAY<STRUCT<label, prob>> column (ML.PREDICT's predicted_<label>_probs). Binary: instead "
+                      "of --score, the score is the prob of --positive VALUE."),
     click.option("--top-k", default=None, type=Number(whole=True), metavar="K", help="Multiclass: k of top_k_accuracy (needs --probs; default 3)."),
     click.option("--invalid", type=click.Choice(["error", "exclude"]), default="error", show_default=True,
                  help="Rows with NULL labels, non-binary labels or scores outside [0, 1]: refuse, or exclude and count."),
@@ -65,6 +69,7 @@ eval_options = [
                  help="Label type when printing SQL without reading the source (e.g. BOOL)."),
     click.option("--weight", default=None, metavar="COLUMN",
                  help="Weight of each row (numbers >= 0), as scikit-learn's sample_weight."),
+    click.option("--where", multiple=True, metavar="COLUMN=VALUE", help=WHERE_HELP),
 ]
 
 interval_options = [
@@ -137,15 +142,21 @@ def eval_spec(task: str, label: str, prediction: str | None, score: str | None, 
               threshold: float | None, positive: str | None, probs: str | None, top_k: int | None, invalid: str,
               auc: str | None, bins_per_logit: int, zero_division: str, label_type: str | None,
               weight: str | None = None, ci: float | None = None, key: tuple[str, ...] = (),
-              partitions: int | None = None, min_slice_rows: int | None = None) -> Any:
+              partitions: int | None = None, min_slice_rows: int | None = None, where: tuple[str, ...] = ()) -> Any:
     """The EvalSpec of the evaluation options as the CLI passes them (None: not given)."""
     from ..evaluation.spec import EvalSpec
 
-    return EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
+    spec = EvalSpec(task=task, label=label, prediction=prediction, score=score, by=by,
                     threshold=threshold, positive=positive, probs=probs,
                     top_k=top_k, invalid=invalid, auc=auc, bins_per_logit=bins_per_logit,
                     zero_division=zero_division, label_type=label_type, weight=weight, ci=ci, key=key,
-                    partitions=partitions, min_slice_rows=min_slice_rows)
+                    partitions=partitions, min_slice_rows=min_slice_rows, where=where)
+    chosen = getattr(threshold, "chosen", None)
+    if chosen is not None:  # --threshold @FILE: only for the model (score) and label it was chosen on
+        from .saved import check_same_model
+
+        check_same_model(chosen, label, spec.score_name if spec.task == "binary" else None, positive, repr(threshold))
+    return spec
 
 
 def hide(command: click.Command, *options: str) -> None:

@@ -28,6 +28,7 @@ class Typed(float):
     (``-1``, ``50%``), while ``str``, formatting, arithmetic and query parameters see the plain float."""
 
     text: str
+    chosen: dict[str, Any] | None = None  # a threshold read from a file (ThresholdValue): what it was chosen on
 
     def __new__(cls, value: float, text: str) -> Typed:
         number = super().__new__(cls, value)
@@ -72,6 +73,23 @@ class Number(click.ParamType):
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
             raise BqmlToolsError(f"{option} {value!r} is out of range: write a whole number from {self.low:,} "
                                  f"to {self.high:,}")
+        return number
+
+
+class ThresholdValue(Number):
+    """--threshold: a number (``0.5``, ``1/3``, ``50%``) or ``@FILE``, a threshold saved by ``threshold
+    --save-threshold FILE`` (the exact double that was chosen, with what it was chosen on in ``.chosen``)."""
+
+    name = "threshold"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not (isinstance(value, str) and value.startswith("@")):
+            return super().convert(value, param, ctx)
+        from .saved import read_threshold
+
+        chosen = read_threshold(value[1:])
+        number = Typed(chosen["threshold"], value)
+        number.chosen = chosen
         return number
 
 

@@ -22,6 +22,10 @@ def duckdb_engine(database: str, writes: bool = False) -> Any:
 
 def readable(source: str, database: str) -> bool:
     """Whether DuckDB can see ``source`` (a file, or a table in an existing database), to check its schema."""
+    from ..core.identifiers import QUERY
+
+    if QUERY.match(source):  # a query: an in-memory DuckDB describes it (reading any file it names)
+        return True
     if source.lower().endswith((".csv", ".parquet", ".pq", ".tsv")):
         return os.path.exists(source)
     return database != ":memory:" and os.path.exists(database)

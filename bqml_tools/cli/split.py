@@ -38,6 +38,13 @@ from .strict import StrictCommand
 @click.option("--per-split", is_flag=True, help="With --destination: one table or view per split, TABLE_<split>.")
 @click.option("--replace", is_flag=True,
               help="With --destination: CREATE OR REPLACE; with --output: overwrite an existing file.")
+@click.option("--create-model", default=None, metavar="PROJECT.DATASET.MODEL",
+              help="BigQuery ML: print (--dialect bigquery) or run (--engine bigquery) CREATE OR REPLACE MODEL on this "
+                   "split: train rows train, valid rows evaluate (DATA_SPLIT_METHOD 'CUSTOM'), test rows are held out.")
+@click.option("--model-type", default=None, metavar="TYPE", help="With --create-model: MODEL_TYPE, e.g. logistic_reg.")
+@click.option("--label", default=None, metavar="COLUMN", help="With --create-model: the label (INPUT_LABEL_COLS).")
+@click.option("--options", "model_options", default=None, metavar="NAME=VALUE,...",
+              help="With --create-model: more CREATE MODEL options, e.g. max_iterations=20,auto_class_weights=true.")
 @click.option("--store-slots", is_flag=True,
               help="With --destination: also store split_bucket and sample_slot (the hash's parts the split and the "
                    "sample read); on BigQuery the table is clustered by them, so WHERE sample_slot < N prunes.")
@@ -56,6 +63,7 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
           split_column: str, key_types: tuple[str, ...], output: str | None, destination: str | None,
           view: bool, per_split: bool, replace: bool, store_slots: bool, cluster_by: tuple[str, ...], partition_by: str | None,
           expiration_days: int | None, table_description: str | None, table_labels: dict[str, str],
+          create_model: str | None, model_type: str | None, label: str | None, model_options: str | None,
           **options: Any) -> None:
     """Split SOURCE (a table, or a .csv/.parquet file on DuckDB) by FARM_FINGERPRINT of a key.
 
@@ -72,6 +80,8 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
       bqml-tools split events.csv --key user_id --stratify label --format json
       bqml-tools split my-project.ml.events --key user_id --engine bigquery --project my-project \\
           --destination my-project.ml.events_split --replace
+      bqml-tools split my-project.ml.events --key user_id --create-model my-project.ml.churn \\
+          --model-type logistic_reg --label churned --dialect bigquery
     """
     from ..splitting import queries as splitting
     from ..splitting.spec import SplitSpec
@@ -84,6 +94,13 @@ def split(source: str, keys: tuple[str, ...], fractions: str, salt: str | None, 
         key_types=parse_key_types(key_types),
     )
     splitting.check_only_split(spec, only_split)
+    if create_model is not None or model_type is not None or label is not None or model_options is not None:
+        create_model_statement(source, spec, create_model, model_type, label, model_options, engine_options,
+                               only_split=only_split, output=output, destination=destination, view=view,
+                               per_split=per_split, replace=replace, store_slots=store_slots, cluster_by=cluster_by,
+                               partition_by=partition_by, expiration_days=expiration_days,
+                               table_description=table_description, table_label=table_labels)
+        return
     table_options = TableOptions(cluster_by=cluster_by, partition_by=partition_by, expiration_days=expiration_days,
                                  description=table_description, labels=table_labels)
     if store_slots and destination is None:
@@ -186,3 +203,35 @@ def report_notes(report: Any, spec: Any) -> list[str]:
     if spec.null_policy()[0] == "drop":
         notes.append(f"dropped {report.null_key_rows:,} row(s) with a NULL key (--null-keys drop)")
     return notes
+
+
+def create_model_statement(source: str, spec: Any, model: str | None, model_type: str | None, label: str | None,
+                           model_options: str | None, engine_options: dict[str, Any], **others: Any) -> None:
+    """split --create-model: print or run CREATE OR REPLACE MODEL on the split (DATA_SPLIT_METHOD 'CUSTOM')."""
+    from ..splitting.model import ModelSpec, check, create_model_query
+
+    if model is None:
+        given = "--model-type" if model_type is not None else "--label" if label is not None else "--options"
+        raise BqmlToolsError(f"{given} goes with --create-model PROJECT.DATASET.MODEL")
+    for name, value in others.items():  # the options of a stored split: given, they would do nothing here
+        if value not in (None, False, (), {}):
+            flag = {"only_split": "--split"}.get(name, "--" + name.replace("_", "-"))
+            raise BqmlToolsError(f"--create-model reads the train and valid rows itself (CREATE OR REPLACE MODEL): "
+                                 f"leave {flag} out")
+    if model_type is None or label is None:
+        raise BqmlToolsError("--create-model needs --model-type TYPE (e.g. logistic_reg) and --label COLUMN")
+    target = ModelSpec(model, model_type, label, model_options or "")
+    check(spec, target)
+    if (engine_options["dialect"] or "bigquery") != "bigquery" or (
+            engine_options["dialect"] is None and engine_options["engine_name"] != "bigquery"):
+        raise BqmlToolsError("CREATE MODEL is BigQuery ML: print it with --dialect bigquery or run it with "
+                             "--engine bigquery")
+    runner = run.statement(source, engine_options, lambda dialect, reader, inline: create_model_query(
+        source, spec, target, dialect, engine=reader), writes=True)
+    if runner is None:
+        return
+    from ..engines.base import CanExecute, require
+
+    require(runner, CanExecute, "split --create-model").execute(
+        create_model_query(source, spec, target, runner.dialect, engine=runner))
+    click.echo(f"created model {model} (train rows train it, valid rows evaluate it; test rows held out)", err=True)

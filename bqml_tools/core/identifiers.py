@@ -109,16 +109,24 @@ class Source:
     file_format: str | None = None  # "csv" | "parquet" for files
     frame: Any = field(default=None, compare=False, repr=False)  # a DataFrame / Arrow table (DuckDB only)
     frame_kind: str | None = None  # "pandas DataFrame" | "pyarrow Table", for messages
+    query: str | None = None  # a query source: one SELECT or WITH statement, read as a subquery
 
     @property
     def is_file(self) -> bool:
         return self.path is not None
 
     @property
+    def is_query(self) -> bool:
+        return self.query is not None
+
+    @property
     def is_frame(self) -> bool:
         return self.frame_kind is not None
 
     def __str__(self) -> str:
+        if self.query is not None:  # one line (headers are SQL comments), cut short
+            text = " ".join(self.query.split())
+            return f"query ({text if len(text) <= 80 else text[:77] + '...'})"
         if self.frame_kind is not None:
             return f"{self.frame_kind} {self.parts[0]}"
         return self.path if self.path is not None else ".".join(self.parts)
@@ -168,8 +176,27 @@ def frames_in(sql: str) -> dict[str, Any]:
     return found
 
 
+QUERY = re.compile(r"\s*\(*\s*(SELECT|WITH)\s", re.I)
+
+
+def query_source(text: str) -> Source:
+    """A query as a source (``SELECT ... FROM ML.PREDICT(MODEL ..., TABLE ...)``): one statement, read as a
+    subquery. A ';' is refused anywhere but at the end (even in a string or a comment: bqml_tools does not
+    parse the query, so it cannot tell), and so is a NUL byte."""
+    body = text.strip()
+    while body.endswith(";"):
+        body = body[:-1].rstrip()
+    if ";" in body:
+        raise InvalidIdentifier("query source has a ';' before its end: give one SELECT statement (a ';' inside "
+                                "a string or a comment counts too: write it as CHR(59))")
+    if "\x00" in body:
+        raise InvalidIdentifier("query source contains a NUL character")
+    return Source(query=body)
+
+
 def source(text: Any) -> Source:
-    """Parse a table name, or a CSV/Parquet path (recognised by its suffix); a pandas DataFrame or a
+    """Parse a table name, a CSV/Parquet path (recognised by its suffix), or a query (text that starts with
+    SELECT or WITH: one statement, read as a subquery); a pandas DataFrame or a
     pyarrow Table (or RecordBatchReader) becomes an in-memory source that DuckDB reads in place."""
     if isinstance(text, Source):
         return text
@@ -180,6 +207,8 @@ def source(text: Any) -> Source:
             f"source of type {type(text).__name__} is not supported: pass a table name "
             "(project.dataset.table), a .csv/.parquet path, a pandas DataFrame or a pyarrow Table"
         )
+    if QUERY.match(text):
+        return query_source(text)
     if not text:
         raise InvalidIdentifier("source is empty: pass a table name (project.dataset.table), a file path, "
                                 "a pandas DataFrame or a pyarrow Table")

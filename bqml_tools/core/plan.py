@@ -51,6 +51,14 @@ def _bounded(raw: str) -> bool | None:
     return len(digits) <= MAX_DIGITS
 
 
+def shortest_text(value: float) -> str:
+    """The shortest text that parses back to the same double: repr (``0.6673998533957295``) without a
+    trailing ``.0`` (``0``, ``1``); how every threshold is printed, so that a pasted one gives the
+    reported counts exactly."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def parse_fraction(text: str | float | Fraction, what: str) -> Fraction:
     """``'0.8'``, ``'4/5'``, ``'80%'`` or a number, as an exact fraction.
 

@@ -13,13 +13,14 @@ import pandas as pd
 from ..core import identifiers
 from ..core.options import refusal, say
 from ..errors import BqmlToolsError, UnknownColumn
-from .spec import EvalSpec
+from .spec import PROB_SUM_TOLERANCE, EvalSpec
 
 
 NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
                      r"UHUGEINT|INT64|FLOAT|FLOAT64|DOUBLE|REAL|NUMERIC|BIGNUMERIC|DECIMAL|BIGDECIMAL)\b", re.I)
 BOOL = re.compile(r"^BOOL(EAN)?$", re.I)
 STRINGY = re.compile(r"^(VARCHAR|STRING|TEXT)\b", re.I)
+PROBS = re.compile(r"STRUCT.*prob", re.I | re.S)
 
 
 def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
@@ -37,8 +38,16 @@ def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
             if not NUMERIC.match(schema[column]):
                 raise BqmlToolsError(f"regression needs numeric columns: {column!r} is {schema[column]}")
     if spec.task == "binary":
-        if not NUMERIC.match(schema[spec.score]):
-            raise BqmlToolsError(f"score column {spec.score!r} is {schema[spec.score]}: it must hold probabilities in [0, 1]")
+        if spec.probs is not None:
+            check_probs(spec.probs, schema[spec.probs], "--probs")
+        elif PROBS.search(schema[spec.score]):
+            raise BqmlToolsError(
+                f"score column {spec.score!r} is {schema[spec.score]}, ML.PREDICT's array of label and prob: "
+                f"pass --probs {spec.score} --positive VALUE (the positive label) instead of --score")
+        elif not NUMERIC.match(schema[spec.score]):
+            raise BqmlToolsError(f"score column {spec.score!r} is {schema[spec.score]}: it must hold probabilities "
+                                 "in [0, 1] (a number column; for ML.PREDICT's predicted_<label>_probs array pass "
+                                 "--probs COLUMN --positive VALUE)")
         out.update(label_mode(spec, label_type))
     if spec.task == "multiclass":
         kinds = {c: value_kind(schema[c]) for c in (spec.label, spec.prediction)}
@@ -47,13 +56,17 @@ def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
                 f"label {spec.label!r} is {schema[spec.label]} but prediction {spec.prediction!r} is "
                 f"{schema[spec.prediction]}: cast one so both hold the same kind of class value"
             )
-        if spec.probs and not re.search(r"STRUCT.*prob", schema[spec.probs], re.I | re.S):
-            raise BqmlToolsError(
-                f"probabilities column {spec.probs!r} is {schema[spec.probs]}: it must be an "
-                "ARRAY<STRUCT<label, prob>> like ML.PREDICT's predicted_<label>_probs"
-            )
+        if spec.probs:
+            check_probs(spec.probs, schema[spec.probs], "--probs")
         out["class_numeric"] = kinds[spec.label] == "number"
     return out
+
+
+def check_probs(column: str, sql_type: str, option: str) -> None:
+    """A probabilities column is an ARRAY<STRUCT<label, prob>>, as ML.PREDICT's predicted_<label>_probs."""
+    if not PROBS.search(sql_type):
+        raise BqmlToolsError(f"{option} column {column!r} is {sql_type}: it must be an ARRAY<STRUCT<label, prob>> like "
+                             "ML.PREDICT's predicted_<label>_probs")
 
 
 def value_kind(sql_type: str) -> str:
@@ -66,6 +79,12 @@ def label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
     """How the binary templates read the label: its mode, the positive value, whether it is numeric."""
     if spec.positive is not None:
         positive = spec.positive
+        if label_type is not None and BOOL.match(label_type) and isinstance(positive, str):
+            # a BOOL label (BigQuery ML's probabilities array then has BOOL labels too): true or false
+            if positive.strip().lower() not in ("true", "false"):
+                raise BqmlToolsError(f"--positive {spec.positive!r}: the label {spec.label!r} is {label_type}; "
+                                     "write true or false")
+            return {"label_mode": "positive", "positive": positive.strip().lower() == "true", "label_numeric": False}
         if label_type is not None and not STRINGY.match(label_type) and isinstance(positive, str):
             try:
                 positive = int(positive) if re.fullmatch(r"-?\d+", positive) else float(positive)
@@ -101,13 +120,17 @@ def check_invalid(counts: Mapping[str, int], valid: int, spec: EvalSpec, source:
     """Refuse (policy 'error') or report (policy 'exclude') invalid rows; the same words for every command."""
     if valid + sum(counts.values()) == 0:
         raise BqmlToolsError(f"no rows to evaluate in {source}: the table is empty")
-    probs = f", or a true-class probability in {spec.probs} that is NaN or outside [0, 1]" if spec.probs else ""
+    probs = (f", or a true-class probability in {spec.probs} that is NaN or outside [0, 1]"
+             if spec.probs and spec.task == "multiclass" else "")
+    score = (f"whose probabilities in {spec.probs} lack the positive label {spec.positive!r}, do not sum to 1 "
+             f"within {PROB_SUM_TOLERANCE:g}, or give it a NULL, NaN or a value outside [0, 1]" if spec.probs else
+             f"have a NULL, NaN or infinite score or one outside [0, 1] in {spec.score}")
     messages = {
         "invalid_rows": f"row(s) have a NULL, NaN or infinite label ({spec.label}) or prediction ({spec.prediction}){probs}"
         if spec.task == "regression" else f"row(s) have a NULL label ({spec.label}) or prediction ({spec.prediction}){probs}",
         "invalid_label_rows": f"row(s) have a NULL label or one that is not binary in {spec.label}"
                               + ("" if spec.positive is not None else " (pass [[positive=]] for other labels)"),
-        "invalid_score_rows": f"row(s) have a NULL, NaN or infinite score or one outside [0, 1] in {spec.score}",
+        "invalid_score_rows": f"row(s) {score}",
         "invalid_weight_rows": f"row(s) have a NULL, NaN, infinite or negative weight in {spec.weight}",
     }
     found = [f"{n:,} {messages[c]}" for c, n in counts.items() if n]

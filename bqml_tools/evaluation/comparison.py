@@ -42,8 +42,8 @@ COLUMNS = registry.COMPARE
 
 
 def _role(spec: EvalSpec) -> str:
-    """The option naming the first model's column: --score (binary) or --prediction."""
-    return "score" if spec.task == "binary" else "prediction"
+    """The option naming the first model's column: --score or --probs (binary), or --prediction."""
+    return ("probs" if spec.probs is not None else "score") if spec.task == "binary" else "prediction"
 
 
 def _with_level(spec: EvalSpec, level: float | None) -> EvalSpec:
@@ -64,7 +64,7 @@ def _check(spec: EvalSpec, against: str) -> None:
     if identifiers.same_name(against, first):
         raise refusal(f"[[against]] {against!r} is the first model's column ({first}): name the other "
                       f"model's {_role(spec)} column")
-    if spec.probs is not None:
+    if spec.probs is not None and spec.task != "binary":
         raise refusal("compare reads one column per model, and [[probs]] would score both models with the "
                       "same probabilities: leave [[probs]] out (accuracy and the F1s compare the predicted "
                       "classes)")
@@ -88,7 +88,9 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise refusal(str(error).replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
+            raise refusal(str(error).replace(f"--probs column {against!r}", f"[[against_probs]] column {against!r}")
+                          .replace(f"probs column {against!r}", f"[[against_probs]] column {against!r}")
+                          .replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
                           .replace(f"prediction {against!r}", f"[[against]] {against!r}"), error=type(error)) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)
     context["weight_scale"] = weight_scale  # guards.weight_scale: weights so large or small products overflow

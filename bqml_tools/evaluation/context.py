@@ -7,16 +7,20 @@ from typing import Any, Mapping
 from ..core import identifiers
 from ..core.keys import KeyColumn, kind_of, salt_component
 from ..errors import UnknownColumn
+from . import filters
 from .checks import check_types, label_mode, value_kind
-from .spec import CLIP, DEFAULT_BINS_PER_LOGIT, DEFAULT_CI_BINS_PER_LOGIT, DEFAULT_THRESHOLD, DEFAULT_TOP_K, PARTITION_SALT, EvalSpec
+from .spec import (CLIP, DEFAULT_BINS_PER_LOGIT, DEFAULT_CI_BINS_PER_LOGIT, DEFAULT_THRESHOLD, DEFAULT_TOP_K,
+                   PARTITION_SALT, PROB_SUM_TOLERANCE, EvalSpec)
 
 
 def _header(spec: EvalSpec, source: identifiers.Source, what: str, mode: str | None) -> list[str]:
     threshold = DEFAULT_THRESHOLD if spec.threshold is None else spec.threshold
     lines = [f"bqml_tools {what} of {source}: task {spec.task}, label {spec.label}"
-             + (f", score {spec.score}" if spec.task == "binary" else "")
+             + (f", score {spec.score_name}" if spec.task == "binary" else "")
              + (f" (positive when >= {threshold})" if what == "evaluate" and spec.task == "binary" else "")
              + (f", prediction {spec.prediction}" if spec.prediction else "")]
+    if spec.where:
+        lines.append(f"rows where {filters.describe(spec.where)}")
     if spec.by and spec.ci is None:
         lines.append(f"one row per {', '.join(spec.by)}; one scan of the table")
     elif spec.by:
@@ -78,7 +82,7 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
         src=source, by=list(spec.by), label=spec.label, prediction=spec.prediction, score=spec.score,
         probs=spec.probs, top_k=DEFAULT_TOP_K if spec.top_k is None else spec.top_k,
         threshold=float(DEFAULT_THRESHOLD if spec.threshold is None else spec.threshold), mode=mode,
-        bins_per_logit=bins_per_logit(spec), clip=CLIP, zero_division=spec.zero_division or "null",
+        bins_per_logit=bins_per_logit(spec), clip=CLIP, prob_tolerance=PROB_SUM_TOLERANCE, zero_division=spec.zero_division or "null",
         guard=inline and spec.invalid == "error", class_numeric=False,
         header_lines=_header(spec, source, what, mode if spec.task == "binary" and what in ("evaluate", "curve") else None),
         pseudo=pseudo, against=against, weight=spec.weight, weight_scale=None,
@@ -103,6 +107,7 @@ def template_context(source: identifiers.Source, spec: EvalSpec, dialect: str, s
         context.update(label_mode(spec, spec.label_type))
     elif spec.task == "multiclass" and spec.label_type is not None:
         context["class_numeric"] = value_kind(spec.label_type) == "number"
+    context["where"] = filters.context(spec.where, schema)  # after check_types: each column is in the source
     return context
 
 

@@ -271,6 +271,8 @@ def threshold(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, 
 
 def summary(row: dict[str, Any], goal: Goal, by: tuple[str, ...] = ()) -> str:
     """One sentence for a result row: the threshold and what it gives."""
+    from ..core.plan import shortest_text
+
     where = group_name(by, [row[c] for c in by])
     if not row["rows"]:
         return f"{where + ': ' if where else ''}no valid row: no threshold"
@@ -278,5 +280,6 @@ def summary(row: dict[str, Any], goal: Goal, by: tuple[str, ...] = ()) -> str:
                "precision": f"{goal}: the lowest threshold that reaches it", "f1": "the best F1",
                "cost": f"the least total cost at fp={float(goal.fp_cost or 0):g}, fn={float(goal.fn_cost or 0):g}"}[goal.objective]
     cost = f", cost {row['cost']:.6g}" if goal.objective == "cost" else ""
-    return (f"{where + ': ' if where else ''}positive when score >= {row['threshold']:.6g}: recall "
+    # the threshold as repr writes it: pasted back into evaluate --threshold it gives these counts exactly
+    return (f"{where + ': ' if where else ''}positive when score >= {shortest_text(row['threshold'])}: recall "
             f"{row['recall']:.4g}, precision {row['precision']:.4g}, f1 {row['f1']:.4g}{cost} ({reading})")

@@ -59,7 +59,7 @@ def diagnose(engine: Engine, source: str | identifiers.Source, spec: EvalSpec, *
     if spec.by:
         raise refusal(f"diagnose groups by the split column ({split_column}) itself: leave [[by]] out "
                       "(evaluate [[by]] gives the metrics per group)")
-    spec.refuse(["threshold", "probs", "top_k", "auc", "bins_per_logit", "zero_division", *INTERVAL_OPTIONS],
+    spec.refuse(["threshold"] + ([] if spec.task == "binary" else ["probs"]) + ["top_k", "auc", "bins_per_logit", "zero_division", *INTERVAL_OPTIONS],
                 "diagnose (it compares rmse, log loss or accuracy per split)")
     grouped = EvalSpec(**{**spec.__dict__, "by": (split_column,)})
     frame = evaluate(engine, source, grouped).set_index(split_column)

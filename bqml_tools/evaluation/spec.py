@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 from ..core import identifiers
 from ..core.options import refusal
 from ..errors import BqmlToolsError
+from . import filters
 
 
 TASKS = ("regression", "binary", "multiclass")
@@ -21,6 +22,9 @@ DEFAULT_BINS_PER_LOGIT = 10_000
 # keep --ci within ~3x a plain evaluate at 1M continuous scores (BENCHMARKS.md); the bound is reported
 DEFAULT_CI_BINS_PER_LOGIT = 1_000
 BOUND_WARNING = 1e-4
+# Binary from an ML.PREDICT probabilities array (--probs --positive): a row's probabilities must sum to 1
+# within this much, else the row is invalid (a truncated or mislabelled array scores nothing).
+PROB_SUM_TOLERANCE = 1e-6
 BOUND_SHARE_OF_INTERVAL = 0.1  # with --ci: the bound's largest share of the interval's half-width
 
 # Which options each task uses; an option given for a task that ignores it is refused (it would do
@@ -35,7 +39,7 @@ INTERVAL_OPTIONS = ("ci", "key", "partitions", "min_slice_rows")
 PARTITION_SALT = "bqml_tools jackknife"
 _USED_BY = {
     "regression": {"prediction", "zero_division"},
-    "binary": {"score", "threshold", "positive", "auc", "bins_per_logit", "zero_division", "label_type"},
+    "binary": {"score", "probs", "threshold", "positive", "auc", "bins_per_logit", "zero_division", "label_type"},
     "multiclass": {"prediction", "probs", "top_k", "zero_division", "label_type"},
 }
 
@@ -96,6 +100,8 @@ class EvalSpec:
     from a delete-a-group jackknife over ``partitions`` (default 20) partitions of the rows by
     FARM_FINGERPRINT of ``key`` (needed with ``ci``; a key's rows stay in one partition).
     ``min_slice_rows``: with ``by``, groups with fewer rows are reported as too small.
+    ``where``: row filters, ANDed: ``{"split": "valid"}``, ``[("split", "valid")]`` or ``["split=valid"]``;
+    each value is typed against its column's type and bound as a query parameter.
     """
 
     task: str
@@ -117,8 +123,10 @@ class EvalSpec:
     key: Sequence[str] = ()
     partitions: int | None = None
     min_slice_rows: int | None = None
+    where: Any = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "where", filters.parse(self.where))
         if isinstance(self.key, str):
             object.__setattr__(self, "key", (self.key,))
         elif isinstance(self.key, (list, tuple)):
@@ -134,9 +142,10 @@ class EvalSpec:
         if self.task not in TASKS:
             raise BqmlToolsError(f"task {self.task!r} is not one of: {', '.join(TASKS)}")
         identifiers.column(self.label, "label column")
-        needed = "score" if self.task == "binary" else "prediction"
-        if getattr(self, needed) is None:
-            raise refusal(f"task {self.task} needs [[{needed}=]]")
+        if self.task == "binary":
+            self._check_binary_score()
+        elif self.prediction is None:
+            raise refusal(f"task {self.task} needs [[prediction=]]")
         refuse_unused([o for o in _OPTIONAL if getattr(self, o) is not None and o not in _USED_BY[self.task]],
                       f"task {self.task}")
         for role in ("prediction", "score", "probs"):
@@ -175,6 +184,24 @@ class EvalSpec:
                 or isinstance(self.positive, float) and not math.isfinite(self.positive):
             raise BqmlToolsError(f"positive label {self.positive!r} must be a finite number, text or a boolean")
 
+    def _check_binary_score(self) -> None:
+        """Binary reads score, or the positive entry of probs (needs positive)."""
+        if self.score is None and self.probs is None:
+            raise refusal("task binary needs [[score=]] (the positive class's probability), or, for ML.PREDICT's "
+                          "predicted_<label>_probs array, [[probs=]] [[positive=]]")
+        if self.score is not None and self.probs is not None:
+            raise refusal(f"[[score]] {self.score} and [[probs]] {self.probs} both give the score: give one of them")
+        if self.probs is not None and self.positive is None:
+            raise refusal(f"[[probs]] {self.probs} needs [[positive=]]: the label whose probability is the "
+                          "score (e.g. malignant)")
+
+    @property
+    def score_name(self) -> str:
+        """What the binary score is, for headers and messages: the column, or the array's positive entry."""
+        if self.probs is not None:
+            return f"the prob of {self.positive!r} in {self.probs}"
+        return str(self.score)
+
     def _check_intervals(self) -> None:
         """--ci LEVEL, --key, --partitions, --weight and --min-slice-rows."""
         if self.weight is not None:
@@ -198,7 +225,7 @@ class EvalSpec:
     @property
     def columns(self) -> list[str]:
         cols = [self.label] + [c for c in (self.prediction, self.score, self.probs) if c] + list(self.by)
-        cols += [c for c in (self.weight,) if c] + list(self.key)
+        cols += [c for c in (self.weight,) if c] + list(self.key) + [c for c, _ in self.where]
         return list(dict.fromkeys(cols))
 
     @property

@@ -61,6 +61,18 @@ def _check_tolerance(tolerance: Any) -> float:
     return float(tolerance)
 
 
+def training_info_query(model: str) -> str:
+    """The query source that reads a BigQuery ML model's history: ``SELECT * FROM ML.TRAINING_INFO(MODEL `m`)``
+    (the model name validated as a table name is)."""
+    try:
+        parsed = identifiers.source(model)
+    except BqmlToolsError:
+        parsed = identifiers.Source()
+    if parsed.is_file or parsed.is_query or parsed.is_frame or len(parsed.parts) < 2:
+        raise BqmlToolsError(f"--model {model!r}: name the model as dataset.model or project.dataset.model")
+    return f"SELECT * FROM ML.TRAINING_INFO(MODEL `{'.'.join(parsed.parts)}`)"
+
+
 def training_query(source: str | identifiers.Source, dialect: str, *, engine: Engine | None = None,
                    schema: Mapping[str, str] | None = None, inline: bool = True) -> Query:
     """The statement returning the history per run and iteration (all columns assumed present

@@ -263,3 +263,32 @@ def intervals(frame: pd.DataFrame, metric: str = "roc_auc", *, groups: Sequence[
 
 
 CURVE_PLOTS = {"roc": roc, "pr": precision_recall, "calibration": calibration, "thresholds": thresholds}
+
+
+HISTORY_COLUMNS = ("run_at", "model_name", "metric", "value")
+
+
+def history(frame: pd.DataFrame, metric: str = "roc_auc", *, command: str | None = None) -> Any:
+    """A metric over time from a metrics history (``evaluate/compare --append-to``; read it with
+    ``pandas.read_parquet`` or ``bqml_tools.evaluation.history.read``): one line per model name, source
+    filter and group, points at each run, with the interval as a band where the history has one."""
+    _require(frame, HISTORY_COLUMNS, "history")
+    rows = frame.loc[frame["metric"] == metric]
+    if command is not None:
+        rows = rows.loc[rows["command"] == command]
+    if rows.empty:
+        known = ", ".join(sorted(frame["metric"].dropna().unique())) or "(none)"
+        raise BqmlToolsError(f"the history has no {metric!r} rows{' of ' + command if command else ''}; it has: {known}")
+    rows = rows.assign(run_at=pd.to_datetime(rows["run_at"], utc=True)).sort_values("run_at")
+    keys = [c for c in ("model_name", "command", "filters", "group_key") if c in rows.columns]
+    figure, axes = _figure(f"{metric} over time", (7.0, 4.5))
+    for key, line in rows.groupby(keys, sort=False, dropna=False):
+        parts = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        label = " ".join(str(parts[k]) for k in keys if parts.get(k) not in (None, "", "{}"))
+        axes.plot(line["run_at"], line["value"], marker="o", label=label)
+        if {"lower", "upper"} <= set(line.columns) and line["lower"].notna().any():
+            axes.fill_between(line["run_at"], line["lower"], line["upper"], alpha=0.2)
+    axes.set(xlabel="run (UTC)", ylabel=metric)
+    axes.legend(fontsize="small")
+    figure.autofmt_xdate()
+    return figure

@@ -9,6 +9,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = ("table", "json", "csv")
+# Columns printed as the shortest text that parses back to the same double (repr), never rounded: a
+# threshold pasted back into `evaluate --threshold` must give the counts that were reported at it. JSON
+# and CSV write every double that way already (json.dumps and pandas' to_csv use repr).
+EXACT_COLUMNS = ("threshold", "threshold_upper")
+
+
+def exact(value: Any) -> str:
+    """A double as the shortest text that parses back to it: repr (``0.6673998533957295``) without a
+    trailing ``.0`` (``0``, ``1``); NaN as NaN."""
+    from ..core.plan import shortest_text
+
+    return "NaN" if value is None or value != value else shortest_text(value)
 
 
 def _plain(value: Any) -> Any:
@@ -36,7 +48,11 @@ def format_frame(frame: pd.DataFrame, fmt: str) -> str:
         return frame.to_csv(index=False).rstrip("\n")
     if frame.empty:
         return "(no rows)"
-    return frame.to_string(index=False, float_format=lambda v: f"{v:.6g}")
+    formatters = {c: exact for c in frame.columns if c in EXACT_COLUMNS and frame[c].dtype.kind == "f"}
+    # one more character than the widest cell, as pandas leaves before every float (room for a sign)
+    widths = {c: 1 + max(len(str(c)), *(len(exact(v)) for v in frame[c])) for c in formatters}
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.6g}", formatters=formatters,
+                           col_space=widths or None)
 
 
 def format_plain(rows: list[dict[str, Any]], fmt: str) -> str:
@@ -111,7 +127,8 @@ def transposed(frame: Any) -> str:
         return str(value.item() if hasattr(value, "item") else value)
 
     names = [str(c) for c in frame.columns]
-    values = [cell(v) for v in frame.iloc[0]]
+    values = [exact(v) if n in EXACT_COLUMNS and isinstance(v, float) else cell(v)
+              for n, v in zip(names, frame.iloc[0])]
     left = max(len("metric"), *map(len, names))
     right = max(len("value"), *map(len, values))
     lines = [f"{'metric':<{left}}  {'value':>{right}}"]

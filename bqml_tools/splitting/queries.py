@@ -158,6 +158,16 @@ def _context(source: str | identifiers.Source, spec: SplitSpec, dialect: str,
     return "stratified_split", context
 
 
+def split_context(source: str | identifiers.Source, spec: SplitSpec, dialect: str, *,
+                  engine: Engine | None = None) -> tuple[str, dict[str, Any]]:
+    """The split template's name and context (schema checked with an engine), for statements that wrap
+    the split (bqml_tools.splitting.model: CREATE MODEL)."""
+    src = _checked(source, spec, engine)
+    schema = source_schema(engine, src) if engine is not None else None
+    name, context = _context(src, spec, dialect, schema, None, engine.dialect if engine is not None else None)
+    return f"split/{name}.sql", {**context, "schema": schema}
+
+
 SLOT_COLUMNS = ("split_bucket", "sample_slot")
 
 

@@ -28,7 +28,8 @@
   exactly 0 only when every weight in it is 0, so a NULL (0/0) or a one-class group is decided as
   without weights, and no cell comes out a rounding error below 0. Without weights the statements
   are the unweighted ones, unchanged (counts, 64-bit).
-  Context: src, by, label, score, label_mode ('bool' | 'binary' | 'positive'), positive,
+  Context: src, by, label, score (or probs with positive: the prob of the positive label in an
+  ML.PREDICT probabilities array, score_of), label_mode ('bool' | 'binary' | 'positive'), positive,
   label_numeric, threshold, mode, bins_per_logit, clip, pseudo, ci, against (compare: the other
   model's score column, or none), weight.
 -#}
@@ -55,6 +56,11 @@
 {# A per-row term of a weighted sum: the term times w, or the term without --weight. #}
 {% macro weighted(term) %}{% if weight %}w * {{ term }}{% else %}{{ term }}{% endif %}{% endmacro %}
 
+{# A model's score as the scan reads it: the --score column, or (context `probs`, ML.PREDICT's
+   predicted_<label>_probs) the prob of the positive label in that array, NULL (an invalid score)
+   when the array lacks the label or its probabilities do not sum to 1 within `prob_tolerance`. #}
+{% macro score_of(column) %}{% if probs %}{{ c.prob_entry(sql.quote(column), sql.value('positive', positive)) }}{% else %}{{ sql.quote(column) }}{% endif %}{% endmacro %}
+
 {# y and s per row, NULL when the row is invalid, plus which part is invalid. The source's
    columns are read under reserved names first, and each validity test is written once. #}
 {% macro scored(key=false) %}
@@ -73,9 +79,9 @@ scored AS (
     SELECT *, {{ label_valid() }} AS label_ok, {{ c.probability('_bqml_score') }}{% if against %} AND {{ c.probability('_bqml_score_b') }}{% endif %} AS score_ok{% if weight %}, {{ c.weight_ok() }} AS weight_ok{% endif %}
 
     FROM (
-      SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ c.weight_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(score) }} AS _bqml_score{% if against %}, {{ sql.quote(against) }} AS _bqml_score_b{% endif %}
+      SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ c.weight_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ score_of(probs or score) }} AS _bqml_score{% if against %}, {{ score_of(against) }} AS _bqml_score_b{% endif %}
 
-      FROM {{ sql.relation(src) }}
+      {{ c.source_rows() }}
     ) AS source_rows
   ) AS checked{{ c.expansions() }}
 )
@@ -230,7 +236,7 @@ cumulative AS (
 {# The invalid-row checks of every binary statement: (count column, message) for c.invalid_guard. #}
 {% set invalid_checks = [
   ('invalid_label_rows', ' row(s) have a NULL or non-binary label in ' ~ label ~ '; filter them, pass --positive VALUE, or pass --invalid exclude'),
-  ('invalid_score_rows', ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ (' or ' ~ against if against else '') ~ '; filter them or pass --invalid exclude'),
+  ('invalid_score_rows', (' row(s) have probabilities in ' ~ probs ~ (' or ' ~ against if against else '') ~ ' that lack the positive label or do not sum to 1, or a positive prob outside [0, 1]' if probs else ' row(s) have a NULL, NaN or infinite score or one outside [0, 1] in ' ~ score ~ (' or ' ~ against if against else '')) ~ '; filter them or pass --invalid exclude'),
 ] %}
 {% if weight %}{% do invalid_checks.append(('invalid_weight_rows', ' row(s) have a NULL, NaN, infinite or negative weight in ' ~ weight ~ '; filter them or pass --invalid exclude')) %}{% endif %}
 

@@ -171,6 +171,19 @@ WHERE {{ condition }}
 {% endif -%}
 {%- endmacro %}
 
+{# The probability an ML.PREDICT-style ARRAY<STRUCT<label, prob>> gives to `label`, or NULL when the
+   array has no such entry or its probabilities do not sum to 1 within `prob_tolerance` (an array
+   cut short, or another model's labels): the score of binary --probs. #}
+{% macro prob_entry(probs, label) -%}
+CASE WHEN ABS({{ sql.prob_sum(probs) }} - 1) <= {{ number_literal(prob_tolerance) }} THEN {{ sql.prob_of(probs, label) }} END
+{%- endmacro %}
+
+{# The scan's FROM: the source, and with row filters (context `where`: (column, parameter name, value)
+   triples, ANDed) only the rows where each column equals its value, bound as a parameter. #}
+{% macro source_rows() -%}
+FROM {{ sql.relation(src) }}{% if where is defined and where %} WHERE {% for column, name, value in where %}{{ sql.quote(column) }} = {{ sql.value(name, value) }}{{ ' AND ' if not loop.last }}{% endfor %}{% endif %}
+{%- endmacro %}
+
 {% macro header(lines) %}
 {% for line in lines %}
 -- {{ line }}

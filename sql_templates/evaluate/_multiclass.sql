@@ -58,7 +58,7 @@ rows_in AS (
           {{ sql.quote(against) }} AS _bqml_prediction_b{% endif %}{% if probs %},
           {{ sql.quote(probs) }} AS _bqml_probs{% endif %}
 
-        FROM {{ sql.relation(src) }}
+        {{ c.source_rows() }}
 {% if probs %}
       ) AS source_rows
 {% endif %}

@@ -204,7 +204,7 @@ WITH scored AS (
     FROM (
       SELECT {{ c.groups_in() }}{{ c.pseudo_in() }}{{ c.weight_in() }}{{ sql.quote(label) }} AS _bqml_label, {{ sql.quote(prediction) }} AS _bqml_prediction{% if against %}, {{ sql.quote(against) }} AS _bqml_prediction_b{% endif %}
 
-      FROM {{ sql.relation(src) }}
+      {{ c.source_rows() }}
     ) AS source_rows
   ) AS checked{{ c.expansions() }}
 ),

@@ -16,11 +16,18 @@
 {# One backtick pair around the whole path, as the BigQuery console writes it (ids may contain hyphens). #}
 {# An in-memory source (DataFrame, Arrow table) is named "_bqml_frame_<n>" on DuckDB, which DuckDBEngine
    registers while the query runs; BigQuery cannot see the Python process, so it is refused there. #}
-{% macro bigquery__relation(src) %}{% if src.is_frame %}{{ raise_error("a " ~ src.frame_kind ~ " can only be read by DuckDB: load it into a BigQuery table first (e.g. client.load_table_from_dataframe) and pass the table name") }}{% endif %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endmacro %}
+{# A query source (SELECT ... or WITH ...; one statement, checked in Python; a source without is_query, as the
+   dbt package passes, is a table) is read as a subquery on both
+   engines; its text goes on lines of its own, so that a trailing -- comment cannot hide the closing parenthesis. #}
+{% macro bigquery__relation(src) %}{% if src.is_query is defined and src.is_query %}(
+{{ src.query }}
+) AS _bqml_query{% else %}{% if src.is_frame %}{{ raise_error("a " ~ src.frame_kind ~ " can only be read by DuckDB: load it into a BigQuery table first (e.g. client.load_table_from_dataframe) and pass the table name") }}{% endif %}{% if src.is_file %}{{ raise_error("a file path (" ~ src.path ~ ") can only be read by DuckDB; give BigQuery a table name") }}{% endif %}`{{ src.parts | join('.') }}`{% endif %}{% endmacro %}
 {# DuckDB reads files through table functions; table parts are quoted one by one. read_csv/read_parquet
    glob their path (`*`, `?`, `[...]`: data[1].csv would read data1.csv) with no switch to turn it off,
    so each glob character is written as a one-character class ([[], [*], [?]): exactly that file is read. #}
-{% macro duckdb__relation(src) %}{% if src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
+{% macro duckdb__relation(src) %}{% if src.is_query is defined and src.is_query %}(
+{{ src.query }}
+) AS _bqml_query{% elif src.is_file %}{{ 'read_parquet' if src.file_format == 'parquet' else 'read_csv' }}({{ duckdb__string_literal(src.path | replace('[', '[[]') | replace('*', '[*]') | replace('?', '[?]')) }}){% else %}{% for part in src.parts %}{{ default__quote(part) }}{{ '.' if not loop.last }}{% endfor %}{% endif %}{% endmacro %}
 
 {# BigQuery's builtin; on DuckDB a UDF registered by bqml_tools.connect_duckdb (bit-identical). #}
 {% macro bigquery__fingerprint(expr) %}FARM_FINGERPRINT({{ expr }}){% endmacro %}
@@ -36,13 +43,14 @@
 
 {# Named query parameters: @name on BigQuery; $name on DuckDB, cast because DuckDB cannot always infer a parameter's type. #}
 {% macro bigquery__placeholder(name, value) %}@{{ name }}{% endmacro %}
-{% macro duckdb__placeholder(name, value) %}CAST(${{ name }} AS {{ 'VARCHAR' if value is string else 'DOUBLE' if value is float else 'BIGINT' }}){% endmacro %}
+{% macro duckdb__placeholder(name, value) %}CAST(${{ name }} AS {{ 'VARCHAR' if value is string else 'BOOLEAN' if value is boolean else 'DOUBLE' if value is float else 'BIGINT' }}){% endmacro %}
 
 {# A value: an escaped literal when printing, a bound parameter when running. Same for both dialects. #}
 {% macro default__value(name, value) -%}
 {%- if inline -%}{{ dispatch('literal')(value) }}{%- else -%}{{ binder.bind(name, value) }}{{ dispatch('placeholder')(name, value) }}{%- endif -%}
 {%- endmacro %}
-{% macro default__literal(value) %}{% if value is string %}{{ dispatch('string_literal')(value) }}{% else %}{{ number_literal(value) }}{% endif %}{% endmacro %}
+{# BOOL literals (a --where on a BOOL column) are TRUE and FALSE on both engines. #}
+{% macro default__literal(value) %}{% if value is string %}{{ dispatch('string_literal')(value) }}{% elif value is boolean %}{{ 'TRUE' if value else 'FALSE' }}{% else %}{{ number_literal(value) }}{% endif %}{% endmacro %}
 
 {# A query-time failure with a message: both engines have ERROR(); in COALESCE it only fires for NULLs. #}
 {% macro default__error(message) %}ERROR({{ dispatch('string_literal')(message) }}){% endmacro %}
@@ -100,6 +108,10 @@
    BigQuery reads arrays with a subquery over UNNEST, DuckDB with a list lambda. #}
 {% macro bigquery__prob_of(probs, label) %}(SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p WHERE _bqml_p.label = {{ label }}){% endmacro %}
 {% macro duckdb__prob_of(probs, label) %}list_filter({{ probs }}, lambda _bqml_p: _bqml_p.label = {{ label }})[1].prob{% endmacro %}
+{# The sum of an ARRAY<STRUCT<label, prob>>'s probabilities (NULL for an empty array): a subquery over
+   UNNEST on BigQuery, a list lambda on DuckDB. #}
+{% macro bigquery__prob_sum(probs) %}(SELECT SUM(_bqml_p.prob) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
+{% macro duckdb__prob_sum(probs) %}list_sum(list_transform({{ probs }}, lambda _bqml_p: _bqml_p.prob)){% endmacro %}
 {# How many entries of the array rank above the class `label` of probability `prob`: a higher
    probability, or the same one and a greater label (scikit-learn's top_k_accuracy_score ranks by a
    stable ascending sort of the sorted classes, reversed: of tied classes the greater comes first).

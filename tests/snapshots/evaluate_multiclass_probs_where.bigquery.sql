@@ -1,0 +1,106 @@
+-- bqml_tools evaluate of my-project.ml.predictions: task multiclass, label y, prediction y_hat
+-- rows where split = 'test'
+
+WITH
+rows_in AS (
+  -- the one scan: the source's columns under reserved names (so that nothing below, not even the
+  -- fields of the probabilities' structs, can shadow them), then each row's validity (one rule
+  -- for every template) and, with probabilities, the true class's probability (a class missing
+  -- from the array has probability 0), clipped, and how many classes rank above it (a tie goes to
+  -- the greater label, as scikit-learn's top_k_accuracy_score breaks it)
+  SELECT
+    IF(valid, _bqml_label, NULL) AS actual,
+    IF(valid, _bqml_prediction, NULL) AS predicted,
+    IF(valid, LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
+    (SELECT COUNTIF(_bqml_p.prob > _bqml_p_true OR (_bqml_p.prob = _bqml_p_true AND _bqml_p.label > _bqml_label)) FROM UNNEST(_bqml_probs) AS _bqml_p) AS ranked_above
+  FROM (
+    SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND NOT (IS_NAN(CAST(_bqml_prob AS FLOAT64)) OR IS_INF(CAST(_bqml_prob AS FLOAT64)))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS valid, COALESCE(CAST(_bqml_prob AS FLOAT64), 0) AS _bqml_p_true
+    FROM (
+      SELECT *, (SELECT ANY_VALUE(_bqml_p.prob) FROM UNNEST(_bqml_probs) AS _bqml_p WHERE _bqml_p.label = _bqml_label) AS _bqml_prob
+      FROM (
+        SELECT
+          `y` AS _bqml_label,
+          `y_hat` AS _bqml_prediction,
+          `probs` AS _bqml_probs
+        FROM `my-project.ml.predictions` WHERE `split` = 'test'
+      ) AS source_rows
+    ) AS with_prob
+  ) AS checked
+),
+confusion AS (
+  SELECT
+    actual,
+    predicted,
+    COUNT(*) AS n,
+    SUM(log_p_true) AS log_likelihood,
+    COUNTIF(ranked_above < 3) AS top_k_hits
+  FROM rows_in
+  GROUP BY actual, predicted
+),
+classes AS (
+  -- each confusion cell counts once for its actual class and once for its predicted class:
+  -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
+  -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
+  SELECT
+    IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+    CAST(SUM(IF(side = 0 AND valid, n, 0)) AS INT64) AS support,
+    CAST(SUM(IF(side = 1 AND valid, n, 0)) AS INT64) AS predicted,
+    CAST(SUM(IF(side = 0 AND valid AND actual = predicted, n, 0)) AS INT64) AS tp,
+    CAST(SUM(IF(side = 0 AND NOT valid, n, 0)) AS INT64) AS invalid_n,
+    SUM(IF(side = 0 AND valid, log_likelihood, 0)) AS log_likelihood,
+    SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits
+  FROM (
+    SELECT *, actual IS NOT NULL AND predicted IS NOT NULL AS valid
+    FROM confusion
+  ) AS cells
+  CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
+  GROUP BY class
+),
+per_class AS (
+  SELECT
+    *,
+    SAFE_DIVIDE(tp, predicted) AS `precision`,
+    SAFE_DIVIDE(tp, support) AS recall,
+    SAFE_DIVIDE(2 * tp, support + predicted) AS f1
+  FROM classes
+),
+averaged AS (
+  SELECT
+    COALESCE(SUM(support), 0) AS n,
+    SUM(tp) AS tp,
+    SUM(predicted) AS predicted,
+    MAX(support) AS largest_class,
+    -- the NULL class holds the invalid rows only: it is never averaged
+    AVG(IF(class IS NULL, NULL, `precision`)) AS macro_precision,
+    AVG(IF(class IS NULL, NULL, recall)) AS macro_recall,
+    AVG(IF(class IS NULL, NULL, f1)) AS macro_f1,
+    -- weighted by support over the defined classes; when those all have support 0, their plain mean
+    -- (scikit-learn's _nanaverage falls back to it when the weights sum to zero)
+    COALESCE(SAFE_DIVIDE(SUM(support * `precision`), SUM(IF(`precision` IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, `precision`))) AS weighted_precision,
+    COALESCE(SAFE_DIVIDE(SUM(support * recall), SUM(IF(recall IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, recall))) AS weighted_recall,
+    COALESCE(SAFE_DIVIDE(SUM(support * f1), SUM(IF(f1 IS NULL, 0, support))), AVG(IF(class IS NULL, NULL, f1))) AS weighted_f1,
+    SUM(invalid_n) AS invalid_rows,
+    SUM(log_likelihood) AS log_likelihood,
+    SUM(top_k_hits) AS top_k_hits
+  FROM per_class
+  
+)
+SELECT
+  CAST(n AS INT64) AS `rows`,
+  SAFE_DIVIDE(tp, n) AS accuracy,
+  macro_precision,
+  macro_recall,
+  macro_f1,
+  weighted_precision,
+  weighted_recall,
+  weighted_f1,
+  SAFE_DIVIDE(tp, predicted) AS micro_precision,
+  SAFE_DIVIDE(tp, n) AS micro_recall,
+  SAFE_DIVIDE(2 * tp, n + predicted) AS micro_f1,
+  -SAFE_DIVIDE(log_likelihood, n) AS log_loss,
+  SAFE_DIVIDE(top_k_hits, n) AS top_k_accuracy,
+  SAFE_DIVIDE(largest_class, n) AS baseline_accuracy,
+  CAST(invalid_rows AS INT64) AS invalid_rows
+FROM averaged
+WHERE
+  IF(invalid_rows > 0, ERROR('bqml_tools: ' || CAST(invalid_rows AS STRING) || ' invalid row(s): a NULL label (y) or prediction (y_hat), or a true-class probability that is NaN or outside [0, 1] (probs); filter them or pass --invalid exclude'), TRUE)
