@@ -149,3 +149,28 @@ def test_bigquery_mls_training_info_is_known_and_a_model_is_read(reference):
     assert engine.dry_run("SELECT * FROM ML.TRAINING_INFO(MODEL `p.ds.m`)").schema == ML_FUNCTIONS["TRAINING_INFO"]
     with pytest.raises(BadQuery, match="at line 1, column 8 .*Unrecognized name: accuracy"):
         engine.check_script("SELECT accuracy FROM ML.TRAINING_INFO(MODEL `p.ds.m`)")
+
+
+@pytest.mark.parametrize("source,schema,message", [
+    ("SELECT * FROM `my-project.ml.preds` JOIN `my-project.ml.more` USING (id)", ["--schema", "label:INT64"],
+     "--check with a query SOURCE: --schema describes one table, and it reads 2 (my-project.ml.more, "
+     "my-project.ml.preds)"),
+    ("SELECT * FROM `my-project.ml.preds` WHERE region = 'north'", [],
+     "--check needs the columns of my-project.ml.preds: --schema COLUMN:TYPE,..."),
+])
+def test_a_query_source_is_checked_against_the_one_table_it_reads(reference, capsys, source, schema, message):
+    code, out, err = run(capsys, "evaluate", source, "--task", "binary", "--label", "label", "--score", "p",
+                         "--dialect", "bigquery", "--check", *schema)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1, err
+    code, out, err = run(capsys, "evaluate", "SELECT * FROM `my-project.ml.preds` WHERE region = 'north'", "--task",
+                         "binary", "--label", "label", "--score", "p", "--dialect", "bigquery", "--check", "--schema",
+                         "label:INT64,p:FLOAT64,region:STRING")
+    assert code == 0 and err == "" and "WHERE region = 'north'" in out
+
+
+def test_training_of_a_model_needs_no_schema(reference, capsys):
+    code, out, err = run(capsys, "training", "--model", "my-project.ml.churn", "--dialect", "bigquery", "--check")
+    assert code == 0 and err == "" and "ML.TRAINING_INFO(MODEL `my-project.ml.churn`)" in out
+    code, out, err = run(capsys, "training", "--model", "my-project.ml.churn", "--dialect", "bigquery", "--check",
+                         "--schema", "loss:FLOAT64")
+    assert code == 2 and "the query SOURCE reads no table (only BigQuery ML functions): drop --schema" in err

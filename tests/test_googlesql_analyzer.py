@@ -197,6 +197,15 @@ COMMANDS = {
     "curve_roc_probs": ("binary_positive", ["curve", PR, "roc", "--label", "label", "--probs", "probs", "--positive",
                                             "yes", "--where", "split=test"]),
     "evaluate_multiclass_where": ("multiclass", ["evaluate", PR, *MULTICLASS, "--probs", "probs", "--where", "split=test"]),
+    # BigQuery ML's names (ML.EVALUATE's, ML.ROC_CURVE's) and ML.TRAINING_INFO of a model
+    "evaluate_binary_names_bigquery_ml": ("binary", ["evaluate", PR, *BINARY, "--by", "split", "--names",
+                                                     "bigquery-ml"]),
+    "evaluate_regression_names_bigquery_ml": ("regression", ["evaluate", PR, *REGRESSION, "--names", "bigquery-ml"]),
+    "evaluate_multiclass_names_bigquery_ml": ("multiclass", ["evaluate", PR, *MULTICLASS, "--names", "bigquery-ml"]),
+    "curve_roc_names_bigquery_ml": ("binary", ["curve", PR, "roc", "--label", "label", "--score", "p", "--names",
+                                               "bigquery-ml"]),
+    "training_model": ("binary", ["training", "--model", "my-project.ml.churn"]),
+    "training_model_history": ("binary", ["training", "--model", "my-project.ml.churn", "--history"]),
 }
 
 
@@ -214,6 +223,7 @@ def test_cli_statement_passes_the_analyzer(catalogs, capsys, name):
     printed = statements(out)
     assert printed
     for statement in printed:
+        catalogs[family].add_models_read(statement)  # training --model: ML.TRAINING_INFO(MODEL `...`)
         catalogs[family].analyze(statement)
 
 
@@ -361,11 +371,14 @@ def _schema_of(family: str, source: str) -> str:
 @pytest.mark.parametrize("name", COMMANDS)
 def test_cli_statement_with_the_sources_schema_passes_check(googlesql_reference, capsys, name):
     """The same variants with the source's schema known (--check --schema: the analyzer reads it for the
-    rendering, as --engine bigquery would, so key and label types are the real ones): the user-facing check
-    passes, and prints the statement."""
+    rendering, as --engine bigquery would, so key and label types are the real ones; of a query source, the
+    table it reads): the user-facing check passes, and prints the statement."""
     family, arguments = COMMANDS[name]
     source = arguments[1]
-    code, out, err = cli_runner.run(capsys, *arguments, "--dialect", "bigquery", "--check", "--schema",
-                                    _schema_of(family, source))
+    if source == "--model":  # ML.TRAINING_INFO of a model: no table, no --schema
+        schema = []
+    else:  # a query source: --schema describes the one table it reads
+        schema = ["--schema", _schema_of(family, PR if source.lstrip().upper().startswith("SELECT") else source)]
+    code, out, err = cli_runner.run(capsys, *arguments, "--dialect", "bigquery", "--check", *schema)
     assert code == 0 and err == "", err
     assert statements(out)

@@ -276,6 +276,16 @@ class GoogleSQLAnalyzer:
         self._unregister()
         return name
 
+    def add_models_read(self, sql: str) -> set[str]:
+        """Register each model ``sql`` reads (``MODEL `name```, not one it creates): offline, a model's existence
+        is BigQuery's to check. The names registered."""
+        created = {m.group(1) for m in re.finditer(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?MODEL\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                                                   r"`([^`]+)`", sql, re.IGNORECASE)}
+        read = {m.group(1) for m in _MODEL.finditer(sql)} - created
+        for name in read:
+            self.add_model(name)
+        return read
+
     def _unregister(self) -> None:
         if self._registered is not None:
             from google.protobuf import empty_pb2
@@ -437,15 +447,24 @@ class GoogleSQLAnalyzer:
         except ServerError as error:
             raise self.failure(error, query) from error
 
+    def tables_read(self, sql: str) -> list[str]:
+        """The tables a statement names (the parser's, not a regex), each as its dotted name."""
+        from zetasql.core.exceptions import ServerError
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+        try:
+            reply = self.reference.call("ExtractTableNamesFromStatement", ls.ExtractTableNamesFromStatementRequest(
+                sql_statement=sql, options=self.reference.language), ls.ExtractTableNamesFromStatementResponse)
+        except ServerError as error:
+            raise self.failure(error, as_query(sql, self.dialect)) from error
+        return [".".join(name.table_name_segment) for name in reply.table_name]
+
     def check_script(self, printed: str) -> int:
         """Analyze each statement of ``printed`` (what ``--dialect bigquery`` prints), registering each
         CREATE TABLE/VIEW's result for the statements after it; the number of statements. A refusal is a
         BadQuery (TableNotFound) of one line: the analyzer's message and the line of ``printed`` it names."""
         parts = statements(printed)
-        created = {m.group(1) for _, text in parts for m in re.finditer(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?MODEL\s+`([^`]+)`",
-                                                                        text, re.IGNORECASE)}
-        for name in {m.group(1) for _, text in parts for m in _MODEL.finditer(text)} - created:
-            self.add_model(name)  # a model the statement reads: its existence is BigQuery's to check
+        self.add_models_read(printed)
         for index, (first, text) in enumerate(parts, 1):
             try:
                 self.analyze(text)
