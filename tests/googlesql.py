@@ -23,8 +23,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from bqml_tools.engines import bigquery_dtypes
-from bqml_tools.engines.googlesql import (BIGQUERY_ADDS, BIGQUERY_REMOVES, CACHE_VARIABLE, GoogleSQLAnalyzer,
-                                          Reference, ReferenceUnavailable, Table, bigquery_language)
+from bqml_tools.engines.googlesql import (CACHE_VARIABLE, GoogleSQLAnalyzer, Reference, ReferenceUnavailable,
+                                          Table)
+from bqml_tools.engines.googlesql_language import BIGQUERY_ADDS, BIGQUERY_REMOVES, bigquery_language
 from bqml_tools.engines import googlesql as library
 from bqml_tools.errors import BadQuery, DestinationExists, QueryError
 from bqml_tools.sql.render import Query, as_query

@@ -140,7 +140,8 @@ def test_the_analyzer_reads_no_rows(reference):
 def test_bigquery_mls_training_info_is_known_and_a_model_is_read(reference):
     """ML.TRAINING_INFO(MODEL m) (training --model): the analyzer knows its columns; a model the script reads
     is registered (its existence is BigQuery's to check), a column it lacks is refused."""
-    from bqml_tools.engines.googlesql import ML_FUNCTIONS, GoogleSQLAnalyzer
+    from bqml_tools.engines.googlesql import GoogleSQLAnalyzer
+    from bqml_tools.engines.googlesql_language import ML_FUNCTIONS
     from bqml_tools.errors import BadQuery
 
     engine = GoogleSQLAnalyzer(reference, project="p")
