@@ -71,8 +71,8 @@ class EngineUnavailable(BqmlToolsError):
 # What lowers bytes billed (on-demand pricing), for messages about --max-bytes-billed: --sample does
 # not, as it filters on a hash after the scan and BigQuery cannot prune on it.
 READ_LESS = ("bytes billed count every column the statement reads over every partition it scans, so read "
-             "fewer columns or a table partitioned or clustered on what you filter; --sample filters after "
-             "the scan and bills the same bytes")
+             "fewer columns or a table partitioned or clustered on what you filter; a sample of the keys filters "
+             "after the scan and bills the same bytes")
 
 
 class UnsupportedEngine(BqmlToolsError):

@@ -153,7 +153,7 @@ def test_bytes_billed_limit_is_translated(bigquery_emulator):
     engine = emulator_engine(bigquery_emulator.endpoint)
     engine.max_bytes_billed = 1
     load(engine, "ds.events", events(1000))
-    with pytest.raises(BytesLimitExceeded, match="--sample filters after the scan and bills the same bytes") as error:
+    with pytest.raises(BytesLimitExceeded, match="a sample of the keys filters after the scan and bills the same bytes") as error:
         engine.run(render("select_all.sql", "bigquery", src=source("ds.events")))
     assert "sample first" not in str(error.value)  # a hash filter prunes nothing: it never lowers bytes billed
 
@@ -267,7 +267,7 @@ def test_max_bytes_billed_caps_the_total_of_the_engines_jobs():
     engine.execute(adhoc("CREATE TABLE t AS SELECT 1 AS x"))
     engine.execute(adhoc("CREATE TABLE u AS SELECT 1 AS x"))
     assert [c.maximum_bytes_billed for c in configs] == [1000, 400] and engine.bytes_billed == 1200
-    with pytest.raises(BytesLimitExceeded, match="billed 1,200 bytes, all of --max-bytes-billed 1,000"):
+    with pytest.raises(BytesLimitExceeded, match="billed 1,200 bytes, all of max_bytes_billed 1,000"):
         engine.execute(adhoc("CREATE TABLE v AS SELECT 1 AS x"))
     assert len(configs) == 2  # not submitted
 

@@ -99,7 +99,7 @@ def test_where_filters_rows_typed_as_the_column_and_bound(engine, table):
     assert got["roc_auc"][0] == pytest.approx(skm.roc_auc_score(rows["label"] == POSITIVE, rows["p_a"]), abs=1e-12)
     query = bt.evaluate_query(table, spec, engine.dialect, engine=engine, inline=False)
     assert query.params["where_0"] == "valid" and query.params["where_1"] == 1 and query.params["where_2"] is False
-    with pytest.raises(BqmlToolsError, match=r"--where fold='x': fold is \w+; write a whole number"):
+    with pytest.raises(BqmlToolsError, match=r"where fold='x': fold is \w+; write a whole number"):
         bt.evaluate(engine, table, replace(BY_SCORE, where=["fold=x"]))
     with pytest.raises(BqmlToolsError, match="column 'nope' is not in the source"):
         bt.evaluate(engine, table, replace(BY_SCORE, where=["nope=1"]))

@@ -13,6 +13,7 @@ from bqml_tools.evaluation.decisions import (Goal, OUTPUT_COLUMNS, goal_of, outp
                                   threshold_query)
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate
+from approx import close
 from tables import load, sized
 
 GOALS = [Goal("recall", target=0.9), Goal("recall", target=1.0), Goal("precision", target=0.6),
@@ -55,12 +56,6 @@ def brute_force(y: np.ndarray, s: np.ndarray, goal: Goal) -> tuple[float, bool, 
     cost = {t: goal.fp_cost * m["fp"] + goal.fn_cost * m["fn"] for t, m in table}
     best = min(cost.values())
     return next(t for t, _ in table if cost[t] == best), True, best
-
-
-def close(got, want, rel=1e-9):
-    if isinstance(want, float) and math.isnan(want):
-        return pd.isna(got)
-    return got == pytest.approx(want, rel=rel, abs=1e-12)
 
 
 @pytest.mark.parametrize("goal", GOALS, ids=str)

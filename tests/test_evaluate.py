@@ -10,16 +10,10 @@ from sklearn import metrics as skm
 
 from bqml_tools.errors import BqmlToolsError, UnknownColumn
 from bqml_tools.evaluation import EvalSpec, curve, diagnose, evaluate, evaluate_query
+from approx import REL, close
 from conftest import known_gap
 from tables import load, sized
 
-REL = 1e-9
-
-
-def close(got, want, rel=REL):
-    if want is None or (isinstance(want, float) and math.isnan(want)):
-        return got is None or pd.isna(got)
-    return got == pytest.approx(want, rel=rel, abs=1e-12)
 
 
 # ---------------------------------------------------------------- regression

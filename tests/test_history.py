@@ -54,7 +54,7 @@ def test_a_file_of_another_shape_is_refused_and_left_alone(tmp_path, duck):
     pd.DataFrame({"a": [1, 2]}).to_parquet(path)
     before = path.read_bytes()
     rows = _rows(duck, load(duck, "h.preds", FRAME), "bc-a", T0)
-    with pytest.raises(BqmlToolsError, match=r"^--append-to .*other.parquet is not a bqml_tools metrics history: it "
+    with pytest.raises(BqmlToolsError, match=r"^destination .*other.parquet is not a bqml_tools metrics history: it "
                                              r"has columns a, a history has run_at, model_name"):
         history.append(rows, str(path), duck)
     assert path.read_bytes() == before
@@ -111,6 +111,6 @@ def test_a_table_of_another_shape_is_refused(duck):
     duck.connection.execute("CREATE TABLE ml.other (a INTEGER)").fetchall()
     duck.connection.execute("INSERT INTO ml.other VALUES (1)").fetchall()
     rows = _rows(duck, load(duck, "h.preds", FRAME), "bc-a", T0)
-    with pytest.raises(BqmlToolsError, match=r"^--append-to ml.other is not a bqml_tools metrics history: it has columns a,"):
+    with pytest.raises(BqmlToolsError, match=r"^destination ml.other is not a bqml_tools metrics history: it has columns a,"):
         history.append(rows, "ml.other", duck)
     assert duck.connection.execute("SELECT COUNT(*) FROM ml.other").fetchall()[0][0] == 1

@@ -21,9 +21,9 @@ from bqml_tools.evaluation.decisions import Goal, threshold, threshold_query
 from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import CURVES, PARTITION_SALT, EvalSpec, curve, curve_query, evaluate, evaluate_query
+from approx import REL, close
 from tables import create_table_as, load, sized
 
-REL = 1e-9
 NAN, INF = float("nan"), float("inf")
 
 
@@ -41,12 +41,6 @@ def load_values(engine, name: str, rows: list[tuple]) -> str:
     body = " UNION ALL ".join(f"SELECT {literal(y, integer)} AS label, {literal(s, double)} AS score, "
                               f"{literal(w, double)} AS w" for y, s, w in rows)
     return create_table_as(engine, name, body)
-
-
-def close(got, want, rel=REL):
-    if want is None or (isinstance(want, float) and math.isnan(want)):
-        return got is None or pd.isna(got)
-    return got == pytest.approx(want, rel=rel, abs=1e-12)
 
 
 def weighted_frame(seed=0, n=2000, decimals=3, positive_rate=0.3):

@@ -14,21 +14,15 @@ from sklearn import metrics as skm
 
 from bqml_tools.errors import BqmlToolsError
 from bqml_tools.evaluation import EvalSpec, diagnose, evaluate, evaluate_query
+from approx import REL, close
 from tables import load, sized
 
-REL = 1e-9
 
 
 def rel_for(name, engine):
     """BigQuery reads the weighted median at errors rounded to 12 significant bits (dialect.sql,
     median_cell): within 2^-12 relative there, exact on DuckDB."""
     return 2.0 ** -12 if name == "median_absolute_error" and engine.dialect == "bigquery" else REL
-
-
-def close(got, want, rel=REL):
-    if want is None or (isinstance(want, float) and math.isnan(want)):
-        return got is None or pd.isna(got)
-    return got == pytest.approx(want, rel=rel, abs=1e-12)
 
 
 def weights(rng, n):

@@ -39,15 +39,15 @@ def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
                 raise BqmlToolsError(f"regression needs numeric columns: {column!r} is {schema[column]}")
     if spec.task == "binary":
         if spec.probs is not None:
-            check_probs(spec.probs, schema[spec.probs], "--probs")
+            check_probs(spec.probs, schema[spec.probs], "probs")
         elif PROBS.search(schema[spec.score]):
-            raise BqmlToolsError(
+            raise refusal(
                 f"score column {spec.score!r} is {schema[spec.score]}, ML.PREDICT's array of label and prob: "
-                f"pass --probs {spec.score} --positive VALUE (the positive label) instead of --score")
+                f"pass [[probs={spec.score}]] [[positive=]] (the positive label) instead of [[score]]")
         elif not NUMERIC.match(schema[spec.score]):
-            raise BqmlToolsError(f"score column {spec.score!r} is {schema[spec.score]}: it must hold probabilities "
+            raise refusal(f"score column {spec.score!r} is {schema[spec.score]}: it must hold probabilities "
                                  "in [0, 1] (a number column; for ML.PREDICT's predicted_<label>_probs array pass "
-                                 "--probs COLUMN --positive VALUE)")
+                                 "[[probs=]] [[positive=]])")
         out.update(label_mode(spec, label_type))
     if spec.task == "multiclass":
         kinds = {c: value_kind(schema[c]) for c in (spec.label, spec.prediction)}
@@ -57,7 +57,7 @@ def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
                 f"{schema[spec.prediction]}: cast one so both hold the same kind of class value"
             )
         if spec.probs:
-            check_probs(spec.probs, schema[spec.probs], "--probs")
+            check_probs(spec.probs, schema[spec.probs], "probs")
         out["class_numeric"] = kinds[spec.label] == "number"
     return out
 
@@ -65,7 +65,7 @@ def check_types(spec: EvalSpec, schema: Mapping[str, str]) -> dict[str, Any]:
 def check_probs(column: str, sql_type: str, option: str) -> None:
     """A probabilities column is an ARRAY<STRUCT<label, prob>>, as ML.PREDICT's predicted_<label>_probs."""
     if not PROBS.search(sql_type):
-        raise BqmlToolsError(f"{option} column {column!r} is {sql_type}: it must be an ARRAY<STRUCT<label, prob>> like "
+        raise refusal(f"[[{option}]] column {column!r} is {sql_type}: it must be an ARRAY<STRUCT<label, prob>> like "
                              "ML.PREDICT's predicted_<label>_probs")
 
 
@@ -82,7 +82,7 @@ def label_mode(spec: EvalSpec, label_type: str | None) -> dict[str, Any]:
         if label_type is not None and BOOL.match(label_type) and isinstance(positive, str):
             # a BOOL label (BigQuery ML's probabilities array then has BOOL labels too): true or false
             if positive.strip().lower() not in ("true", "false"):
-                raise BqmlToolsError(f"--positive {spec.positive!r}: the label {spec.label!r} is {label_type}; "
+                raise refusal(f"[[positive]] {spec.positive!r}: the label {spec.label!r} is {label_type}; "
                                      "write true or false")
             return {"label_mode": "positive", "positive": positive.strip().lower() == "true", "label_numeric": False}
         if label_type is not None and not STRINGY.match(label_type) and isinstance(positive, str):

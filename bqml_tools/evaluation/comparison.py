@@ -88,8 +88,7 @@ def compare_query(source: str | identifiers.Source, spec: EvalSpec, against: str
         try:
             check_types(replace(spec, **{_role(spec): against}), schema)
         except BqmlToolsError as error:
-            raise refusal(str(error).replace(f"--probs column {against!r}", f"[[against_probs]] column {against!r}")
-                          .replace(f"probs column {against!r}", f"[[against_probs]] column {against!r}")
+            raise refusal(str(error).replace(f"probs column {against!r}", f"[[against_probs]] column {against!r}")
                           .replace(f"{_role(spec)} column {against!r}", f"[[against]] column {against!r}")
                           .replace(f"prediction {against!r}", f"[[against]] {against!r}"), error=type(error)) from None
     context = template_context(src, spec, dialect, schema, inline, "compare", against=against)

@@ -13,6 +13,7 @@ import re
 from typing import Any, Mapping
 
 from ..core import identifiers
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 
 INTEGER = re.compile(r"^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
@@ -37,7 +38,7 @@ def parse(where: Any) -> tuple[Filter, ...]:
             if isinstance(item, str):
                 column, sep, value = item.partition("=")
                 if not sep or not column.strip():
-                    raise BqmlToolsError(f"--where {item!r}: write COLUMN=VALUE, e.g. --where split=valid")
+                    raise refusal(f"[[where]] {item!r}: write COLUMN=VALUE, e.g. [[where=split=valid]]")
                 pairs.append((column.strip(), value))
             elif isinstance(item, (list, tuple)) and len(item) == 2:
                 pairs.append((item[0], item[1]))
@@ -49,13 +50,13 @@ def parse(where: Any) -> tuple[Filter, ...]:
         identifiers.column(column, "--where column")
         identifiers.refuse_reserved_options([("--where", column)])
         if isinstance(value, str) and not value.isprintable():
-            raise BqmlToolsError(f"--where {column}={value!r}: the value must be printable text")
+            raise refusal(f"[[where]] {column}={value!r}: the value must be printable text")
         if value is None or not isinstance(value, (str, int, float)) \
                 or isinstance(value, float) and not math.isfinite(value):
-            raise BqmlToolsError(f"--where {column}={value!r}: the value must be text, a finite number or a boolean")
+            raise refusal(f"[[where]] {column}={value!r}: the value must be text, a finite number or a boolean")
     lowered = [c.lower() for c, _ in pairs]
     if len(set(lowered)) != len(lowered):
-        raise BqmlToolsError(f"--where names a column twice ({', '.join(c for c, _ in pairs)}): a row cannot equal "
+        raise refusal(f"[[where]] names a column twice ({', '.join(c for c, _ in pairs)}): a row cannot equal "
                              "two values; give each column once")
     return tuple(pairs)
 
@@ -65,7 +66,7 @@ def typed(column: str, value: Any, sql_type: str | None) -> Any:
     text = value if isinstance(value, str) else None
     if sql_type is None:
         return int(text) if text is not None and WHOLE.match(text.strip()) else value
-    shown = f"--where {column}={value!r}"
+    shown = f"[[where]] {column}={value!r}"
     if TEXT.match(sql_type):
         return str(value) if not isinstance(value, bool) else str(value).lower()
     if BOOLEAN.match(sql_type):
@@ -73,13 +74,13 @@ def typed(column: str, value: Any, sql_type: str | None) -> Any:
             return value
         if text is not None and text.strip().lower() in ("true", "false"):
             return text.strip().lower() == "true"
-        raise BqmlToolsError(f"{shown}: {column} is {sql_type}; write true or false")
+        raise refusal(f"{shown}: {column} is {sql_type}; write true or false")
     if INTEGER.match(sql_type):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if text is not None and WHOLE.match(text.strip()):
             return int(text)
-        raise BqmlToolsError(f"{shown}: {column} is {sql_type}; write a whole number")
+        raise refusal(f"{shown}: {column} is {sql_type}; write a whole number")
     if REAL.match(sql_type):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -88,9 +89,9 @@ def typed(column: str, value: Any, sql_type: str | None) -> Any:
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise BqmlToolsError(f"{shown}: {column} is {sql_type}; write a finite number")
+            raise refusal(f"{shown}: {column} is {sql_type}; write a finite number")
         return number
-    raise BqmlToolsError(f"{shown}: {column} is {sql_type}, and --where compares string, number and BOOL columns; "
+    raise refusal(f"{shown}: {column} is {sql_type}, and [[where]] compares string, number and BOOL columns; "
                          f"filter in a query source instead (SELECT * FROM ... WHERE {column} = ...)")
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..core import identifiers
 from ..engines.base import Engine
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 from .spec import EvalSpec
 
@@ -40,7 +41,7 @@ def records(frame: pd.DataFrame, spec: EvalSpec, *, model_name: str, command: st
             against: str | None = None, run_at: dt.datetime | None = None) -> pd.DataFrame:
     """The history rows of one result (evaluate's metrics frame, or compare's rows per metric)."""
     if not isinstance(model_name, str) or not model_name.strip() or not model_name.isprintable():
-        raise BqmlToolsError(f"--model-name {model_name!r} must be printable text, e.g. churn-v2")
+        raise refusal(f"[[model_name]] {model_name!r} must be printable text, e.g. churn-v2")
     when = run_at or dt.datetime.now(dt.timezone.utc)
     options = {name: _plain(getattr(spec, name)) for name in _OPTIONS if getattr(spec, name) not in (None, ())}
     if spec.task == "binary" and command == "evaluate":
@@ -88,17 +89,17 @@ def append(rows: pd.DataFrame, destination: str, engine: Engine | None = None) -
     if destination.lower().endswith((".parquet", ".pq")):
         return _append_parquet(rows, destination)
     if engine is None:
-        raise BqmlToolsError(f"--append-to {destination}: a table needs an engine (or give a .parquet file)")
+        raise refusal(f"[[destination|append-to]] {destination}: a table needs an engine (or give a .parquet file)")
     table = identifiers.source(destination)
     if table.is_file or table.is_query or table.is_frame:
-        raise BqmlToolsError(f"--append-to {destination}: give a table name or a .parquet file")
+        raise refusal(f"[[destination|append-to]] {destination}: give a table name or a .parquet file")
     if engine.dialect == "duckdb":
         return _append_duckdb(rows, table, engine)
     return _append_bigquery(rows, table, engine)
 
 
 def _mismatch(destination: str, found: Sequence[str]) -> BqmlToolsError:
-    return BqmlToolsError(f"--append-to {destination} is not a bqml_tools metrics history: it has columns "
+    return refusal(f"[[destination|append-to]] {destination} is not a bqml_tools metrics history: it has columns "
                           f"{', '.join(found)}, a history has {', '.join(COLUMNS)}; append to another file or table")
 
 
@@ -110,7 +111,7 @@ def _append_parquet(rows: pd.DataFrame, path: str) -> int:
         try:
             earlier = pd.read_parquet(path)
         except Exception as error:  # not Parquet, or truncated: never replaced
-            raise BqmlToolsError(f"--append-to {path} cannot be read as Parquet ({type(error).__name__}): it is left "
+            raise refusal(f"[[destination|append-to]] {path} cannot be read as Parquet ({type(error).__name__}): it is left "
                                  "as it is; append to another file") from None
         if list(earlier.columns) != list(COLUMNS):
             raise _mismatch(path, list(earlier.columns))
@@ -163,7 +164,7 @@ def _append_bigquery(rows: pd.DataFrame, table: identifiers.Source, engine: Any)
                 for c, v in row.items()} for row in rows.astype(object).to_dict("records")]
     errors = client.insert_rows_json(table_id, payload)
     if errors:
-        raise BqmlToolsError(f"--append-to {table}: BigQuery refused {len(errors)} row(s): {errors[0]}")
+        raise refusal(f"[[destination|append-to]] {table}: BigQuery refused {len(errors)} row(s): {errors[0]}")
     counted = engine.run(f"SELECT COUNT(*) AS n FROM `{table_id}`")  # streamed rows are visible to queries at once
     return int(counted["n"][0])
 

@@ -19,6 +19,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..core.options import refusal
 from ..errors import BqmlToolsError
 from . import registry
 
@@ -37,7 +38,7 @@ ML_ROC_CURVE = ("threshold", "recall", "false_positive_rate", "true_positives", 
 
 def check(names: str) -> None:
     if names not in NAMES:
-        raise BqmlToolsError(f"--names {names!r} is not one of: {', '.join(NAMES)}")
+        raise refusal(f"[[names]] {names!r} is not one of: {', '.join(NAMES)}")
 
 
 def ml_evaluate(frame: pd.DataFrame, task: str, by: Sequence[str], threshold: float | None = None) -> pd.DataFrame:

@@ -69,7 +69,7 @@ def training_info_query(model: str) -> str:
     except BqmlToolsError:
         parsed = identifiers.Source()
     if parsed.is_file or parsed.is_query or parsed.is_frame or len(parsed.parts) < 2:
-        raise BqmlToolsError(f"--model {model!r}: name the model as dataset.model or project.dataset.model")
+        raise refusal(f"[[model]] {model!r}: name the model as dataset.model or project.dataset.model")
     return f"SELECT * FROM ML.TRAINING_INFO(MODEL `{'.'.join(parsed.parts)}`)"
 
 

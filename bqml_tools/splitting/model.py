@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from ..core import identifiers
 from ..engines.base import Engine
+from ..core.options import refusal
 from ..errors import BqmlToolsError, UnknownColumn
 from ..sql.render import Query, render
 from .queries import split_context
@@ -43,10 +44,10 @@ class ModelSpec:
     def __post_init__(self) -> None:
         model = identifiers.source(self.model)
         if model.is_file or model.is_query or model.is_frame or len(model.parts) < 2:
-            raise BqmlToolsError(f"--create-model {self.model!r}: name the model as dataset.model or "
+            raise refusal(f"[[model|create-model]] {self.model!r}: name the model as dataset.model or "
                                  "project.dataset.model")
         if not isinstance(self.model_type, str) or not _MODEL_TYPE.fullmatch(self.model_type):
-            raise BqmlToolsError(f"--model-type {self.model_type!r}: write a BigQuery ML model type, e.g. logistic_reg")
+            raise refusal(f"[[model_type]] {self.model_type!r}: write a BigQuery ML model type, e.g. logistic_reg")
         identifiers.column(self.label, "label column")
         object.__setattr__(self, "options", parse_options(self.options))
 
@@ -64,25 +65,25 @@ def parse_options(options: Any) -> tuple[tuple[str, Any], ...]:
         for part in options.split(",") if options.strip() else []:
             name, sep, value = part.partition("=")
             if not sep:
-                raise BqmlToolsError(f"--options {options!r}: write NAME=VALUE,..., e.g. max_iterations=20,l2_reg=0.1")
+                raise refusal(f"[[options]] {options!r}: write NAME=VALUE,..., e.g. max_iterations=20,l2_reg=0.1")
             pairs.append((name.strip(), _value(value.strip())))
     else:
         pairs = list(options)
     seen = set()
     for name, value in pairs:
         if not isinstance(name, str) or not _OPTION.fullmatch(name):
-            raise BqmlToolsError(f"--options: {name!r} is not an option name (letters, digits, underscores)")
+            raise refusal(f"[[options]]: {name!r} is not an option name (letters, digits, underscores)")
         if name.lower() in _OWN:
-            raise BqmlToolsError(f"--options {name}: the statement sets {name} itself (--model-type, --label, and "
+            raise refusal(f"[[options]] {name}: the statement sets {name} itself ([[model_type]], [[label]], and "
                                  "the CUSTOM split): leave it out")
         if name.lower() in seen:
-            raise BqmlToolsError(f"--options names {name} twice")
+            raise refusal(f"[[options]] names {name} twice")
         seen.add(name.lower())
         if isinstance(value, str) and (not value.isprintable() or "[" in value or "(" in value):
-            raise BqmlToolsError(f"--options {name}={value!r}: only numbers, true/false and plain text values; "
+            raise refusal(f"[[options]] {name}={value!r}: only numbers, true/false and plain text values; "
                                  "write lists and structs in your own CREATE MODEL")
         if not isinstance(value, (str, int, float)):
-            raise BqmlToolsError(f"--options {name}={value!r}: only numbers, true/false and text values")
+            raise refusal(f"[[options]] {name}={value!r}: only numbers, true/false and text values")
     return tuple(pairs)
 
 
@@ -98,10 +99,10 @@ def check(spec: SplitSpec, model: ModelSpec) -> None:
     """What CREATE MODEL needs of the split: a train and a valid split, and a label that is no key column."""
     names = spec.plan.names
     if TRAIN not in names or EVAL not in names:
-        raise BqmlToolsError(f"--create-model needs splits named {TRAIN} and {EVAL} (and test, held out), not "
-                             f"{', '.join(names)}: e.g. --fractions train=0.8,valid=0.1,test=0.1")
+        raise refusal(f"[[model|create-model]] needs splits named {TRAIN} and {EVAL} (and test, held out), not "
+                             f"{', '.join(names)}: e.g. [[fractions=train=0.8,valid=0.1,test=0.1]]")
     if model.label.lower() in [c.lower() for c in spec.key]:
-        raise BqmlToolsError(f"--label {model.label} is a key column: the model cannot learn its label from the key")
+        raise refusal(f"[[label]] {model.label} is a key column: the model cannot learn its label from the key")
 
 
 def create_model_query(source: str | identifiers.Source, spec: SplitSpec, model: ModelSpec, dialect: str = "bigquery",
@@ -109,8 +110,8 @@ def create_model_query(source: str | identifiers.Source, spec: SplitSpec, model:
     """``CREATE OR REPLACE MODEL ... AS SELECT ...`` on BigQuery; ``statement=False`` gives the SELECT alone
     (any dialect: the rows the model sees, with the BOOL column, e.g. to check them on DuckDB)."""
     if statement and dialect != "bigquery":
-        raise BqmlToolsError("CREATE MODEL is BigQuery ML: print it with --dialect bigquery or run it with "
-                             "--engine bigquery")
+        raise refusal("CREATE MODEL is BigQuery ML: print it with [[dialect=bigquery]] or run it with "
+                             "[[engine=bigquery]]")
     check(spec, model)
     names = spec.plan.names
     template, context = split_context(source, spec, dialect, engine=engine)

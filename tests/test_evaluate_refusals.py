@@ -25,18 +25,12 @@ from bqml_tools.engines import DuckDBEngine
 from bqml_tools.errors import BqmlToolsError, InvalidIdentifier
 from bqml_tools.evaluation import (CURVES, EvalSpec, Thresholds, curve, curve_query, curve_unused, diagnose,
                                    evaluate, evaluate_query, output_columns)
+from approx import REL, close
 from tables import create_table_as, load, sized
 
 sys.path.insert(0, str(Path(__file__).parent))
 from render_cases import cases  # noqa: E402
 
-REL = 1e-9
-
-
-def close(got, want, rel=REL):
-    if want is None or (isinstance(want, float) and math.isnan(want)):
-        return got is None or pd.isna(got)
-    return got == pytest.approx(want, rel=rel, abs=1e-12)
 
 
 def _literal(value, sql_type: str, dialect: str) -> str:
