@@ -1,8 +1,9 @@
 """``--check``: the printed BigQuery SQL analyzed by GoogleSQL's own analyzer, offline, before it is pasted.
 
 The source's columns come from ``--schema`` (COLUMN:TYPE,... or a JSON schema file as ``bq show --schema``
-writes it; for a query SOURCE, the columns of the one table it reads); the analyzer is also the schema reader of the rendering, so the printed SQL is the one that knows
-the source's types, and is the one checked. Needs the ``check`` extra (``zetasql``).
+writes it; for a query SOURCE, the columns of the one table it reads). The analyzer is also the rendering's
+schema reader, so the printed SQL is the one that knows the source's types, and is the one checked. Needs the
+``check`` extra (``zetasql``).
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from ..errors import BqmlToolsError
 CHECK_HELP = ('With --dialect bigquery: analyze the printed SQL with GoogleSQL\'s own analyzer, offline, against '
               '--schema, before printing it (pip install "bqml-tools[check]"; the first use compiles the '
               'analyzer, about a minute, then it is cached).')
-SCHEMA_HELP = ("With --check: the source's columns, COLUMN:TYPE,... (user_id:INT64,label:BOOL) or a JSON file as "
+SCHEMA_HELP = ("With --check: the source's columns (of a query SOURCE, the one table it reads), "
+               "COLUMN:TYPE,... (user_id:INT64,label:BOOL) or a JSON file as "
                "`bq show --schema --format=json PROJECT:DATASET.TABLE > schema.json` writes it.")
 
 
