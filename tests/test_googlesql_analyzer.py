@@ -4,7 +4,9 @@ bqemulator runs DuckDB underneath, so rules only BigQuery enforces (no PARTITION
 WHERE, GROUP BY or HAVING, ...) are invisible to the emulator tier. Here each BigQuery snapshot
 (tests/snapshots/*.bigquery.sql, rendered without a schema as `--dialect bigquery` prints) and the output of
 every command variant the CLI offers are analyzed against a catalog with the column types the rendering
-assumes.
+assumes; each variant again through `--check --schema` (the user's offline check, with the source's types
+known), and the dbt package's macros and generic tests as dbt-bigquery renders them. The analyzer speaks
+BigQuery's language (bqml_tools/engines/googlesql_language.py), checked below by what it refuses.
 """
 from __future__ import annotations
 
