@@ -41,6 +41,8 @@ GOOGLESQL_TIER: dict[str, set[str] | str] = {
     "test_bqml_in.py": {"test_probs_equal_score_on_the_extracted_column_and_sklearn",
                         "test_where_filters_rows_typed_as_the_column_and_bound",
                         "test_a_query_source_is_read_as_a_subquery"},
+    "test_multiclass_auc.py": {"test_roc_auc_matches_sklearn_per_group_with_ties",
+                               "test_a_class_without_positives_gives_null_with_a_warning"},
     "test_api.py": "*",
     "test_training.py": "*",
     "test_split.py": "*",

@@ -83,7 +83,17 @@ def test_multiclass_is_ml_evaluate_macro_averaged(capsys, files):
     assert row["accuracy"] == pytest.approx(skm.accuracy_score(y, yhat))
     assert row["f1_score"] == pytest.approx(skm.f1_score(y, yhat, average="macro"))
     assert row["log_loss"] == pytest.approx(skm.log_loss(y, probs, labels=sorted(set(y))), rel=1e-9)
-    assert "roc_auc" not in got.columns and "roc_auc (one-vs-rest, macro-averaged)" in err
+    assert list(got.columns) == ["precision", "recall", "accuracy", "f1_score", "log_loss", "roc_auc"]
+    assert row["roc_auc"] == pytest.approx(skm.roc_auc_score(y, probs, multi_class="ovr", average="macro"), rel=1e-12)
+    assert "roc_auc" not in err
+
+
+def test_multiclass_without_probabilities_says_which_columns_need_them(capsys, files):
+    folder, _, _ = files
+    got, err = _json(capsys, "evaluate", str(folder / "multi.parquet"), "--task", "multiclass", "--label", "y",
+                     "--prediction", "y_hat", "--names", "bigquery-ml")
+    assert list(got.columns) == ["precision", "recall", "accuracy", "f1_score"]
+    assert "log_loss" in err and "roc_auc" in err and "--probs" in err
 
 
 def test_curve_roc_is_ml_roc_curve(capsys, files):

@@ -71,7 +71,7 @@ def test_bigquery_ml_evaluate_names_map_to_the_metrics_with_the_same_value():
         "median_absolute_error": "median_absolute_error", "r2_score": "r2", "explained_variance": "explained_variance"}
     assert registry.ml_evaluate("multiclass") == {"precision": "macro_precision", "recall": "macro_recall",
                                                   "accuracy": "accuracy", "f1_score": "macro_f1",
-                                                  "log_loss": "log_loss", "roc_auc": None}
+                                                  "log_loss": "log_loss", "roc_auc": "roc_auc"}
 
 
 # ---- issue 17, item 1: an output name as a group column

@@ -92,6 +92,9 @@ def _with_intervals(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
     if spec.task == "regression":
         checked.attrs["warnings"].append("median_absolute_error has no interval: the jackknife is not valid for "
                                          "a median")
+    if spec.task == "multiclass" and spec.probs:
+        checked.attrs["warnings"].append("roc_auc has no interval (NULL bounds; its estimate is exact): each "
+                                         "replicate would carry every distinct probability of every class")
     if spec.min_slice_rows is not None:
         from . import slices
 
@@ -140,6 +143,10 @@ def evaluate_checks(frame: pd.DataFrame, spec: EvalSpec, src: identifiers.Source
         elif pd.notna(bounds.max()) and bounds.max() > BOUND_WARNING:
             warnings.append(f"binned AUC error bound is {bounds.max():.2g}: scores sit in few bins; raise "
                             "--bins-per-logit or use --auc exact")
+    if spec.task == "multiclass" and "roc_auc" in frame.columns \
+            and (frame["roc_auc"].isna() & (frame["rows"] > 0) & ~weightless).any():
+        warnings.append("roc_auc is NULL for groups where a class of the labels or the probabilities arrays has no "
+                        "positive or no negative row (scikit-learn's one-vs-rest AUC refuses such a class)")
     if spec.task in ("binary", "multiclass"):
         warnings += imbalance_warnings(frame, spec)
     return attach(frame, warnings)

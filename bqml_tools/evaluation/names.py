@@ -10,8 +10,9 @@ Group columns stay first; with --ci each metric's _lower and _upper follow it un
 
 Differences kept, and said in the result's warnings: BigQuery's ML.EVALUATE on a BigQuery ML model reads the
 model's own probabilities; bqml_tools reads the predictions table, so both agree when the table is
-ML.PREDICT's output. Multiclass roc_auc (one-vs-rest, macro) is not computed by bqml_tools: the column is
-left out with a warning. median_absolute_error is approximate on BigQuery in both.
+ML.PREDICT's output. Multiclass roc_auc is one-vs-rest, macro-averaged (scikit-learn's multi_class='ovr',
+average='macro'), read from the probabilities arrays (needs --probs). median_absolute_error is approximate
+on BigQuery in both.
 """
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def ml_evaluate(frame: pd.DataFrame, task: str, by: Sequence[str], threshold: fl
             out[name] = 0.5 if threshold is None else float(threshold)
             continue
         metric = ours.get(name)
+        if metric is not None and metric not in frame.columns and metric in registry.NEEDS_PROBS:
+            warnings.append(f"{name} reads the class probabilities: left out (give the probabilities array, --probs, to get it)")
+            continue
         if metric is None or metric not in frame.columns:
             warnings.append(f"{name} ({'one-vs-rest, macro-averaged' if task == 'multiclass' else task}) is an "
                             "ML.EVALUATE column bqml_tools does not compute: left out")

@@ -107,16 +107,18 @@ REGISTRY: tuple[Metric, ...] = (
     _score("log_loss", "multiclass", "cross-entropy of the true class's probability (needs --probs)", ERROR,
            lower=True, ml="log_loss"),
     _score("top_k_accuracy", "multiclass", "share of rows whose label is among the k likeliest (needs --probs)"),
+    _score("roc_auc", "multiclass", "one-vs-rest AUC per class, averaged over classes (needs --probs)", ml="roc_auc",
+           interval=NULL_INTERVAL),
     Metric("baseline_accuracy", "multiclass", REFERENCE, "accuracy of always predicting the majority class",
            PROBABILITY),
     _count("invalid_rows", "multiclass", "rows left out: NULL label or prediction"),
 )
 
 TASKS = ("regression", "binary", "multiclass")
-# ML.EVALUATE columns bqml_tools has no counterpart for (multiclass roc_auc: one-vs-rest, not computed).
-ML_EVALUATE_MISSING = {"multiclass": ("roc_auc",)}
+# ML.EVALUATE columns bqml_tools has no counterpart for (none today).
+ML_EVALUATE_MISSING: dict[str, tuple[str, ...]] = {}
 # Only with --probs (multiclass): the metrics that read the probabilities.
-NEEDS_PROBS = ("log_loss", "top_k_accuracy")
+NEEDS_PROBS = ("log_loss", "top_k_accuracy", "roc_auc")
 WEIGHT_COUNT = "invalid_weight_rows"  # with --weight, every statement counts rows whose weight is invalid
 
 # The other statements' columns (after the group columns), as they return them.

@@ -80,8 +80,10 @@
    partition rows x K. Sums are exact for counts; MIN and MAX are the whole cell's in every replicate
    (binary uses them only for the error bound of binned AUC, which is reported for the estimate).
    each_partition=true: every partition row goes to every replicate but its own, kept apart by `keys`
-   (regression pools per-partition means and squared deviations this way; K x K small rows). #}
-{% macro replicates(name, source, keys, aggregates, each_partition=false) %}
+   (regression pools per-partition means and squared deviations this way; K x K small rows).
+   estimate_only (a condition on the cells of `source`, or none): those cells go to the estimate
+   (replicate -1) only, so what they compute is NULL in every other replicate (a NULL interval). #}
+{% macro replicates(name, source, keys, aggregates, each_partition=false, estimate_only=none) %}
 {% set selected = [] %}{% for column in group_list + keys %}{% do selected.append('_bqml_r AS _bqml_rep' if column == '_bqml_rep' else column) %}{% endfor %}
 {% set cell = [] %}{% for column in group_list + keys %}{% if column != '_bqml_rep' %}{% do cell.append(column) %}{% endif %}{% endfor %}
 {% set grouped = [] %}{% for column in group_list %}{% do grouped.append('_bqml_r' if column == '_bqml_rep' else column) %}{% endfor %}
@@ -112,7 +114,8 @@
   ) AS cells
 {% endif %}
   CROSS JOIN {{ sql.int_series(-2, ci.partitions - 1, 'replicate_ids', '_bqml_r') }}
-  WHERE {{ '_bqml_r <> _bqml_rep' if each_partition else '_bqml_first OR _bqml_r = _bqml_rep' }}
+  WHERE {{ '_bqml_r <> _bqml_rep' if each_partition else '(_bqml_first OR _bqml_r = _bqml_rep)' if estimate_only else '_bqml_first OR _bqml_r = _bqml_rep' }}{% if estimate_only %} AND NOT ({{ estimate_only }} AND _bqml_r <> -1){% endif %}
+
   GROUP BY {{ (grouped + keys) | join(', ') }}
 )
 {%- endmacro %}

@@ -5,6 +5,10 @@
   weighted averages weight by support over the classes that are defined (their plain mean when
   those all have support 0, as scikit-learn's _nanaverage). With --weight every
   metric is scikit-learn's with sample_weight (n is then the total weight; `rows` still counts rows).
+  With probabilities, roc_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro'): each
+  class's AUC against the rest from the probabilities the arrays give it (exact, ties count half; with
+  intervals the estimate only, NULL in the replicates), averaged over the classes; NULL when any class (of the labels, predictions or
+  arrays) has no positive or no negative (scikit-learn raises there).
   params: src, by, label, prediction, probs (or none), top_k, clip, zero_division, guard,
           header_lines
 -#}
@@ -12,11 +16,13 @@
 {% import 'evaluate/_multiclass.sql' as m with context %}
 {{ c.header(header_lines) }}
 WITH
-{{ m.ctes() }},
+{{ m.ctes(auc=probs) }},
 per_class AS (
   SELECT
     *,
-    {{ m.class_metrics() }}
+    {{ m.class_metrics() }}{% if probs %},
+    {{ sql.safe_divide('auc_concordant', 'auc_pos * auc_neg') }} AS roc_auc{% endif %}
+
   FROM classes
 ),
 averaged AS (
@@ -39,7 +45,11 @@ averaged AS (
     SUM(invalid_n) AS invalid_rows{% if weight %},
     SUM(invalid_weight_n) AS invalid_weight_rows{% endif %}{% if probs %},
     SUM(log_likelihood) AS log_likelihood,
-    SUM(top_k_hits) AS top_k_hits{% endif %}
+    SUM(top_k_hits) AS top_k_hits,
+    -- one-vs-rest macro AUC over the classes of the labels and the arrays (a class only ever predicted
+    -- is not one of scikit-learn's there); undefined when any of theirs is (no positive or no negative)
+    IF(COUNTIF(class IS NOT NULL AND roc_auc IS NULL AND (support > 0 OR auc_pos + auc_neg > 0)) > 0, NULL,
+       AVG(IF(class IS NULL OR NOT (support > 0 OR auc_pos + auc_neg > 0), NULL, roc_auc))) AS roc_auc{% endif %}
 
   FROM per_class
   {{ c.group_by() }}
@@ -59,6 +69,7 @@ SELECT
 {% if probs %}
   -{{ sql.safe_divide('log_likelihood', 'n') }} AS log_loss,
   {{ sql.safe_divide('top_k_hits', 'n') }} AS top_k_accuracy,
+  roc_auc,
 {% endif %}
   {{ sql.safe_divide('largest_class', 'n') }} AS baseline_accuracy,
   CAST(invalid_rows AS INT64) AS invalid_rows{% if weight %},

@@ -120,6 +120,13 @@
 {% macro bigquery__count_above(probs, prob, label) %}(SELECT COUNTIF(_bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }})) FROM UNNEST({{ probs }}) AS _bqml_p){% endmacro %}
 {% macro duckdb__count_above(probs, prob, label) %}len(list_filter({{ probs }}, lambda _bqml_p: _bqml_p.prob > {{ prob }} OR (_bqml_p.prob = {{ prob }} AND _bqml_p.label > {{ label }}))){% endmacro %}
 
+{# The length of an array (0 for NULL) and its element at 1-based position i (NULL past its end): BigQuery's
+   ARRAY_LENGTH and [SAFE_ORDINAL(i)], DuckDB's len() and 1-based [i]. #}
+{% macro bigquery__array_length(array) %}COALESCE(ARRAY_LENGTH({{ array }}), 0){% endmacro %}
+{% macro duckdb__array_length(array) %}COALESCE(len({{ array }}), 0){% endmacro %}
+{% macro bigquery__array_at(array, i) %}{{ array }}[SAFE_ORDINAL({{ i }})]{% endmacro %}
+{% macro duckdb__array_at(array, i) %}{{ array }}[{{ i }}]{% endmacro %}
+
 {# A table of integers lo..hi: BigQuery unnests GENERATE_ARRAY, DuckDB has generate_series. #}
 {% macro bigquery__int_series(lo, hi, alias, column) %}UNNEST(GENERATE_ARRAY({{ lo }}, {{ hi }})) AS {{ column }}{% endmacro %}
 {% macro duckdb__int_series(lo, hi, alias, column) %}generate_series({{ lo }}, {{ hi }}) AS {{ alias }}({{ column }}){% endmacro %}

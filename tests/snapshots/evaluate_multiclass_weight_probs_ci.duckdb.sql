@@ -18,7 +18,8 @@ rows_in AS (
     values_ok,
     weight_ok,
     IF((values_ok AND weight_ok), LN(IF(_bqml_p_true < 2.220446049250313e-16, 2.220446049250313e-16, IF(_bqml_p_true > (1 - 2.220446049250313e-16), (1 - 2.220446049250313e-16), _bqml_p_true))), NULL) AS log_p_true,
-    len(list_filter(_bqml_probs, lambda _bqml_p: _bqml_p.prob > _bqml_p_true OR (_bqml_p.prob = _bqml_p_true AND _bqml_p.label > _bqml_label))) AS ranked_above
+    len(list_filter(_bqml_probs, lambda _bqml_p: _bqml_p.prob > _bqml_p_true OR (_bqml_p.prob = _bqml_p_true AND _bqml_p.label > _bqml_label))) AS ranked_above,
+    IF((values_ok AND weight_ok), _bqml_probs, NULL) AS class_probs
   FROM (
     SELECT *, _bqml_label IS NOT NULL AND _bqml_prediction IS NOT NULL AND (_bqml_prob IS NULL OR ((_bqml_prob IS NOT NULL AND isfinite(CAST(_bqml_prob AS DOUBLE))) AND _bqml_prob >= 0 AND _bqml_prob <= 1)) AS values_ok, ((_bqml_weight IS NOT NULL AND isfinite(CAST(_bqml_weight AS DOUBLE))) AND _bqml_weight >= 0) AS weight_ok, COALESCE(CAST(_bqml_prob AS DOUBLE), 0) AS _bqml_p_true
     FROM (
@@ -37,46 +38,85 @@ confusion_parts AS (
   SELECT
     _bqml_rep, actual,
     predicted,
-    COUNT(*) AS n,
+    part,
+    auc_class,
+    auc_bin,
+    COUNTIF(part = 0) AS n,
     SUM(w) AS weight,
     COUNTIF(NOT values_ok) AS invalid_n,
     COUNTIF(NOT weight_ok) AS invalid_weight_n,
     SUM(w * log_p_true) AS log_likelihood,
-    SUM(IF(ranked_above < 3, w, 0)) AS top_k_hits
-  FROM rows_in
-  GROUP BY _bqml_rep, actual, predicted
+    SUM(IF(ranked_above < 3, w, 0)) AS top_k_hits,
+    SUM(IF(auc_positive, auc_w, 0)) AS auc_pos,
+    SUM(IF(auc_negative, auc_w, 0)) AS auc_neg
+  FROM (
+    SELECT
+      _bqml_rep, part,
+      IF(part = 0, elements.actual, NULL) AS actual,
+      IF(part = 0, elements.predicted, NULL) AS predicted,
+      IF(part = 0, elements.w, NULL) AS w,
+      elements.w AS auc_w,
+      IF(part = 0, elements.values_ok, TRUE) AS values_ok,
+      IF(part = 0, elements.weight_ok, TRUE) AS weight_ok,
+      IF(part = 0, elements.log_p_true, NULL) AS log_p_true,
+      IF(part = 0, elements.ranked_above, NULL) AS ranked_above,
+      auc_class,
+      CASE WHEN auc_p = 0 THEN 0 WHEN auc_p < 2.2250738585072014e-308 THEN CAST(auc_p * POW(2, 537) * POW(2, 537) AS INT64) ELSE ((CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64) + IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) < 1, 1, 0)) + 1023) * 4503599627370496 + CAST((auc_p * POW(2, -(CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64) + IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) >= 2, 1, 0) - IF(auc_p * POW(2, -CAST(FLOOR(LN(auc_p) / LN(2)) AS INT64)) < 1, 1, 0))) - 1) * 4503599627370496 AS INT64) END AS auc_bin,
+      prob_ok AND elements.actual = auc_class AS auc_positive,
+      prob_ok AND elements.actual <> auc_class AS auc_negative
+    FROM (
+      SELECT
+        *,
+        part = 1 AND ((auc_prob IS NOT NULL AND isfinite(CAST(auc_prob AS DOUBLE))) AND auc_prob >= 0 AND auc_prob <= 1) AS prob_ok,
+        IF(part = 1 AND ((auc_prob IS NOT NULL AND isfinite(CAST(auc_prob AS DOUBLE))) AND auc_prob >= 0 AND auc_prob <= 1), auc_prob, NULL) AS auc_p
+      FROM (
+        SELECT
+          *,
+          IF(_bqml_i = 0, 0, 1) AS part,
+          IF(_bqml_i = 0, NULL, class_probs[_bqml_i].label) AS auc_class,
+          IF(_bqml_i = 0, NULL, CAST(class_probs[_bqml_i].prob AS DOUBLE)) AS auc_prob
+        FROM rows_in
+        CROSS JOIN UNNEST(generate_series(0, COALESCE(len(class_probs), 0))) AS entries(_bqml_i)
+      ) AS entries
+    ) AS elements
+  ) AS rows_in
+  GROUP BY _bqml_rep, actual, predicted, part, auc_class, auc_bin
 ),
 confusion AS (
   SELECT
-    _bqml_r AS _bqml_rep, actual, predicted,
+    _bqml_r AS _bqml_rep, actual, predicted, part, auc_class, auc_bin,
     SUM(IF(_bqml_first, _bqml_total_n, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, n, NULL)), 0) AS n,
     SUM(IF(_bqml_first, _bqml_total_weight, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, weight, NULL)), 0) AS weight,
     SUM(IF(_bqml_first, _bqml_total_invalid_n, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, invalid_n, NULL)), 0) AS invalid_n,
     SUM(IF(_bqml_first, _bqml_total_invalid_weight_n, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, invalid_weight_n, NULL)), 0) AS invalid_weight_n,
     SUM(IF(_bqml_first, _bqml_total_log_likelihood, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, log_likelihood, NULL)), 0) AS log_likelihood,
-    SUM(IF(_bqml_first, _bqml_total_top_k_hits, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, top_k_hits, NULL)), 0) AS top_k_hits
+    SUM(IF(_bqml_first, _bqml_total_top_k_hits, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, top_k_hits, NULL)), 0) AS top_k_hits,
+    SUM(IF(_bqml_first, _bqml_total_auc_pos, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, auc_pos, NULL)), 0) AS auc_pos,
+    SUM(IF(_bqml_first, _bqml_total_auc_neg, NULL)) - COALESCE(SUM(IF(_bqml_r = _bqml_rep, auc_neg, NULL)), 0) AS auc_neg
   FROM (
     SELECT
       *,
-      SUM(n) OVER (PARTITION BY actual, predicted) AS _bqml_total_n,
-      SUM(weight) OVER (PARTITION BY actual, predicted) AS _bqml_total_weight,
-      SUM(invalid_n) OVER (PARTITION BY actual, predicted) AS _bqml_total_invalid_n,
-      SUM(invalid_weight_n) OVER (PARTITION BY actual, predicted) AS _bqml_total_invalid_weight_n,
-      SUM(log_likelihood) OVER (PARTITION BY actual, predicted) AS _bqml_total_log_likelihood,
-      SUM(top_k_hits) OVER (PARTITION BY actual, predicted) AS _bqml_total_top_k_hits,
-      ROW_NUMBER() OVER (PARTITION BY actual, predicted ORDER BY _bqml_rep) = 1 AS _bqml_first
+      SUM(n) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_n,
+      SUM(weight) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_weight,
+      SUM(invalid_n) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_invalid_n,
+      SUM(invalid_weight_n) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_invalid_weight_n,
+      SUM(log_likelihood) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_log_likelihood,
+      SUM(top_k_hits) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_top_k_hits,
+      SUM(auc_pos) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_auc_pos,
+      SUM(auc_neg) OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin) AS _bqml_total_auc_neg,
+      ROW_NUMBER() OVER (PARTITION BY actual, predicted, part, auc_class, auc_bin ORDER BY _bqml_rep) = 1 AS _bqml_first
     FROM confusion_parts
   ) AS cells
   CROSS JOIN generate_series(-2, 9) AS replicate_ids(_bqml_r)
-  WHERE _bqml_first OR _bqml_r = _bqml_rep
-  GROUP BY _bqml_r, actual, predicted
+  WHERE (_bqml_first OR _bqml_r = _bqml_rep) AND NOT (part = 1 AND _bqml_r <> -1)
+  GROUP BY _bqml_r, actual, predicted, part, auc_class, auc_bin
 ),
 classes AS (
   -- each confusion cell counts once for its actual class and once for its predicted class:
   -- a cross join with two "sides" instead of a UNION ALL, which would read `confusion` (and
   -- so the table) twice on BigQuery. Invalid rows (NULL label or prediction) form the NULL class.
   SELECT
-    _bqml_rep, IF(valid, IF(side = 0, actual, predicted), NULL) AS class,
+    _bqml_rep, IF(part = 1, auc_class, IF(valid, IF(side = 0, actual, predicted), NULL)) AS class,
     SUM(IF(side = 0 AND valid, weight, 0)) AS support,
     SUM(IF(side = 1 AND valid, weight, 0)) AS predicted,
     SUM(IF(side = 0 AND valid AND actual = predicted, weight, 0)) AS tp,
@@ -84,12 +124,20 @@ classes AS (
     CAST(SUM(IF(side = 0, invalid_n, 0)) AS INT64) AS invalid_n,
     CAST(SUM(IF(side = 0, invalid_weight_n, 0)) AS INT64) AS invalid_weight_n,
     SUM(IF(side = 0 AND valid, log_likelihood, 0)) AS log_likelihood,
-    SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits
+    SUM(IF(side = 0 AND valid, top_k_hits, 0)) AS top_k_hits,
+    SUM(IF(part = 1, CAST(auc_pos AS DOUBLE), 0)) AS auc_pos,
+    SUM(IF(part = 1, CAST(auc_neg AS DOUBLE), 0)) AS auc_neg,
+    SUM(IF(part = 1, auc_concordant, 0)) AS auc_concordant
   FROM (
-    SELECT *, actual IS NOT NULL AND predicted IS NOT NULL AS valid
+    SELECT *, actual IS NOT NULL AND predicted IS NOT NULL AS valid,
+      -- a class's negatives in the bin times its positives above the bin, plus half those in it (ties):
+      -- a running sum over the aggregated cells of one class, highest bin first
+      CAST(auc_neg AS DOUBLE) * (SUM(CAST(auc_pos AS DOUBLE)) OVER (PARTITION BY _bqml_rep, part, auc_class ORDER BY auc_bin DESC) - CAST(auc_pos AS DOUBLE) / 2) AS auc_concordant
     FROM confusion
   ) AS cells
   CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) AS sides
+  -- an array entry counts once, for its class
+  WHERE part = 0 OR side = 0
   GROUP BY _bqml_rep, class
 ),
 per_class AS (
@@ -97,7 +145,8 @@ per_class AS (
     *,
     (tp) / NULLIF(predicted, 0) AS "precision",
     (tp) / NULLIF(support, 0) AS recall,
-    (2 * tp) / NULLIF(support + predicted, 0) AS f1
+    (2 * tp) / NULLIF(support + predicted, 0) AS f1,
+    (auc_concordant) / NULLIF(auc_pos * auc_neg, 0) AS roc_auc
   FROM classes
 ),
 averaged AS (
@@ -118,7 +167,11 @@ averaged AS (
     SUM(invalid_n) AS invalid_rows,
     SUM(invalid_weight_n) AS invalid_weight_rows,
     SUM(log_likelihood) AS log_likelihood,
-    SUM(top_k_hits) AS top_k_hits
+    SUM(top_k_hits) AS top_k_hits,
+    -- one-vs-rest macro AUC over the classes of the labels and the arrays (a class only ever predicted
+    -- is not one of scikit-learn's there); undefined when any of theirs is (no positive or no negative)
+    IF(COUNTIF(class IS NOT NULL AND roc_auc IS NULL AND (support > 0 OR auc_pos + auc_neg > 0)) > 0, NULL,
+       AVG(IF(class IS NULL OR NOT (support > 0 OR auc_pos + auc_neg > 0), NULL, roc_auc))) AS roc_auc
   FROM per_class
   GROUP BY _bqml_rep
 )
@@ -136,6 +189,7 @@ SELECT
   (2 * tp) / NULLIF(n + predicted, 0) AS micro_f1,
   -(log_likelihood) / NULLIF(n, 0) AS log_loss,
   (top_k_hits) / NULLIF(n, 0) AS top_k_accuracy,
+  roc_auc,
   (largest_class) / NULLIF(n, 0) AS baseline_accuracy,
   CAST(invalid_rows AS INT64) AS invalid_rows,
   CAST(invalid_weight_rows AS INT64) AS invalid_weight_rows
