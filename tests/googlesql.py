@@ -1,9 +1,10 @@
 """GoogleSQL's own analyzer and reference implementation as a test engine (PyPI's ``zetasql``).
 
-``zetasql`` (an extra of ``dev``) runs Google's ZetaSQL compiled to WebAssembly with wasmtime, offline. The
-first start compiles the 28 MB module (one to three minutes of CPU); wasmtime's compile cache keeps the result
-under ``.cache/wasmtime`` (``BQML_TOOLS_WASMTIME_CACHE`` points elsewhere, e.g. one folder for every worktree
-or a CI cache), so later starts take a fraction of a second.
+The analyzer, its catalog and BigQuery's language are the library's (``bqml_tools.engines.googlesql``, the
+``check`` extra, also in ``dev``); this module adds what only tests need: tables with content and a run.
+The first start compiles the 28 MB module (one to three minutes of CPU); wasmtime's compile cache keeps the
+result under ``.cache/wasmtime`` here (``BQML_TOOLS_WASMTIME_CACHE`` points elsewhere, e.g. one folder for
+every worktree or a CI cache), so later starts take a fraction of a second.
 
 ``GoogleSQLEngine`` is the Engine protocol as the library uses a BigQuery engine: ``dialect = "bigquery"``,
 ``run`` and ``dry_run`` (with ``@name`` parameters), ``execute`` (CREATE [OR REPLACE] TABLE|VIEW ... AS), and
@@ -13,106 +14,36 @@ ZetaSQL's local-service protos, sent directly (the package's dataclass layer is 
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import re
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from bqml_tools.engines import DryRun, bigquery_dtypes
-from bqml_tools.errors import BadQuery, DestinationExists, QueryError, TableNotFound
+from bqml_tools.engines import bigquery_dtypes
+from bqml_tools.engines.googlesql import (CACHE_VARIABLE, GoogleSQLAnalyzer, Reference, ReferenceUnavailable,
+                                          Table)
+from bqml_tools.engines.googlesql_language import BIGQUERY_ADDS, BIGQUERY_REMOVES, bigquery_language
+from bqml_tools.engines import googlesql as library
+from bqml_tools.errors import BadQuery, DestinationExists, QueryError
 from bqml_tools.sql.render import Query, as_query
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE_VARIABLE = "BQML_TOOLS_WASMTIME_CACHE"
 PROJECT = "bqml-test"
 REQUIREMENT = "zetasql==0.1.5"
-
-
-class ReferenceUnavailable(RuntimeError):
-    pass
+__all__ = ["BIGQUERY_ADDS", "BIGQUERY_REMOVES", "GoogleSQLEngine", "Reference", "ReferenceUnavailable",
+           "bigquery_language", "start"]
 
 
 def cache_directory() -> Path:
     return Path(os.environ.get(CACHE_VARIABLE) or ROOT / ".cache" / "wasmtime").resolve()
 
 
-@dataclass
-class Reference:
-    """The started service: ZetaSQL's local service in this process, and the language it is asked to speak."""
-
-    client: Any  # zetasql.core.wasm_client.WasmClient
-    language: Any  # LanguageOptionsProto
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def call(self, method: str, request: Any, response_type: Any) -> Any:
-        with self.lock:  # one wasm store: one call at a time
-            return self.client.call_grpc_func(f"ZetaSqlLocalService_{method}", request, response_type)
-
-
-_STARTED: Reference | None = None
-
-
-def _read_bytes(self: Any, ptr: int, size: int) -> bytes:
-    base = ctypes.addressof(self.memory.data_ptr().contents)  # again each call: memory may have grown
-    return ctypes.string_at(base + ptr, size)
-
-
-def _write_bytes(self: Any, ptr: int, data: bytes) -> None:
-    ctypes.memmove(ctypes.addressof(self.memory.data_ptr().contents) + ptr, data, len(data))
-
-
 def start() -> Reference:
-    """The reference, compiled (or read from the compile cache) once per process."""
-    global _STARTED
-    if _STARTED is not None:
-        return _STARTED
-    try:
-        import wasmtime
-        from zetasql.core import wasm_client
-        from zetasql.core.local_service import ZetaSqlLocalService
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-        from zetasql.wasi._pb2.zetasql.proto import options_pb2
-        from zetasql.wasi._pb2.zetasql.public import options_pb2 as public_options
-    except ImportError as error:
-        raise ReferenceUnavailable(f"{REQUIREMENT} is not installed ({error}): pip install -e '.[dev]'") from None
-    folder = cache_directory()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        settings = folder / "wasmtime-cache.toml"
-        text = f"[cache]\ndirectory = {str(folder)!r}\n".replace("'", '"')
-        if not settings.exists() or settings.read_text() != text:
-            settings.write_text(text)
-    except OSError as error:
-        raise ReferenceUnavailable(f"wasmtime compile cache {folder} is not writable: {error}; set {CACHE_VARIABLE}") from None
-
-    class CachedConfig(wasmtime.Config):
-        """The package builds its own ``wasmtime.Config()``: this one also reads and fills the compile cache."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.cache = str(settings)
-
-    wasm_client.Config = CachedConfig
-    # the package copies WebAssembly memory one byte at a time in Python; whole slices are the same bytes
-    wasm_client.WasmClient.read_bytes = _read_bytes
-    wasm_client.WasmClient.write_bytes = _write_bytes
-    try:
-        client = ZetaSqlLocalService.get_instance().wasm_client
-        language = client.call_grpc_func("ZetaSqlLocalService_GetLanguageOptions",
-                                         ls.LanguageOptionsRequest(maximum_features=True), options_pb2.LanguageOptionsProto)
-    except Exception as error:  # noqa: BLE001 - wasmtime, the module or the service: the reference is not there
-        raise ReferenceUnavailable(f"ZetaSQL's WebAssembly module did not start: {type(error).__name__}: {error}") from None
-    # BigQuery's flavour: external types only (FLOAT64, no INT32/UINT64/FLOAT), every released feature on
-    language.product_mode = public_options.PRODUCT_EXTERNAL
-    del language.supported_statement_kinds[:]  # empty: every statement kind (DDL too), not queries only
-    _STARTED = Reference(client, language)
-    return _STARTED
+    """The reference, compiled (or read from this checkout's compile cache) once per process."""
+    return library.start(cache_directory())
 
 
 # The reference implements no approximate aggregate. The one declared list of what that costs: function ->
@@ -151,36 +82,19 @@ def without_approximate(sql: str) -> tuple[str, set[str]]:
     return "".join(out) + sql[at:], replaced
 
 
-@dataclass
-class Table:
-    columns: dict[str, Any]  # name -> TypeProto
-    rows: list[Any]  # TableData.Row
-
-
 # table options (PARTITION BY, CLUSTER BY, OPTIONS: split --destination) sit between the name and AS
 _DDL = re.compile(r"\A\s*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<kind>TABLE|VIEW)\s+`(?P<name>[^`]+)`"
                   r"(?P<options>(?:\s+(?:PARTITION BY|CLUSTER BY|OPTIONS)\b[^\n]*)*)\s+AS\s+(?P<body>.*)\Z",
                   re.IGNORECASE | re.DOTALL)
 
 
-class GoogleSQLEngine:
+class GoogleSQLEngine(GoogleSQLAnalyzer):
     """A BigQuery engine whose jobs run on GoogleSQL's reference implementation (tables live in memory)."""
 
-    dialect = "bigquery"
-
     def __init__(self, reference: Reference | None = None, project: str = PROJECT) -> None:
-        self.reference = reference or start()
-        self.project = project
+        super().__init__(reference or start(), project)
         self.client = SimpleNamespace(project=project)  # what the library reads for its messages
         self.max_bytes_billed = None
-        self.tables: dict[str, Table] = {}
-        self._registered: int | None = None
-
-    # ------------------------------------------------------------ catalog
-
-    def _canonical(self, name: str) -> str:
-        name = name.strip("`")
-        return name if name.count(".") >= 2 else f"{self.project}.{name}"
 
     def create_table(self, name: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]], *,
                      replace: bool = True) -> str:
@@ -199,76 +113,15 @@ class GoogleSQLEngine:
         if key in self.tables and not replace:
             raise DestinationExists(f"BigQuery: Already Exists: Table {key} (query materialize.sql): pass --replace "
                                     "to overwrite it")
-        self.tables[key] = table
-        self._unregister()
+        self.add_table(name, table.columns, table.rows)
 
-    def _unregister(self) -> None:
-        if self._registered is not None:
-            from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-            from google.protobuf import empty_pb2
+    def parameter(self, value: Any) -> tuple[Any, Any]:
+        from googlesql_values import infer_type, to_value
 
-            self.reference.call("UnregisterCatalog", ls.UnregisterRequest(registered_id=self._registered), empty_pb2.Empty)
-            self._registered = None
-
-    def __del__(self) -> None:
-        try:
-            self._unregister()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
-
-    def _catalog(self) -> int:
-        """The registered catalog id: every table under its full name and its name without the project."""
-        if self._registered is None:
-            from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-            from zetasql.wasi._pb2.zetasql.proto import options_pb2, simple_catalog_pb2
-            from zetasql.wasi._pb2.zetasql.public import simple_table_pb2
-
-            tables, content = [], {}
-            for key, table in self.tables.items():
-                columns = [simple_table_pb2.SimpleColumnProto(name=c, type=t) for c, t in table.columns.items()]
-                data = ls.TableContent(table_data=ls.TableData(row=table.rows))
-                for alias in {key, key.split(".", 1)[1] if key.startswith(self.project + ".") else key}:
-                    tables.append(simple_table_pb2.SimpleTableProto(name=alias, column=columns))
-                    content[alias] = data
-            catalog = simple_catalog_pb2.SimpleCatalogProto(
-                name=self.project, table=tables,
-                builtin_function_options=options_pb2.ZetaSQLBuiltinFunctionOptionsProto(
-                    language_options=self.reference.language))
-            reply = self.reference.call("RegisterCatalog", ls.RegisterCatalogRequest(simple_catalog=catalog,
-                                                                                     table_content=content),
-                                        ls.RegisterResponse)
-            self._registered = reply.registered_id
-        return self._registered
+        kind = infer_type(value)
+        return kind, to_value(value, kind)
 
     # ------------------------------------------------------------ statements
-
-    def _options(self, params: Mapping[str, Any]) -> tuple[Any, list[Any]]:
-        from googlesql_values import infer_type, to_value
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-        from zetasql.wasi._pb2.zetasql.proto import options_pb2
-        from zetasql.wasi._pb2.zetasql.public import options_pb2 as public_options
-
-        declared, values = [], []
-        for name, value in params.items():
-            kind = infer_type(value)
-            declared.append(options_pb2.AnalyzerOptionsProto.QueryParameterProto(name=name, type=kind))
-            values.append(ls.Parameter(name=name, value=to_value(value, kind)))
-        options = options_pb2.AnalyzerOptionsProto(
-            language_options=self.reference.language, parameter_mode=public_options.PARAMETER_NAMED,
-            error_message_mode=public_options.ERROR_MESSAGE_ONE_LINE, query_parameters=declared,
-            default_timezone="UTC")
-        return options, values
-
-    def _failure(self, error: Exception, query: Query) -> QueryError:
-        """ZetaSQL's status as the BigQuery engine's exception classes (BigQuery answers 400 or 404)."""
-        code = getattr(getattr(error, "code", None), "name", None)
-        message = (getattr(error, "message", None) or str(error)).strip().splitlines()[0]
-        what = f"query {query.template}"
-        if code == "NOT_FOUND" or re.search(r"\b(Table|Dataset) not found\b", message):
-            return TableNotFound(f"BigQuery: not found in {what}: {message}")
-        if code in ("INVALID_ARGUMENT", "OUT_OF_RANGE", "UNIMPLEMENTED", "FAILED_PRECONDITION"):
-            return BadQuery(f"BigQuery rejected {what}: {message}")
-        return QueryError(f"BigQuery failed {what}: {message}")
 
     def _evaluate(self, sql: str, query: Query) -> Any:
         from zetasql.core.exceptions import ServerError
@@ -276,30 +129,18 @@ class GoogleSQLEngine:
 
         if query.dialect != self.dialect:
             raise QueryError(f"query {query.template} was rendered for {query.dialect}, not bigquery")
-        options, values = self._options(query.params or {})
+        options, values = self.options(query.params or {})
         try:
             return self.reference.call("EvaluateQuery", ls.EvaluateQueryRequest(
                 sql=sql, options=options, registered_catalog_id=self._catalog(), params=values), ls.EvaluateQueryResponse)
         except ServerError as error:
-            raise self._failure(error, query) from error
-
-    @staticmethod
-    def _names(columns: Sequence[Any]) -> list[str]:
-        """Output names as BigQuery gives them: an anonymous column is ``f0_``, ``f1_``, ..."""
-        names, anonymous = [], 0
-        for column in columns:
-            if column.name and not column.name.startswith("$"):
-                names.append(column.name)
-            else:
-                names.append(f"f{anonymous}_")
-                anonymous += 1
-        return names
+            raise self.failure(error, query) from error
 
     def _frame(self, reply: Any) -> pd.DataFrame:
         from googlesql_values import arrow_table
 
         columns = list(reply.prepared.columns)
-        table = arrow_table(self._names(columns), [c.type for c in columns], list(reply.content.table_data.row))
+        table = arrow_table(self.output_names(columns), [c.type for c in columns], list(reply.content.table_data.row))
         return bigquery_dtypes(table)
 
     def run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -324,42 +165,6 @@ class GoogleSQLEngine:
         assert not missing, f"declared approximate columns {sorted(missing)} are not computed by {sorted(replaced)}"
         return frame
 
-    def dry_run(self, query: Query | str, params: Mapping[str, Any] | None = None) -> DryRun:
-        """The analyzed result schema (type names as BigQuery's dry run gives them); no byte estimate."""
-        from google.protobuf import empty_pb2
-        from googlesql_values import type_name
-        from zetasql.core.exceptions import ServerError
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-
-        query = as_query(query, self.dialect, params)
-        if query.dialect != self.dialect:
-            raise QueryError(f"query {query.template} was rendered for {query.dialect}, not bigquery")
-        options, _ = self._options(query.params or {})
-        try:
-            reply = self.reference.call("PrepareQuery", ls.PrepareQueryRequest(
-                sql=query.sql, options=options, registered_catalog_id=self._catalog()), ls.PrepareQueryResponse)
-        except ServerError as error:
-            raise self._failure(error, query) from error
-        self.reference.call("UnprepareQuery", ls.UnprepareQueryRequest(prepared_query_id=reply.prepared.prepared_query_id),
-                            empty_pb2.Empty)
-        columns = list(reply.prepared.columns)
-        return DryRun(schema={n: type_name(c.type) for n, c in zip(self._names(columns), columns)}, bytes_processed=None)
-
-    def analyze(self, sql: Query | str, params: Mapping[str, Any] | None = None) -> None:
-        """Run GoogleSQL's analyzer on any statement (DDL too); BadQuery / TableNotFound with its message."""
-        from google.protobuf import empty_pb2
-        from zetasql.core.exceptions import ServerError
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-
-        query = as_query(sql, self.dialect, params)
-        options, _ = self._options(query.params or {})
-        try:
-            # the reply (the resolved tree) is not read: nested deeper than protobuf's parser allows
-            self.reference.call("Analyze", ls.AnalyzeRequest(options=options, registered_catalog_id=self._catalog(),
-                                                            sql_statement=query.sql), empty_pb2.Empty)
-        except ServerError as error:
-            raise self._failure(error, query) from error
-
     def execute(self, query: Query) -> None:
         """CREATE [OR REPLACE] TABLE|VIEW `name` AS SELECT ...: analyzed whole, then the SELECT's rows stored.
         A view is stored as its rows at creation (the reference has no views; nothing changes tables later)."""
@@ -373,5 +178,5 @@ class GoogleSQLEngine:
         self.analyze(query.sql, query.params)
         reply = self._evaluate(ddl.group("body"), query)
         columns = list(reply.prepared.columns)
-        self._store(name, Table(dict(zip(self._names(columns), [c.type for c in columns])),
+        self._store(name, Table(dict(zip(self.output_names(columns), [c.type for c in columns])),
                                 list(reply.content.table_data.row)), replace=True)

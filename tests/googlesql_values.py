@@ -1,9 +1,10 @@
 """GoogleSQL types and values as ZetaSQL's protocol buffers, and back to Python / Arrow.
 
 The reference (tests/googlesql.py) speaks ZetaSQL's local-service protos directly: a type name as BigQuery
-prints it (``INT64``, ``ARRAY<STRUCT<label STRING, prob FLOAT64>>``) becomes a ``TypeProto``, a Python value
-a ``ValueProto``; a result cell comes back as the Python value google-cloud-bigquery would give, in an Arrow
-column of the type the client's ``to_dataframe`` starts from.
+prints it (``INT64``, ``ARRAY<STRUCT<label STRING, prob FLOAT64>>``) becomes a ``TypeProto`` (the library's
+``bqml_tools.engines.googlesql_types``), a Python value a ``ValueProto``; a result cell comes back as the
+Python value google-cloud-bigquery would give, in an Arrow column of the type the client's ``to_dataframe``
+starts from.
 """
 from __future__ import annotations
 
@@ -17,67 +18,17 @@ import pandas as pd
 import pyarrow as pa
 from zetasql.wasi._pb2.zetasql.public import type_pb2, value_pb2
 
+from bqml_tools.engines.googlesql_types import parse_type, type_name  # noqa: F401 - the catalog's, re-exported
+
 TypeProto = type_pb2.TypeProto
 ValueProto = value_pb2.ValueProto
 
-SIMPLE = {
-    "INT64": type_pb2.TYPE_INT64, "INTEGER": type_pb2.TYPE_INT64, "FLOAT64": type_pb2.TYPE_DOUBLE,
-    "FLOAT": type_pb2.TYPE_DOUBLE, "STRING": type_pb2.TYPE_STRING, "BOOL": type_pb2.TYPE_BOOL,
-    "BOOLEAN": type_pb2.TYPE_BOOL, "BYTES": type_pb2.TYPE_BYTES, "DATE": type_pb2.TYPE_DATE,
-    "TIMESTAMP": type_pb2.TYPE_TIMESTAMP, "DATETIME": type_pb2.TYPE_DATETIME, "TIME": type_pb2.TYPE_TIME,
-    "NUMERIC": type_pb2.TYPE_NUMERIC, "BIGNUMERIC": type_pb2.TYPE_BIGNUMERIC, "JSON": type_pb2.TYPE_JSON,
-}
-NAMES = {type_pb2.TYPE_INT64: "INT64", type_pb2.TYPE_DOUBLE: "FLOAT64", type_pb2.TYPE_STRING: "STRING",
-         type_pb2.TYPE_BOOL: "BOOL", type_pb2.TYPE_BYTES: "BYTES", type_pb2.TYPE_DATE: "DATE",
-         type_pb2.TYPE_TIMESTAMP: "TIMESTAMP", type_pb2.TYPE_DATETIME: "DATETIME", type_pb2.TYPE_TIME: "TIME",
-         type_pb2.TYPE_NUMERIC: "NUMERIC", type_pb2.TYPE_BIGNUMERIC: "BIGNUMERIC", type_pb2.TYPE_JSON: "JSON"}
 NUMERIC_SCALE, BIGNUMERIC_SCALE = 9, 38
 EPOCH = dt.date(1970, 1, 1)
 UTC = dt.timezone.utc
 
 
 # ---------------------------------------------------------------- types
-
-def parse_type(name: str) -> TypeProto:
-    """``INT64``, ``ARRAY<STRUCT<label STRING, prob FLOAT64>>``... as a TypeProto (parameterised types such as
-    ``NUMERIC(10, 2)`` or ``STRING(10)`` drop their parameters)."""
-    text = name.strip()
-    upper = text.upper()
-    if upper.startswith("ARRAY<") and upper.endswith(">"):
-        return TypeProto(type_kind=type_pb2.TYPE_ARRAY,
-                         array_type=type_pb2.ArrayTypeProto(element_type=parse_type(text[6:-1])))
-    if upper.startswith("STRUCT<") and upper.endswith(">"):
-        fields = []
-        for part in _split_top_level(text[7:-1]):
-            field_name, field_type = part.strip().split(None, 1)
-            fields.append(type_pb2.StructFieldProto(field_name=field_name.strip("`"), field_type=parse_type(field_type)))
-        return TypeProto(type_kind=type_pb2.TYPE_STRUCT, struct_type=type_pb2.StructTypeProto(field=fields))
-    base = re.sub(r"\(.*\)$", "", upper).strip()
-    if base not in SIMPLE:
-        raise ValueError(f"GoogleSQL type {name!r} is not one the reference's catalog takes: {', '.join(SIMPLE)}, "
-                         "ARRAY<...>, STRUCT<...>")
-    return TypeProto(type_kind=SIMPLE[base])
-
-
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += {"<": 1, ">": -1, "(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
-
-
-def type_name(kind: TypeProto) -> str:
-    """The type as BigQuery's dry run names it (what ``BigQueryEngine.dry_run`` puts in ``.schema``)."""
-    if kind.type_kind == type_pb2.TYPE_ARRAY:
-        return f"ARRAY<{type_name(kind.array_type.element_type)}>"
-    if kind.type_kind == type_pb2.TYPE_STRUCT:
-        return "STRUCT<" + ", ".join(f"{f.field_name} {type_name(f.field_type)}" for f in kind.struct_type.field) + ">"
-    return NAMES.get(kind.type_kind, type_pb2.TypeKind.Name(kind.type_kind).removeprefix("TYPE_"))
-
 
 def arrow_type(kind: TypeProto) -> pa.DataType:
     """The Arrow type google-cloud-bigquery builds for the column before ``to_dataframe``."""

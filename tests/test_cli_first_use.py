@@ -277,8 +277,9 @@ def test_format_says_it_formats_what_is_printed(capsys):
      {"--threshold": "0.3", "--prediction": "x", "--probs": "x", "--top-k": "2"}),
     (["diagnose", "p.parquet", "--task", "binary", "--label", "y", "--score", "p"],
      ["--by", "--threshold", "--top-k", "--auc", "--bins-per-logit", "--zero-division", "--dialect",
-      "--dry-run"],
-     {"--by": "g", "--threshold": "0.3", "--auc": "exact", "--dialect": "duckdb", "--dry-run": None}),
+      "--dry-run", "--check", "--schema"],
+     {"--by": "g", "--threshold": "0.3", "--auc": "exact", "--dialect": "duckdb", "--dry-run": None, "--check": None,
+      "--schema": "y:INT64"}),
 ])
 def test_help_leaves_out_the_options_a_command_always_refuses(capsys, command, hidden, refusal):
     shown = _shown(capsys, command[0])

@@ -4,15 +4,19 @@ bqemulator runs DuckDB underneath, so rules only BigQuery enforces (no PARTITION
 WHERE, GROUP BY or HAVING, ...) are invisible to the emulator tier. Here each BigQuery snapshot
 (tests/snapshots/*.bigquery.sql, rendered without a schema as `--dialect bigquery` prints) and the output of
 every command variant the CLI offers are analyzed against a catalog with the column types the rendering
-assumes.
+assumes; each variant again through `--check --schema` (the user's offline check, with the source's types
+known), and the dbt package's macros and generic tests as dbt-bigquery renders them. The analyzer speaks
+BigQuery's language (bqml_tools/engines/googlesql_language.py), checked below by what it refuses.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 import cli_runner
+import dbt_jinja
 import render_cases
 
 pytestmark = pytest.mark.googlesql
@@ -116,6 +120,17 @@ COMMANDS = {
                                         "--per-split", "--view", "--replace", "--null-keys", "split:holdout"]),
     "split_stratify_destination": ("binary", ["split", EV, "--key", "user_id", "--stratify", "label",
                                               "--destination", EV + "_split", "--per-split"]),
+    # issue 19: BigQuery table options on stored splits, the hash's parts stored, job options
+    "split_destination_table_options": ("binary", ["split", EV, "--key", "user_id", "--destination", EV + "_split",
+                                                   "--cluster-by", "split", "--partition-by", "day",
+                                                   "--expiration-days", "7", "--table-description", "it's",
+                                                   "--table-label", "team=ml", "--table-label", "cost-center=x1"]),
+    "split_store_slots": ("binary", ["split", EV, "--key", "user_id", "--destination", EV + "_split",
+                                     "--store-slots", "--replace", "--partition-by", "ts"]),
+    "split_per_split_cluster_by": ("binary", ["split", EV, "--key", "user_id", "--key", "day", "--destination",
+                                              EV + "_split", "--per-split", "--cluster-by", "user_id",
+                                              "--cluster-by", "day", "--sample", "1/10"]),
+    "split_job_options": ("binary", ["split", EV, "--key", "user_id", "--job-label", "team=ml", "--batch"]),
     "evaluate_regression": ("regression", ["evaluate", PR, *REGRESSION]),
     "evaluate_regression_by_weight": ("regression", ["evaluate", PR, *REGRESSION, "--by", "split", "--by", "region",
                                                      "--weight", "w", "--invalid", "exclude"]),
@@ -184,6 +199,15 @@ COMMANDS = {
     "curve_roc_probs": ("binary_positive", ["curve", PR, "roc", "--label", "label", "--probs", "probs", "--positive",
                                             "yes", "--where", "split=test"]),
     "evaluate_multiclass_where": ("multiclass", ["evaluate", PR, *MULTICLASS, "--probs", "probs", "--where", "split=test"]),
+    # BigQuery ML's names (ML.EVALUATE's, ML.ROC_CURVE's) and ML.TRAINING_INFO of a model
+    "evaluate_binary_names_bigquery_ml": ("binary", ["evaluate", PR, *BINARY, "--by", "split", "--names",
+                                                     "bigquery-ml"]),
+    "evaluate_regression_names_bigquery_ml": ("regression", ["evaluate", PR, *REGRESSION, "--names", "bigquery-ml"]),
+    "evaluate_multiclass_names_bigquery_ml": ("multiclass", ["evaluate", PR, *MULTICLASS, "--names", "bigquery-ml"]),
+    "curve_roc_names_bigquery_ml": ("binary", ["curve", PR, "roc", "--label", "label", "--score", "p", "--names",
+                                               "bigquery-ml"]),
+    "training_model": ("binary", ["training", "--model", "my-project.ml.churn"]),
+    "training_model_history": ("binary", ["training", "--model", "my-project.ml.churn", "--history"]),
 }
 
 
@@ -201,7 +225,72 @@ def test_cli_statement_passes_the_analyzer(catalogs, capsys, name):
     printed = statements(out)
     assert printed
     for statement in printed:
+        catalogs[family].add_models_read(statement)  # training --model: ML.TRAINING_INFO(MODEL `...`)
         catalogs[family].analyze(statement)
+
+
+# The dbt package (dbt/): each macro and generic test rendered for dbt-bigquery (tests/dbt_jinja.py), on the
+# source columns and cases of tests/test_dbt_package.py, against a catalog with those columns and a split model.
+DBT_SOURCE = "my-project.ml.events"
+DBT_MODEL = "my-project.ml.events_split"
+DBT_PREVIOUS = "my-project.ml.events_split_last_build"
+
+
+def _dbt_cases() -> dict[str, tuple[str, tuple, dict]]:
+    """name -> (macro, positional arguments, keyword arguments): every case of the dbt package's own tests."""
+    import test_dbt_package as package
+
+    model = dbt_jinja.Relation(*DBT_MODEL.split("."), quote="`")
+    previous = dbt_jinja.Relation(*DBT_PREVIOUS.split("."), quote="`")
+    cases = {f"split_{n}": ("split", (package.RELATION,), kwargs) for n, (kwargs, _) in enumerate(package.CASES)}
+    cases.update({f"split_filter_{n}": ("split_filter", (package.RELATION,), kwargs)
+                  for n, (kwargs, _) in enumerate(package.FILTER_CASES)})
+    cases["split_text_relation"] = ("split", (DBT_SOURCE, "user_id"), {"sample": "1/70"})
+    cases["split_stable"] = ("test_split_stable", (model, "id", previous), {})
+    cases["split_stable_composite"] = ("test_split_stable", (model, ["user_id", "day"], previous),
+                                       {"column_name": "part"})
+    cases["split_fractions_within_bounds"] = ("test_split_fractions_within_bounds", (model, "id"), {})
+    cases["split_fractions_within_bounds_composite"] = (
+        "test_split_fractions_within_bounds", (model, ["user_id", "day"]),
+        {"fractions": "a=1/3,b=1/3,c=1/3", "column_name": "part", "sigmas": 3.5})
+    return cases
+
+
+DBT_CASES = _dbt_cases()
+
+
+@pytest.fixture(scope="module")
+def dbt_catalog(googlesql_reference):
+    """The dbt cases' source (test_dbt_package.COLUMNS) and a split model built from it (two split columns)."""
+    import googlesql
+    import test_dbt_package as package
+
+    source = {column.name: column.dtype for column in package.COLUMNS}
+    engine = googlesql.GoogleSQLEngine(googlesql_reference, project="my-project")
+    engine.create_table(DBT_SOURCE, source, [])
+    for name in (DBT_MODEL, DBT_PREVIOUS):
+        engine.create_table(name, {**source, "split": "STRING", "part": "STRING"}, [])
+    return engine
+
+
+def test_the_dbt_walk_covers_every_macro_users_call():
+    """The package's user-facing macros and every generic test it defines are in DBT_CASES."""
+    import test_dbt_package as package
+
+    text = "\n".join(path.read_text() for path in dbt_jinja.macro_files())
+    tests = {f"test_{name}" for name in re.findall(r"{%-?\s*test\s+(\w+)\s*\(", text)}
+    assert tests and tests | {"split", "split_filter"} == {macro for macro, _, _ in DBT_CASES.values()}
+    assert len(package.CASES) + len(package.FILTER_CASES) + 5 == len(DBT_CASES)
+
+
+@pytest.mark.parametrize("name", DBT_CASES)
+def test_dbt_macro_passes_the_analyzer(dbt_catalog, name):
+    import test_dbt_package as package
+
+    macro, args, kwargs = DBT_CASES[name]
+    sql = package.macros("bigquery")[macro](*args, **kwargs)
+    assert "`" in sql  # rendered for BigQuery
+    dbt_catalog.analyze(sql)
 
 
 def test_the_analyzer_refuses_what_bigquery_refuses(catalogs):
@@ -217,3 +306,81 @@ def test_the_analyzer_refuses_what_bigquery_refuses(catalogs):
         engine.analyze("SELECT label_ FROM `my-project.ml.preds`")
     with pytest.raises(TableNotFound):
         engine.analyze("SELECT * FROM `my-project.ml.absent`")
+
+
+REFUSED_BY_BIGQUERY = {
+    "QUALIFY without WHERE, GROUP BY or HAVING": (
+        "SELECT id FROM `my-project.ml.preds` QUALIFY ROW_NUMBER() OVER (PARTITION BY id ORDER BY w) = 1",
+        "QUALIFY clause must be used in conjunction with WHERE or GROUP BY or HAVING clause"),
+    "GROUP BY an ARRAY": ("SELECT probs, COUNT(*) FROM `my-project.ml.preds` GROUP BY probs",
+                          "Grouping by expressions of type ARRAY is not allowed"),
+    "PARTITION BY a FLOAT64": ("SELECT SUM(id) OVER (PARTITION BY w) FROM `my-project.ml.preds`",
+                               "Partitioning by expressions of type FLOAT64 is not allowed"),
+    "an INT32 (internal types)": ("SELECT CAST(id AS INT32) FROM `my-project.ml.preds`", "Type not found: INT32"),
+}
+
+
+@pytest.mark.parametrize("what", REFUSED_BY_BIGQUERY)
+def test_the_language_is_bigquerys_not_every_feature(catalogs, what):
+    """The analyzer speaks BigQuery's language (googlesql.bigquery_language), not maximum_features: each of these
+    passed with every feature on; BigQuery refuses it, and so does the analyzer."""
+    from bqml_tools.errors import BadQuery
+
+    sql, message = REFUSED_BY_BIGQUERY[what]
+    with pytest.raises(BadQuery, match=message):
+        catalogs["multiclass"].analyze(sql)
+
+
+def test_the_same_statement_with_its_fix_passes(catalogs):
+    """The refusals above are the rule, not a broken catalog: the forms BigQuery accepts pass."""
+    engine = catalogs["multiclass"]
+    engine.analyze("SELECT id FROM `my-project.ml.preds` WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY id "
+                   "ORDER BY w) = 1")
+    engine.analyze("SELECT TO_JSON_STRING(probs), COUNT(*) FROM `my-project.ml.preds` GROUP BY 1")
+    engine.analyze("SELECT SUM(id) OVER (PARTITION BY CAST(FLOOR(w) AS INT64)) FROM `my-project.ml.preds`")
+
+
+def test_each_language_decision_changes_the_released_language(googlesql_reference):
+    """Every entry of BIGQUERY_ADDS is off in the released language and every BIGQUERY_REMOVES on (a stale
+    entry, or a typo, fails here), and the result is not maximum_features."""
+    import googlesql
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+    from zetasql.wasi._pb2.zetasql.proto import options_pb2
+    from zetasql.wasi._pb2.zetasql.public import options_pb2 as public_options
+
+    def ask(**request):
+        return googlesql_reference.client.call_grpc_func("ZetaSqlLocalService_GetLanguageOptions",
+                                                         ls.LanguageOptionsRequest(**request),
+                                                         options_pb2.LanguageOptionsProto)
+
+    released = {public_options.LanguageFeature.Name(f)
+                for f in ask(language_version=public_options.VERSION_CURRENT).enabled_language_features}
+    assert not set(googlesql.BIGQUERY_ADDS) & released
+    assert set(googlesql.BIGQUERY_REMOVES) <= released
+    used = {public_options.LanguageFeature.Name(f) for f in googlesql_reference.language.enabled_language_features}
+    assert used == (released | set(googlesql.BIGQUERY_ADDS)) - set(googlesql.BIGQUERY_REMOVES)
+    maximum = ask(maximum_features=True)
+    assert used != {public_options.LanguageFeature.Name(f) for f in maximum.enabled_language_features}
+    assert list(maximum.reserved_keywords) == ["QUALIFY"] and not googlesql_reference.language.reserved_keywords
+
+
+def _schema_of(family: str, source: str) -> str:
+    """The --schema text of a command's source in ``family``'s catalog."""
+    columns = {EV: EVENTS, "my-project.ml.training_info": TRAINING}.get(source, PREDICTIONS[family])
+    return ",".join(f"{name}:{kind}" for name, kind in columns.items())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_cli_statement_with_the_sources_schema_passes_check(googlesql_reference, capsys, name):
+    """The same variants with the source's schema known (--check --schema: the analyzer reads it for the
+    rendering, as --engine bigquery would, so key and label types are the real ones; of a query source, the
+    table it reads): the user-facing check passes, and prints the statement."""
+    family, arguments = COMMANDS[name]
+    source = arguments[1]
+    if source == "--model":  # ML.TRAINING_INFO of a model: no table, no --schema
+        schema = []
+    else:  # a query source: --schema describes the one table it reads
+        schema = ["--schema", _schema_of(family, PR if source.lstrip().upper().startswith("SELECT") else source)]
+    code, out, err = cli_runner.run(capsys, *arguments, "--dialect", "bigquery", "--check", *schema)
+    assert code == 0 and err == "", err
+    assert statements(out)

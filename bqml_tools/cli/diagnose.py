@@ -43,7 +43,8 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
     from ..evaluation import diagnosis as reading
 
     engine_options, spec_options = split_engine_options(options)
-    if engine_options["dialect"] is not None or engine_options["dry_run"]:
+    if engine_options["dialect"] is not None or engine_options["dry_run"] or engine_options["check"] \
+            or engine_options["schema"] is not None:
         raise BqmlToolsError("diagnose runs `evaluate --by SPLIT_COLUMN`: print or dry-run that command instead")
     spec = eval_spec(task, **spec_options)
     frame = reading.diagnose(run.make_engine(**engine_options), source, spec, split_column=split_column,
@@ -53,7 +54,7 @@ def diagnose(source: str, task: str, split_column: str, train: str, valid: str, 
 
 # diagnose groups by the split column and compares errors, so it never uses these (its spec refuses them)
 hide(diagnose, "--by", "--threshold", "--top-k", "--auc", "--bins-per-logit", "--zero-division",
-     "--dialect", "--dry-run")
+     "--dialect", "--dry-run", "--check", "--schema")
 
 
 def emit_verdict(frame: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..present.tables import FORMATS
+from .check import CHECK_HELP, SCHEMA_HELP
 from .params import Number, Seconds, ThresholdValue, endpoint
 
 DIALECTS = ("bigquery", "duckdb")  # bqml_tools.sql.render.DIALECTS, without importing jinja2
@@ -119,13 +120,16 @@ run_options = [
                  help="BigQuery: job timeout (at most 21600), and how long failed jobs are retried; "
                       "an unreachable endpoint fails after at most 60 s."),
     click.option("--dry-run", is_flag=True, help="Validate the query and report the bytes it would process."),
+    click.option("--check", is_flag=True, help=CHECK_HELP),
+    click.option("--schema", default=None, metavar="COLUMNS|FILE", help=SCHEMA_HELP),
     click.option("--progress/--no-progress", default=None, help="BigQuery: progress bar while downloading."),
     click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help=FORMAT_HELP),
 ]
 
 
 ENGINE_KEYS = ("dialect", "engine_name", "database", "project", "location", "api_endpoint",
-               "max_bytes_billed", "job_labels", "batch", "timeout", "dry_run", "progress", "fmt")
+               "max_bytes_billed", "job_labels", "batch", "timeout", "dry_run", "check", "schema", "progress",
+               "fmt")
 
 
 def split_engine_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

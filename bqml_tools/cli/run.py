@@ -106,15 +106,23 @@ def statement(source: str, engine_options: Mapping[str, Any], render: Callable[[
               writes: bool = False) -> Any | None:
     """Print, dry-run or prepare to run the statement ``render(dialect, engine, inline)`` returns.
 
-    With --dialect: print the SQL (reading the source's schema where an engine can), return None.
+    With --dialect: print the SQL (reading the source's schema where an engine can), return None; with
+    --check, analyzed first by GoogleSQL's analyzer against --schema (cli/check.py).
     With --dry-run: validate it on the engine and print the bytes it would process, return None.
     Otherwise: return the engine to run it on (``writes``: the command stores a table).
     ``render`` may return a Query, the text to print (several statements) or, to dry-run, the list of
     every job the command runs."""
+    from . import check
+
+    check.refuse_misuse(engine_options)
     dialect = engine_options["dialect"]
     if dialect is not None:
-        query = render(dialect, schema_reader(source, dialect, dict(engine_options)), True)
-        click.echo(query if isinstance(query, str) else query.sql, nl=False)
+        analyzer = check.analyzer(source, engine_options)  # --check: also the schema reader
+        query = render(dialect, analyzer or schema_reader(source, dialect, dict(engine_options)), True)
+        printed = query if isinstance(query, str) else query.sql
+        if analyzer is not None:
+            check.check(analyzer, printed)
+        click.echo(printed, nl=False)
         return None
     engine = make_engine(**engine_options, writes=writes and not engine_options["dry_run"])
     if engine_options["dry_run"]:
