@@ -234,6 +234,7 @@ def test_cli_statement_passes_the_analyzer(catalogs, capsys, name):
 DBT_SOURCE = "my-project.ml.events"
 DBT_MODEL = "my-project.ml.events_split"
 DBT_PREVIOUS = "my-project.ml.events_split_last_build"
+DBT_METRICS = "my-project.ml.metrics"  # a metrics model (bqml_tools.evaluate), read by metric_at_least
 
 
 def _dbt_cases() -> dict[str, tuple[str, tuple, dict]]:
@@ -253,6 +254,10 @@ def _dbt_cases() -> dict[str, tuple[str, tuple, dict]]:
     cases["split_fractions_within_bounds_composite"] = (
         "test_split_fractions_within_bounds", (model, ["user_id", "day"]),
         {"fractions": "a=1/3,b=1/3,c=1/3", "column_name": "part", "sigmas": 3.5})
+    # evaluate, curve and threshold render exactly the CLI's statements (tests/test_dbt_evaluate.py), which
+    # the CLI walk above analyzes; the metric floor is SQL of the package's own
+    metrics = dbt_jinja.Relation(*DBT_METRICS.split("."), quote="`")
+    cases["metric_at_least"] = ("test_metric_at_least", (metrics, "roc_auc", 0.7), {})
     return cases
 
 
@@ -270,6 +275,7 @@ def dbt_catalog(googlesql_reference):
     engine.create_table(DBT_SOURCE, source, [])
     for name in (DBT_MODEL, DBT_PREVIOUS):
         engine.create_table(name, {**source, "split": "STRING", "part": "STRING"}, [])
+    engine.create_table(DBT_METRICS, {"segment": "STRING", "rows": "INT64", "roc_auc": "FLOAT64"}, [])
     return engine
 
 
@@ -280,7 +286,7 @@ def test_the_dbt_walk_covers_every_macro_users_call():
     text = "\n".join(path.read_text() for path in dbt_jinja.macro_files())
     tests = {f"test_{name}" for name in re.findall(r"{%-?\s*test\s+(\w+)\s*\(", text)}
     assert tests and tests | {"split", "split_filter"} == {macro for macro, _, _ in DBT_CASES.values()}
-    assert len(package.CASES) + len(package.FILTER_CASES) + 5 == len(DBT_CASES)
+    assert len(package.CASES) + len(package.FILTER_CASES) + 6 == len(DBT_CASES)
 
 
 @pytest.mark.parametrize("name", DBT_CASES)
